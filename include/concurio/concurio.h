@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Concurio: fan out many HTTP requests (and other async work) under a concurrency cap,
+ * a per-minute rate limit and per-item timeouts, streaming every outcome as it happens.
+ *
+ * Threads: a pool is used from one thread, the one that runs its event loop. Every
+ * callback runs on that thread, never after the pool is freed, and may call any
+ * function here except cio_pool_run. */
+#ifndef CONCURIO_H
+#define CONCURIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(CIO_BUILDING_LIBRARY) && defined(__GNUC__)
+#define CIO_EXTERN __attribute__((visibility("default")))
+#else
+#define CIO_EXTERN
+#endif
+
+#define CIO_VERSION_MAJOR 0
+#define CIO_VERSION_MINOR 1
+#define CIO_VERSION_PATCH 0
+#define CIO_VERSION_STRING "0.1.0"
+/* One number that grows with every release: 0x00MMmmpp. */
+#define CIO_VERSION_NUM ((CIO_VERSION_MAJOR << 16) | (CIO_VERSION_MINOR << 8) | CIO_VERSION_PATCH)
+
+/* The version of the library linked at run time, "MAJOR.MINOR.PATCH"; static storage. */
+CIO_EXTERN const char *cio_version(void);
+/* CIO_VERSION_NUM of the library linked at run time. */
+CIO_EXTERN unsigned cio_version_num(void);
+
+struct event_base;                        /* libevent; not included here */
+typedef struct cio_pool cio_pool;         /* opaque, long-lived */
+typedef struct cio_task cio_task;         /* opaque, seen by adapters only */
+typedef uint64_t cio_task_id;             /* 1, 2, 3, ... per pool; never 0 */
+
+/* Error codes. Values are ABI: append only, never renumber or reuse. */
+typedef enum cio_err {
+    CIO_OK = 0,
+    CIO_E_NOMEM = -1,     /* out of memory */
+    CIO_E_INVAL = -2,     /* invalid argument (bad URL, CR/LF/NUL in a header, ...) */
+    CIO_E_TIMEOUT = -3,   /* an item's own time limit expired */
+    CIO_E_CANCELED = -4,  /* cio_cancel, cio_pool_cancel or cio_pool_free ended the item */
+    CIO_E_TRANSPORT = -5, /* the transfer failed: see curl_code and message */
+    CIO_E_LOOP = -6,      /* the event loop refused an event */
+    CIO_E_STATE = -7,     /* not allowed now (attach after submit, submit while freeing) */
+    CIO_E_NOTFOUND = -8,  /* no unfinished item has that id */
+    CIO_E_ADAPTER = -9,   /* a generic work item failed */
+    CIO_E_DEADLINE = -10, /* the whole-run deadline expired before the item ended */
+    CIO_E_HTTP = -11,     /* HTTP status >= 400 with CIO_FAIL_ON_HTTP_ERROR */
+    CIO_E__LAST = -12     /* sentinel, never returned */
+} cio_err;
+
+/* A fixed English text for a code ("operation timed out"); never NULL. */
+CIO_EXTERN const char *cio_strerror(int err);
+/* The code's name ("CIO_E_TIMEOUT"), or "CIO_E_UNKNOWN"; never NULL. */
+CIO_EXTERN const char *cio_err_name(int err);
+
+/* ---- requests and results --------------------------------------------------------- */
+
+/* An HTTP request. Only http:// and https:// URLs are accepted (redirects too). */
+typedef struct cio_http_req {
+    const char *method;          /* NULL: GET, or POST when a body is given */
+    const char *url;             /* required */
+    const char *const *headers;  /* "Name: value" strings; NULL-terminated array or NULL */
+    const void *body;            /* NULL: no body */
+    size_t body_len;
+    unsigned timeout_ms;         /* 0: the pool's timeout_ms; CIO_NO_TIMEOUT: none */
+    void *user;                  /* handed back as task_user */
+} cio_http_req;
+
+#define CIO_NO_TIMEOUT 0xFFFFFFFFu
+
+/* Time an item spent in each phase, in milliseconds. */
+typedef struct cio_timings {
+    uint64_t queued_ms;      /* from submit until admitted (slot and token) */
+    uint64_t connect_ms;     /* from admission until TCP connected (0: reused) */
+    uint64_t tls_ms;         /* until TLS was established (0: plain or reused) */
+    uint64_t first_byte_ms;  /* until the first response byte */
+    uint64_t total_ms;       /* from admission until the end */
+} cio_timings;
+
+/* The outcome of an item, given to on_done and on_error. Borrowed: every pointer is
+ * valid only while the callback runs; copy what you keep. */
+typedef struct cio_result {
+    cio_task_id id;
+    int status;               /* CIO_OK (on_done) or a negative cio_err (on_error) */
+    long http_status;         /* 0 when no response arrived or not HTTP */
+    int curl_code;            /* CURLcode of the transfer; 0 when absent or not HTTP */
+    const char *message;      /* detail for errors (curl's error text), "" otherwise */
+    const char *method;       /* NULL for non-HTTP items */
+    const char *url;          /* the submitted URL; NULL for non-HTTP items */
+    const char *effective_url;/* the URL last fetched (after redirects); may be NULL */
+    const char *body;         /* response body, NUL-terminated, at most max_body bytes */
+    size_t body_len;
+    int truncated;            /* 1: the body passed max_body and the transfer was stopped */
+    const char *headers;      /* the final response's header lines, "Name: value\r\n"... */
+    size_t headers_len;
+    unsigned attempts;        /* how many times the item was started */
+    cio_timings timings;
+    void *value;              /* generic items: the value given to cio_task_complete */
+    void *task_user;          /* the request's user pointer */
+} cio_result;
+
+/* The value of response header `name` (case-insensitive) in res, or NULL; *len gets its
+ * length (the value is not NUL-terminated). Borrowed like res. */
+CIO_EXTERN const char *cio_result_header(const cio_result *res, const char *name,
+                                         size_t *len);
+
+/* The TimeoutedTask record: an item whose own time limit expired. Borrowed like
+ * cio_result. Time spent waiting for admission never counts against the limit. */
+typedef struct cio_timeouted_task {
+    cio_task_id id;
+    const char *name;             /* "GET http://..." for HTTP; the adapter's name else */
+    unsigned timeout_ms;          /* the limit that expired */
+    const cio_http_req *request;  /* the pool's copy of the request; NULL if not HTTP */
+    uint64_t queued_ms;           /* waited for admission */
+    uint64_t ran_ms;              /* from admission until expiry */
+    uint64_t started_ms;          /* monotonic clock at admission */
+    uint64_t expired_ms;          /* monotonic clock at expiry */
+    void *task_user;
+} cio_timeouted_task;
+
+/* ---- the pool ----------------------------------------------------------------------- */
+
+typedef void (*cio_done_cb)(cio_pool *pool, const cio_result *res, void *user);
+typedef void (*cio_error_cb)(cio_pool *pool, const cio_result *res, void *user);
+typedef void (*cio_timeout_cb)(cio_pool *pool, const cio_timeouted_task *rec, void *user);
+typedef void (*cio_drained_cb)(cio_pool *pool, void *user);
+
+/* Return values of a feeder. */
+enum { CIO_FEED_MORE = 0, CIO_FEED_END = 1 };
+
+/* A feeder hands items over lazily: the pool calls it on the loop thread whenever its
+ * queue has room for `room` more items. It submits up to about `room` items with
+ * cio_submit_http / cio_submit and returns CIO_FEED_MORE, or CIO_FEED_END when it has
+ * no more (the pool then stops calling it for this run). Returning CIO_FEED_MORE having
+ * submitted nothing pauses it until the next item ends or cio_pool_feed_wake. */
+typedef int (*cio_feed_cb)(cio_pool *pool, size_t room, void *user);
+
+/* Pool flags. */
+enum {
+    CIO_FAIL_ON_HTTP_ERROR = 1 << 0, /* status >= 400 goes to on_error as CIO_E_HTTP */
+    CIO_INSECURE = 1 << 1,           /* do not verify TLS certificates or host names */
+    CIO_NO_REDIRECTS = 1 << 2,       /* do not follow 3xx Location (default: up to 10) */
+    CIO_DISCARD_BODY = 1 << 3,       /* read but keep no response body */
+};
+
+/* Options of a pool. A zero field means its default, so cio_pool_opts_init and = {0}
+ * agree. Fields are only ever appended. */
+typedef struct cio_pool_opts {
+    unsigned max_concurrency;  /* items in flight, and HTTP connections open; 0: 50 */
+    unsigned rate_per_minute;  /* item starts per minute; 0: unlimited */
+    unsigned burst;            /* token-bucket size; 0: 1 (evenly paced starts) */
+    unsigned timeout_ms;       /* default per-item limit from admission; 0: none */
+    unsigned deadline_ms;      /* whole-run limit from cio_pool_run/start; 0: none */
+    size_t max_body;           /* response bytes kept (decoded); 0: 16 MiB */
+    unsigned flags;            /* CIO_FAIL_ON_HTTP_ERROR | CIO_INSECURE | ... */
+    cio_done_cb on_done;       /* a response arrived (any HTTP status), or work done */
+    cio_error_cb on_error;     /* transport error, cancel, deadline, ... */
+    cio_timeout_cb on_timeout; /* the item's own limit expired */
+    cio_drained_cb on_drained; /* every item of a run has ended */
+    cio_feed_cb on_feed;       /* optional lazy source of items */
+    void *user;                /* handed to every pool callback */
+} cio_pool_opts;
+
+/* Per-pool counters, since the pool was made. */
+typedef struct cio_stats {
+    uint64_t submitted, started, done, errors, timeouts;
+    size_t queued;             /* waiting for admission now */
+    size_t in_flight;          /* running now */
+    size_t max_in_flight;      /* the most ever running at once */
+} cio_stats;
+
+/* Fills *o with the defaults (all zero). */
+CIO_EXTERN void cio_pool_opts_init(cio_pool_opts *o);
+
+/* Makes a pool.
+ *
+ * Copies:  *o (NULL: defaults).
+ * Returns: the pool, owned by the caller (cio_pool_free), or NULL with *err (if err is
+ *          not NULL) set to CIO_E_NOMEM or CIO_E_INVAL.
+ * Context: any thread; the pool is then used from one thread only. */
+CIO_EXTERN cio_pool *cio_pool_new(const cio_pool_opts *o, int *err);
+
+/* Binds the pool to the caller's event loop instead of one of its own.
+ *
+ * Borrows: base; free the pool before the base.
+ * Returns: CIO_OK; CIO_E_STATE after the first submit or a second attach.
+ * Context: the loop's thread, before anything is submitted. The pool never dispatches
+ *          the caller's loop: the caller does, and items start after cio_pool_start. */
+CIO_EXTERN int cio_pool_attach(cio_pool *pool, struct event_base *base);
+
+/* Starts a run on an attached pool: queued items are admitted, the deadline clock
+ * starts, and on_drained fires once every item (and the feeder) has ended. Items
+ * submitted after on_drained wait for the next cio_pool_start.
+ *
+ * Returns: CIO_OK; CIO_E_STATE when not attached or already running.
+ * Context: loop thread; returns at once, before any callback fires. */
+CIO_EXTERN int cio_pool_start(cio_pool *pool);
+
+typedef enum cio_run_mode {
+    CIO_RUN_DEFAULT = 0,  /* until every item (and the feeder) has ended */
+    CIO_RUN_ONCE = 1,     /* one loop iteration, waiting for events */
+    CIO_RUN_NOWAIT = 2    /* one loop iteration, not waiting */
+} cio_run_mode;
+
+/* Runs the pool's own event loop (the counterpart of Python's as_events).
+ *
+ * Returns: CIO_OK when the run ended with every item delivered; CIO_E_DEADLINE or
+ *          CIO_E_CANCELED when the deadline or cio_pool_cancel ended it; CIO_E_STATE on
+ *          an attached pool or when called from a callback; CIO_E_LOOP on loop failure.
+ *          If a callback freed the pool, the free happens before this returns CIO_OK.
+ * Context: the pool's thread, never inside a callback. The pool is empty and reusable
+ *          after CIO_RUN_DEFAULT returns. */
+CIO_EXTERN int cio_pool_run(cio_pool *pool, cio_run_mode mode);
+
+/* Queues one HTTP request; it starts when a slot and a rate token are free.
+ *
+ * Copies:  req and everything it points to; free them whenever you like.
+ * Returns: CIO_OK and stores the id in *id (if id is not NULL), or a negative cio_err
+ *          (CIO_E_INVAL for a missing or non-http(s) URL, CR, LF or NUL in the method,
+ *          URL or headers, or a header without ':'; CIO_E_DEADLINE after the run's
+ *          deadline; CIO_E_STATE while the pool is being freed), in which case no
+ *          callback will ever fire. Never starts the request nor calls back inside.
+ * Context: loop thread; allowed inside any Concurio callback. */
+CIO_EXTERN int cio_submit_http(cio_pool *pool, const cio_http_req *req, cio_task_id *id);
+
+/* Ends one unfinished item: its terminal callback (on_error with CIO_E_CANCELED) fires
+ * before this returns.
+ *
+ * Returns: CIO_OK; CIO_E_NOTFOUND when no unfinished item has that id.
+ * Context: loop thread; allowed inside any Concurio callback. */
+CIO_EXTERN int cio_cancel(cio_pool *pool, cio_task_id id);
+
+/* Ends every unfinished item with CIO_E_CANCELED (callbacks fire before this returns)
+ * and stops the feeder for this run. Items submitted afterwards run normally.
+ * Returns: how many items it ended.
+ * Context: loop thread; allowed inside any Concurio callback. */
+CIO_EXTERN size_t cio_pool_cancel(cio_pool *pool);
+
+/* Calls a feeder that returned CIO_FEED_MORE without submitting, at the next loop turn. */
+CIO_EXTERN void cio_pool_feed_wake(cio_pool *pool);
+
+/* Items submitted and not yet ended (an item no longer counts inside its own terminal
+ * callback). The counterpart of Python's count() / len(pool). */
+CIO_EXTERN size_t cio_pool_count(const cio_pool *pool);
+
+/* Copies the pool's counters into *out. */
+CIO_EXTERN void cio_pool_stats(const cio_pool *pool, cio_stats *out);
+
+/* Frees the pool: unfinished items end with CIO_E_CANCELED first (their callbacks fire).
+ * Inside a callback the release of memory is deferred until the callback returns (or,
+ * under cio_pool_run, until it returns). NULL is fine.
+ * Context: loop thread; allowed inside any Concurio callback. */
+CIO_EXTERN void cio_pool_free(cio_pool *pool);
+
+/* ---- generic work items ------------------------------------------------------------- */
+
+/* A kind of work. The pool calls start when the item is admitted, cancel when its
+ * limit, the deadline or a cancel ends it while running, and destroy exactly once
+ * after its terminal callback (also when it never started). */
+typedef struct cio_task_vtable {
+    const char *name;   /* the TimeoutedTask name, e.g. "sleep" */
+    /* Start the work on base; return CIO_OK, or a negative cio_err to end it at once
+     * (on_error with that code; cancel is not called). May call cio_task_complete. */
+    int (*start)(cio_task *task, void *work, struct event_base *base);
+    /* Stop the work and release its events; it must never complete after this. */
+    void (*cancel)(cio_task *task, void *work);
+    /* Free the work; may run without start. */
+    void (*destroy)(void *work);
+} cio_task_vtable;
+
+typedef struct cio_task_opts {
+    unsigned timeout_ms;  /* 0: the pool's timeout_ms; CIO_NO_TIMEOUT: none */
+    void *user;           /* handed back as task_user */
+} cio_task_opts;
+
+/* Queues one generic work item; it starts under the same slot, token, timeout,
+ * deadline and cancel rules as HTTP requests.
+ *
+ * Takes:   work, on success (vt->destroy frees it once); on error the caller keeps it.
+ * Borrows: vt, which must outlive the pool. o may be NULL.
+ * Returns: as cio_submit_http.
+ * Context: loop thread; allowed inside any Concurio callback. */
+CIO_EXTERN int cio_submit(cio_pool *pool, const cio_task_vtable *vt, void *work,
+                          const cio_task_opts *o, cio_task_id *id);
+
+/* Ends a running generic item: status CIO_OK goes to on_done with `value` in
+ * res->value, a negative cio_err to on_error. The terminal callback runs before this
+ * returns, then the work is destroyed and `task` is gone: call it once, and never after
+ * vt->cancel.
+ * Context: loop thread only (from inside start or the work's own events). */
+CIO_EXTERN void cio_task_complete(cio_task *task, int status, void *value);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CONCURIO_H */

@@ -1,0 +1,581 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The HTTP adapter: requests as easy handles on one curl multi handle per pool, driven
+ * by libevent through curl's socket API (no polling), responses as results. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+#include <event2/event.h>
+
+#include "internal.h"
+
+#define MAX_HEADERS_KEPT ((size_t)64 << 10)
+#define MAX_REDIRECTS 10L
+
+struct cio_http {
+    cio_pool *pool;
+    CURLM *multi;
+    struct event *timer;
+    CURL **spare;          /* reset easy handles kept warm for the next requests */
+    size_t nspare, spare_cap;
+};
+
+struct work {
+    cio_task *task;
+    struct cio_http *h;
+    CURL *easy;
+    struct curl_slist *slist;
+    cio_http_req req;      /* the copy; its strings live in blob */
+    char *label;           /* "METHOD URL" */
+    char *body;
+    size_t body_len, body_cap;
+    char *head;
+    size_t head_len, head_cap;
+    unsigned truncated : 1, nomem : 1;
+    char err[CURL_ERROR_SIZE];
+    char blob[];
+};
+
+/* ---- validation and copying ------------------------------------------------------- */
+
+static int is_tchar(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+static int valid_token(const char *s, size_t max)
+{
+    size_t n = 0;
+
+    for (; s[n] != '\0'; n++)
+        if (!is_tchar((unsigned char)s[n]) || n >= max)
+            return 0;
+    return n > 0;
+}
+
+static int valid_url(const char *u)
+{
+    if (strncasecmp(u, "http://", 7) != 0 && strncasecmp(u, "https://", 8) != 0)
+        return 0;
+    for (const unsigned char *s = (const unsigned char *)u; *s != '\0'; s++)
+        if (*s <= 0x20 || *s == 0x7f)
+            return 0;
+    return 1;
+}
+
+static int valid_header(const char *h)
+{
+    const char *colon = strchr(h, ':');
+
+    if (colon == NULL || colon == h)
+        return 0;
+    for (const char *s = h; s < colon; s++)
+        if (!is_tchar((unsigned char)*s))
+            return 0;
+    for (const unsigned char *s = (const unsigned char *)colon; *s != '\0'; s++)
+        if ((*s < 0x20 && *s != '\t') || *s == 0x7f)
+            return 0;
+    return 1;
+}
+
+static int validate(const cio_http_req *r, size_t *nheaders)
+{
+    if (r->url == NULL || !valid_url(r->url))
+        return CIO_E_INVAL;
+    if (r->method != NULL && !valid_token(r->method, 32))
+        return CIO_E_INVAL;
+    if (r->body == NULL && r->body_len > 0)
+        return CIO_E_INVAL;
+    *nheaders = 0;
+    for (size_t i = 0; r->headers != NULL && r->headers[i] != NULL; i++, (*nheaders)++)
+        if (!valid_header(r->headers[i]))
+            return CIO_E_INVAL;
+    return CIO_OK;
+}
+
+static char *put(char **at, const void *src, size_t len)
+{
+    char *s = *at;
+
+    memcpy(s, src, len);
+    s[len] = '\0';
+    *at += len + 1;
+    return s;
+}
+
+/* One allocation holds the work and the copy of everything the request points to. */
+static struct work *copy_request(const cio_http_req *r, size_t nh)
+{
+    const char *method = r->method != NULL ? r->method : r->body != NULL ? "POST" : "GET";
+    size_t mlen = strlen(method), ulen = strlen(r->url);
+    size_t size = sizeof(struct work) + sizeof(char *) + (nh + 1) * sizeof(char *);
+
+    size += mlen + 1 + ulen + 1 + mlen + 1 + ulen + 1 + r->body_len + 1;
+    for (size_t i = 0; i < nh; i++)
+        size += strlen(r->headers[i]) + 1;
+
+    struct work *w = calloc(1, size);
+    if (w == NULL)
+        return NULL;
+    uintptr_t a = ((uintptr_t)w->blob + sizeof(char *) - 1) & ~(uintptr_t)(sizeof(char *) - 1);
+    char **hv = (char **)a;
+    char *at = (char *)(hv + nh + 1);
+
+    w->req = *r;
+    w->req.method = put(&at, method, mlen);
+    w->req.url = put(&at, r->url, ulen);
+    w->label = at;
+    at += (size_t)snprintf(at, mlen + ulen + 2, "%s %s", method, r->url) + 1;
+    for (size_t i = 0; i < nh; i++)
+        hv[i] = put(&at, r->headers[i], strlen(r->headers[i]));
+    hv[nh] = NULL;
+    w->req.headers = r->headers != NULL ? (const char *const *)hv : NULL;
+    if (r->body != NULL)
+        w->req.body = put(&at, r->body, r->body_len);
+    return w;
+}
+
+/* ---- curl callbacks: record only, never call the user ------------------------------ */
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+    struct work *w = arg;
+    const cio_pool_opts *o = &w->h->pool->o;
+    size_t len = size * n, keep = len;
+
+    if (o->flags & CIO_DISCARD_BODY)
+        return len;
+    if (keep > o->max_body - w->body_len) {
+        keep = o->max_body - w->body_len;
+        w->truncated = 1;
+    }
+    if (w->body_len + keep + 1 > w->body_cap) {
+        size_t cap = w->body_cap < 4096 ? 4096 : w->body_cap * 2;
+
+        if (cap < w->body_len + keep + 1)
+            cap = w->body_len + keep + 1;
+        if (cap > o->max_body + 1)
+            cap = o->max_body + 1;
+        char *b = realloc(w->body, cap);
+        if (b == NULL) {
+            w->nomem = 1;
+            return 0;
+        }
+        w->body = b;
+        w->body_cap = cap;
+    }
+    memcpy(w->body + w->body_len, data, keep);
+    w->body_len += keep;
+    w->body[w->body_len] = '\0';
+    return w->truncated ? 0 : len; /* past the cap: stop the transfer */
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *arg)
+{
+    struct work *w = arg;
+    size_t len = size * n;
+
+    if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+        w->head_len = 0; /* a new response (redirect, 100 Continue): keep the last only */
+        return len;
+    }
+    if (len <= 2 || w->head_len + len + 1 > MAX_HEADERS_KEPT)
+        return len;
+    if (w->head_len + len + 1 > w->head_cap) {
+        size_t cap = w->head_cap < 1024 ? 1024 : w->head_cap * 2;
+
+        while (cap < w->head_len + len + 1)
+            cap *= 2;
+        char *b = realloc(w->head, cap);
+        if (b == NULL)
+            return len; /* headers are best effort; the body is not */
+        w->head = b;
+        w->head_cap = cap;
+    }
+    memcpy(w->head + w->head_len, data, len);
+    w->head_len += len;
+    w->head[w->head_len] = '\0';
+    return len;
+}
+
+static void ev_socket(evutil_socket_t fd, short what, void *arg);
+
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *arg, void *sockp)
+{
+    struct cio_http *h = arg;
+    struct event *ev = sockp;
+
+    (void)easy;
+    if (what == CURL_POLL_REMOVE) {
+        if (ev != NULL)
+            event_free(ev);
+        curl_multi_assign(h->multi, s, NULL);
+        return 0;
+    }
+    short kind = EV_PERSIST | ((what & CURL_POLL_IN) ? EV_READ : 0) |
+                 ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
+    if (ev == NULL) {
+        ev = event_new(h->pool->base, s, kind, ev_socket, h);
+        if (ev == NULL)
+            return -1;
+        curl_multi_assign(h->multi, s, ev);
+    } else {
+        event_del(ev);
+        event_assign(ev, h->pool->base, s, kind, ev_socket, h);
+    }
+    return event_add(ev, NULL) == 0 ? 0 : -1;
+}
+
+static int on_timer(CURLM *multi, long ms, void *arg)
+{
+    struct cio_http *h = arg;
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+    (void)multi;
+    if (ms < 0)
+        return evtimer_del(h->timer) == 0 ? 0 : -1;
+    return evtimer_add(h->timer, &tv) == 0 ? 0 : -1;
+}
+
+/* ---- ends ---------------------------------------------------------------------------- */
+
+static void detach(struct work *w)
+{
+    struct cio_http *h = w->h;
+
+    if (w->easy == NULL)
+        return;
+    curl_multi_remove_handle(h->multi, w->easy);
+    if (h->nspare < h->spare_cap) {
+        curl_easy_reset(w->easy);
+        h->spare[h->nspare++] = w->easy;
+    } else {
+        curl_easy_cleanup(w->easy);
+    }
+    w->easy = NULL;
+    curl_slist_free_all(w->slist);
+    w->slist = NULL;
+}
+
+static uint64_t info_ms(CURL *e, CURLINFO what)
+{
+    curl_off_t us = 0;
+
+    curl_easy_getinfo(e, what, &us);
+    return us > 0 ? (uint64_t)us / 1000u : 0;
+}
+
+static int classify(const struct work *w, CURLcode rc, long http_status)
+{
+    unsigned flags = w->h->pool->o.flags;
+
+    if (rc == CURLE_WRITE_ERROR && w->nomem)
+        return CIO_E_NOMEM;
+    if (rc == CURLE_OPERATION_TIMEDOUT)
+        return CIO_E_TIMEOUT;
+    if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && w->truncated))
+        return CIO_E_TRANSPORT;
+    if ((flags & CIO_FAIL_ON_HTTP_ERROR) && http_status >= 400)
+        return CIO_E_HTTP;
+    return CIO_OK;
+}
+
+static void finish(struct work *w, CURLcode rc)
+{
+    CURL *e = w->easy;
+    cio_result res = {0};
+    char *effective = NULL;
+
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &res.http_status);
+    curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &effective);
+    res.status = classify(w, rc, res.http_status);
+    res.curl_code = (int)rc;
+    res.message = res.status == CIO_E_TRANSPORT
+                      ? (w->err[0] != '\0' ? w->err : curl_easy_strerror(rc))
+                      : res.status == CIO_OK ? "" : cio_strerror(res.status);
+    res.method = w->req.method;
+    res.url = w->req.url;
+    res.effective_url = effective;
+    res.body = w->body != NULL ? w->body : "";
+    res.body_len = w->body_len;
+    res.truncated = w->truncated;
+    res.headers = w->head != NULL ? w->head : "";
+    res.headers_len = w->head_len;
+    res.timings.connect_ms = info_ms(e, CURLINFO_CONNECT_TIME_T);
+    res.timings.tls_ms = info_ms(e, CURLINFO_APPCONNECT_TIME_T);
+    res.timings.first_byte_ms = info_ms(e, CURLINFO_STARTTRANSFER_TIME_T);
+    res.timings.total_ms = info_ms(e, CURLINFO_TOTAL_TIME_T);
+
+    /* effective_url belongs to the easy handle: keep the handle until the callback is
+     * over, and detach it in destroy. The work is no longer running for curl. */
+    curl_multi_remove_handle(w->h->multi, e);
+    cio__task_finish(w->task, &res);
+}
+
+static void drain_messages(struct cio_http *h)
+{
+    CURLMsg *m;
+    int left;
+
+    while (!h->pool->closing && (m = curl_multi_info_read(h->multi, &left)) != NULL) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        CURLcode rc = m->data.result;
+        struct work *w = NULL;
+
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&w);
+        finish(w, rc);
+    }
+}
+
+static void drive(struct cio_http *h, curl_socket_t s, int flags)
+{
+    cio_pool *p = h->pool;
+    int running;
+
+    cio__pool_enter(p);
+    curl_multi_socket_action(h->multi, s, flags, &running);
+    drain_messages(h); /* user callbacks run here, after curl has returned */
+    cio__pool_leave(p);
+}
+
+static void ev_socket(evutil_socket_t fd, short what, void *arg)
+{
+    int flags = ((what & EV_READ) ? CURL_CSELECT_IN : 0) |
+                ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
+
+    drive(arg, fd, flags);
+}
+
+static void ev_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    drive(arg, CURL_SOCKET_TIMEOUT, 0);
+}
+
+/* ---- the vtable --------------------------------------------------------------------- */
+
+static CURL *take_easy(struct cio_http *h)
+{
+    return h->nspare > 0 ? h->spare[--h->nspare] : curl_easy_init();
+}
+
+static int has_header(const cio_http_req *r, const char *name)
+{
+    size_t n = strlen(name);
+
+    for (size_t i = 0; r->headers != NULL && r->headers[i] != NULL; i++)
+        if (strncasecmp(r->headers[i], name, n) == 0 && r->headers[i][n] == ':')
+            return 1;
+    return 0;
+}
+
+static int setup(struct work *w, CURL *e, unsigned timeout_ms)
+{
+    const cio_http_req *r = &w->req;
+    unsigned flags = w->h->pool->o.flags;
+    long verify = (flags & CIO_INSECURE) ? 0L : 1L;
+    CURLcode rc = CURLE_OK;
+
+    for (size_t i = 0; r->headers != NULL && r->headers[i] != NULL; i++) {
+        struct curl_slist *l = curl_slist_append(w->slist, r->headers[i]);
+        if (l == NULL)
+            return CIO_E_NOMEM;
+        w->slist = l;
+    }
+    /* An admitted request must not then wait a second for "100 Continue". */
+    if (r->body != NULL && !has_header(r, "Expect")) {
+        struct curl_slist *l = curl_slist_append(w->slist, "Expect:");
+        if (l == NULL)
+            return CIO_E_NOMEM;
+        w->slist = l;
+    }
+    rc |= curl_easy_setopt(e, CURLOPT_URL, r->url);
+    rc |= curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)w);
+    rc |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, w->err);
+    rc |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    rc |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    rc |= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    rc |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, (flags & CIO_NO_REDIRECTS) ? 0L : 1L);
+    rc |= curl_easy_setopt(e, CURLOPT_MAXREDIRS, MAX_REDIRECTS);
+    rc |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, verify);
+    rc |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, verify * 2);
+    rc |= curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    rc |= curl_easy_setopt(e, CURLOPT_USERAGENT, "concurio/" CIO_VERSION_STRING);
+    rc |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    rc |= curl_easy_setopt(e, CURLOPT_WRITEDATA, w);
+    rc |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    rc |= curl_easy_setopt(e, CURLOPT_HEADERDATA, w);
+    rc |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, w->slist);
+    if (timeout_ms > 0)
+        rc |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+
+    int is_get = strcmp(r->method, "GET") == 0, is_post = strcmp(r->method, "POST") == 0;
+    if (r->body != NULL || is_post || strcmp(r->method, "PUT") == 0 ||
+        strcmp(r->method, "PATCH") == 0) {
+        rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
+        rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body != NULL ? r->body : "");
+        if (!is_post)
+            rc |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
+    } else if (strcmp(r->method, "HEAD") == 0) {
+        rc |= curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    } else if (!is_get) {
+        rc |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
+    }
+    return rc == CURLE_OK ? CIO_OK : CIO_E_TRANSPORT;
+}
+
+static int http_start(cio_task *task, void *work, struct event_base *base)
+{
+    struct work *w = work;
+    CURL *e = take_easy(w->h);
+
+    (void)base;
+    if (e == NULL)
+        return CIO_E_NOMEM;
+    w->easy = e;
+    w->task = task;
+    w->body_len = w->head_len = 0;
+    w->truncated = w->nomem = 0;
+    w->err[0] = '\0';
+    int rc = setup(w, e, task->timeout_ms);
+    if (rc == CIO_OK && curl_multi_add_handle(w->h->multi, e) != CURLM_OK)
+        rc = CIO_E_NOMEM;
+    if (rc != CIO_OK) {
+        curl_slist_free_all(w->slist);
+        w->slist = NULL;
+        curl_easy_cleanup(e);
+        w->easy = NULL;
+    }
+    return rc;
+}
+
+static void http_cancel(cio_task *task, void *work)
+{
+    (void)task;
+    detach(work);
+}
+
+static void http_destroy(void *work)
+{
+    struct work *w = work;
+
+    detach(w);
+    free(w->body);
+    free(w->head);
+    free(w);
+}
+
+static const cio_task_vtable http_vtable = {
+    .name = "http", .start = http_start, .cancel = http_cancel, .destroy = http_destroy,
+};
+
+/* ---- the per-pool engine ------------------------------------------------------------ */
+
+static struct cio_http *http_new(cio_pool *p)
+{
+    struct cio_http *h = calloc(1, sizeof *h);
+    long cap = (long)p->o.max_concurrency;
+
+    if (h == NULL)
+        return NULL;
+    h->pool = p;
+    h->spare_cap = p->o.max_concurrency;
+    h->spare = calloc(h->spare_cap, sizeof *h->spare);
+    h->multi = curl_multi_init();
+    h->timer = evtimer_new(p->base, ev_timer, h);
+    if (h->spare == NULL || h->multi == NULL || h->timer == NULL) {
+        cio__http_free(h);
+        return NULL;
+    }
+    curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
+    curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
+    /* The connection-level cap. The pool admits at most `cap` requests, so with one
+     * request per connection none ever queues inside libcurl, where CURLOPT_TIMEOUT_MS
+     * would already be running. */
+    curl_multi_setopt(h->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, cap);
+    curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, cap);
+    return h;
+}
+
+void cio__http_free(struct cio_http *h)
+{
+    if (h == NULL)
+        return;
+    if (h->multi != NULL)
+        curl_multi_cleanup(h->multi); /* closes connections; sockets leave via on_socket */
+    if (h->timer != NULL)
+        event_free(h->timer);
+    for (size_t i = 0; i < h->nspare; i++)
+        curl_easy_cleanup(h->spare[i]);
+    free(h->spare);
+    free(h);
+}
+
+int cio_submit_http(cio_pool *p, const cio_http_req *req, cio_task_id *id)
+{
+    size_t nh;
+
+    if (p == NULL || req == NULL)
+        return CIO_E_INVAL;
+    int rc = validate(req, &nh);
+    if (rc != CIO_OK)
+        return rc;
+    if (p->closing)
+        return CIO_E_STATE;
+    if ((rc = cio__pool_bind(p)) != CIO_OK)
+        return rc;
+    if (p->http == NULL && (p->http = http_new(p)) == NULL)
+        return CIO_E_NOMEM;
+
+    struct work *w = copy_request(req, nh);
+    if (w == NULL)
+        return CIO_E_NOMEM;
+    w->h = p->http;
+    cio_task *t = cio__task_new(p, &http_vtable, w, req->user, req->timeout_ms);
+    if (t == NULL) {
+        free(w);
+        return CIO_E_NOMEM;
+    }
+    t->name = w->label;
+    t->req = &w->req;
+    t->self_timed = 1;
+    if ((rc = cio__pool_enqueue(p, t, id)) != CIO_OK) {
+        cio__task_free(t);
+        free(w);
+    }
+    return rc;
+}
+
+const char *cio_result_header(const cio_result *res, const char *name, size_t *len)
+{
+    size_t n = strlen(name);
+    const char *s = res->headers, *end = res->headers + res->headers_len;
+
+    while (s != NULL && s < end) {
+        const char *eol = memchr(s, '\n', (size_t)(end - s));
+        const char *next = eol != NULL ? eol + 1 : end;
+
+        if (eol == NULL)
+            eol = end;
+        if ((size_t)(eol - s) > n && s[n] == ':' && strncasecmp(s, name, n) == 0) {
+            const char *v = s + n + 1;
+            while (v < eol && (*v == ' ' || *v == '\t'))
+                v++;
+            while (eol > v && (eol[-1] == '\r' || eol[-1] == ' ' || eol[-1] == '\t'))
+                eol--;
+            if (len != NULL)
+                *len = (size_t)(eol - v);
+            return v;
+        }
+        s = next;
+    }
+    return NULL;
+}

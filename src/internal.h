@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Shared structs of the pool and its tasks, and the cio__ functions between modules. */
+#ifndef CIO_INTERNAL_H
+#define CIO_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "concurio/concurio.h"
+#include "ratelimit.h"
+
+struct event;
+struct cio_http;
+
+enum cio_task_state { CIO_TS_QUEUED, CIO_TS_RUNNING, CIO_TS_ENDED };
+
+struct cio_list {
+    cio_task *head, *tail;
+    size_t len;
+};
+
+struct cio_task {
+    cio_task *next, *prev;       /* links in the list `on` */
+    struct cio_list *on;         /* queue, running or ending; NULL once ended */
+    cio_pool *pool;
+    const cio_task_vtable *vt;
+    void *work;
+    void *user;
+    const char *name;            /* TimeoutedTask name: "GET url" or vt->name */
+    const cio_http_req *req;     /* the pool's copy, HTTP only */
+    cio_task_id id;
+    unsigned timeout_ms;         /* 0: none */
+    unsigned attempts;
+    enum cio_task_state state;
+    unsigned in_start : 1;       /* inside vt->start: an end there must not free it */
+    unsigned self_timed : 1;     /* the adapter enforces timeout_ms itself (HTTP) */
+    uint64_t submit_ms, start_ms;
+    struct event *timer;         /* per-item limit of generic items */
+};
+
+enum cio_feed_state { CIO_FEED_NONE, CIO_FEED_ACTIVE, CIO_FEED_PAUSED };
+
+struct cio_pool {
+    cio_pool_opts o;
+    struct event_base *base;
+    unsigned owns_base : 1;
+    unsigned attached : 1;
+    unsigned in_run : 1;         /* inside cio_pool_run: the free waits for it */
+    unsigned closing : 1;        /* cio_pool_free was called */
+    unsigned phase : 1;          /* a run is on: queued items are admitted */
+    unsigned expired : 1;        /* the run's deadline passed */
+    unsigned dispatching : 1;
+    unsigned need_dispatch : 1;
+    unsigned kicked : 1;         /* the kick event is active */
+    enum cio_feed_state feed;
+    int phase_rc;                /* what cio_pool_run returns for this run */
+    int depth;                   /* entry points and callbacks on the stack */
+    struct cio_rl rl;
+    struct cio_list queue, running, ending;
+    size_t count;                /* submitted and not yet ended */
+    size_t in_flight;            /* started and not yet stopped */
+    cio_task_id next_id;
+    cio_stats st;
+    struct event *kick, *rate_timer, *deadline_timer;
+    struct cio_http *http;       /* made at the first HTTP submit */
+};
+
+/* clock.c */
+uint64_t cio__now_ms(void);
+
+/* list helpers (task.c) */
+void cio__list_push(struct cio_list *l, cio_task *t);
+cio_task *cio__list_pop(struct cio_list *l);
+void cio__list_remove(cio_task *t);
+
+/* pool.c: every entry from the loop or the caller into code that may call back is
+ * bracketed by enter/leave; leave runs a pending dispatch and performs a deferred free.
+ * leave returns 1 when the pool is gone. */
+void cio__pool_enter(cio_pool *p);
+int cio__pool_leave(cio_pool *p);
+/* Asks for admission and feeding to run soon (at the outermost leave, or next turn). */
+void cio__pool_kick(cio_pool *p);
+/* Lazily makes the pool's own loop; the pool's base afterwards. */
+int cio__pool_bind(cio_pool *p);
+/* Queues a task made by cio__task_new. */
+int cio__pool_enqueue(cio_pool *p, cio_task *t, cio_task_id *id);
+
+/* task.c */
+cio_task *cio__task_new(cio_pool *p, const cio_task_vtable *vt, void *work, void *user,
+                        unsigned timeout_ms);
+void cio__task_free(cio_task *t);  /* an unsubmitted task; does not destroy work */
+void cio__task_start(cio_task *t, uint64_t now);
+/* The work reports its end: res->status says how (CIO_E_TIMEOUT: its own limit). */
+void cio__task_finish(cio_task *t, cio_result *res);
+/* The pool ends it (cancel, deadline, generic timeout); stops the work if running. */
+void cio__task_abort(cio_task *t, int code);
+
+/* http.c */
+int cio__http_submit(cio_pool *p, const cio_http_req *req, cio_task_id *id);
+void cio__http_free(struct cio_http *h);
+
+#endif

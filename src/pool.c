@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The pool: queue, admission (slot + token), runs, deadline, cancel, deferred free. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <event2/event.h>
+
+#include "internal.h"
+
+#define DEFAULT_CONCURRENCY 50u
+#define DEFAULT_MAX_BODY ((size_t)16 << 20)
+
+void cio_pool_opts_init(cio_pool_opts *o)
+{
+    memset(o, 0, sizeof *o);
+}
+
+cio_pool *cio_pool_new(const cio_pool_opts *o, int *err)
+{
+    cio_pool *p = calloc(1, sizeof *p);
+
+    if (p == NULL || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        free(p);
+        if (err != NULL)
+            *err = CIO_E_NOMEM;
+        return NULL;
+    }
+    if (o != NULL)
+        p->o = *o;
+    if (p->o.max_concurrency == 0)
+        p->o.max_concurrency = DEFAULT_CONCURRENCY;
+    if (p->o.max_body == 0)
+        p->o.max_body = DEFAULT_MAX_BODY;
+    cio__rl_init(&p->rl, p->o.rate_per_minute, p->o.burst, cio__now_ms());
+    p->next_id = 1;
+    p->phase_rc = CIO_OK;
+    if (err != NULL)
+        *err = CIO_OK;
+    return p;
+}
+
+static void destroy(cio_pool *p)
+{
+    cio__http_free(p->http);
+    if (p->kick != NULL)
+        event_free(p->kick);
+    if (p->rate_timer != NULL)
+        event_free(p->rate_timer);
+    if (p->deadline_timer != NULL)
+        event_free(p->deadline_timer);
+    if (p->owns_base && p->base != NULL)
+        event_base_free(p->base);
+    curl_global_cleanup();
+    free(p);
+}
+
+static void ev_kick(evutil_socket_t fd, short what, void *arg)
+{
+    cio_pool *p = arg;
+
+    (void)fd;
+    (void)what;
+    p->kicked = 0;
+    cio__pool_enter(p);
+    p->need_dispatch = 1;
+    cio__pool_leave(p);
+}
+
+static void ev_rate(evutil_socket_t fd, short what, void *arg)
+{
+    ev_kick(fd, what, arg);
+}
+
+/* Ends every unfinished item with `code`. Callbacks may submit (those run later) and
+ * cancel (the victims are already set aside in `ending`, where cancel finds them). */
+static size_t end_all(cio_pool *p, int code)
+{
+    size_t n = 0;
+    cio_task *t;
+
+    while ((t = cio__list_pop(&p->running)) != NULL)
+        cio__list_push(&p->ending, t);
+    while ((t = cio__list_pop(&p->queue)) != NULL)
+        cio__list_push(&p->ending, t);
+    while ((t = p->ending.head) != NULL) {
+        cio__task_abort(t, code);
+        n++;
+    }
+    return n;
+}
+
+static void ev_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    cio_pool *p = arg;
+
+    (void)fd;
+    (void)what;
+    cio__pool_enter(p);
+    if (p->phase) {
+        p->expired = 1;
+        p->phase_rc = CIO_E_DEADLINE;
+        if (p->feed != CIO_FEED_NONE)
+            p->feed = CIO_FEED_NONE;
+        end_all(p, CIO_E_DEADLINE);
+        p->need_dispatch = 1;
+    }
+    cio__pool_leave(p);
+}
+
+int cio__pool_bind(cio_pool *p)
+{
+    if (p->base != NULL)
+        return CIO_OK;
+    if (p->closing)
+        return CIO_E_STATE;
+    p->base = event_base_new();
+    if (p->base == NULL)
+        return CIO_E_LOOP;
+    p->owns_base = 1;
+    return CIO_OK;
+}
+
+static int make_events(cio_pool *p)
+{
+    p->kick = event_new(p->base, -1, 0, ev_kick, p);
+    p->rate_timer = evtimer_new(p->base, ev_rate, p);
+    p->deadline_timer = evtimer_new(p->base, ev_deadline, p);
+    return p->kick && p->rate_timer && p->deadline_timer ? CIO_OK : CIO_E_NOMEM;
+}
+
+static int ensure_loop(cio_pool *p)
+{
+    int rc = cio__pool_bind(p);
+
+    if (rc == CIO_OK && p->kick == NULL)
+        rc = make_events(p);
+    return rc;
+}
+
+int cio_pool_attach(cio_pool *p, struct event_base *base)
+{
+    if (p == NULL || base == NULL)
+        return CIO_E_INVAL;
+    if (p->base != NULL || p->closing)
+        return CIO_E_STATE;
+    p->base = base;
+    p->attached = 1;
+    return make_events(p);
+}
+
+void cio__pool_kick(cio_pool *p)
+{
+    p->need_dispatch = 1;
+    if (p->depth == 0 && !p->kicked && p->kick != NULL) {
+        p->kicked = 1;
+        event_active(p->kick, EV_TIMEOUT, 0);
+    }
+}
+
+static void set_timer(struct event *ev, uint64_t ms)
+{
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
+
+    evtimer_add(ev, &tv);
+}
+
+static void begin_phase(cio_pool *p)
+{
+    p->phase = 1;
+    p->expired = 0;
+    p->phase_rc = CIO_OK;
+    p->feed = p->o.on_feed != NULL ? CIO_FEED_ACTIVE : CIO_FEED_NONE;
+    if (p->o.deadline_ms > 0)
+        set_timer(p->deadline_timer, p->o.deadline_ms);
+    cio__pool_kick(p);
+}
+
+static void end_phase(cio_pool *p)
+{
+    p->phase = 0;
+    evtimer_del(p->deadline_timer);
+    evtimer_del(p->rate_timer);
+    if (p->in_run)
+        event_base_loopbreak(p->base);
+    if (p->o.on_drained != NULL) {
+        p->depth++;
+        p->o.on_drained(p, p->o.user);
+        p->depth--;
+    }
+}
+
+static void feed(cio_pool *p)
+{
+    size_t target = p->o.max_concurrency;
+
+    while (p->feed == CIO_FEED_ACTIVE && p->queue.len < target && !p->closing) {
+        uint64_t before = p->st.submitted;
+
+        p->depth++;
+        int r = p->o.on_feed(p, target - p->queue.len, p->o.user);
+        p->depth--;
+        if (r != CIO_FEED_MORE)
+            p->feed = p->feed == CIO_FEED_ACTIVE ? CIO_FEED_NONE : p->feed;
+        else if (p->st.submitted == before)
+            p->feed = CIO_FEED_PAUSED;
+    }
+}
+
+static void admit(cio_pool *p)
+{
+    while (p->queue.len > 0 && p->in_flight < p->o.max_concurrency && !p->closing) {
+        uint64_t now = cio__now_ms();
+        uint64_t wait = cio__rl_take(&p->rl, now);
+
+        if (wait > 0) {
+            set_timer(p->rate_timer, wait);
+            return;
+        }
+        cio__task_start(cio__list_pop(&p->queue), now);
+    }
+}
+
+static void dispatch(cio_pool *p)
+{
+    if (!p->phase || p->closing)
+        return;
+    feed(p);
+    if (p->closing)
+        return;
+    admit(p);
+    if (!p->closing && p->phase && p->count == 0 && p->feed == CIO_FEED_NONE)
+        end_phase(p);
+}
+
+void cio__pool_enter(cio_pool *p)
+{
+    p->depth++;
+}
+
+int cio__pool_leave(cio_pool *p)
+{
+    /* Admission runs here, at the bottom of the stack, so no callback ever runs inside
+     * a submit and starts are never nested inside another item's callback. */
+    while (p->depth == 1 && p->need_dispatch && !p->closing) {
+        p->need_dispatch = 0;
+        dispatch(p);
+    }
+    if (--p->depth > 0 || !p->closing)
+        return 0;
+    if (p->in_run) {
+        event_base_loopbreak(p->base);
+        return 0;
+    }
+    destroy(p);
+    return 1;
+}
+
+int cio__pool_enqueue(cio_pool *p, cio_task *t, cio_task_id *id)
+{
+    if (p->closing)
+        return CIO_E_STATE;
+    if (p->phase && p->expired)
+        return CIO_E_DEADLINE;
+    int rc = ensure_loop(p);
+    if (rc != CIO_OK)
+        return rc;
+    t->id = p->next_id++;
+    t->submit_ms = cio__now_ms();
+    t->state = CIO_TS_QUEUED;
+    cio__list_push(&p->queue, t);
+    p->count++;
+    p->st.submitted++;
+    if (id != NULL)
+        *id = t->id;
+    if (p->phase)
+        cio__pool_kick(p);
+    return CIO_OK;
+}
+
+int cio_submit(cio_pool *p, const cio_task_vtable *vt, void *work, const cio_task_opts *o,
+               cio_task_id *id)
+{
+    if (p == NULL || vt == NULL || vt->start == NULL || vt->cancel == NULL ||
+        vt->destroy == NULL)
+        return CIO_E_INVAL;
+    cio_task *t = cio__task_new(p, vt, work, o != NULL ? o->user : NULL,
+                                o != NULL ? o->timeout_ms : 0);
+    if (t == NULL)
+        return CIO_E_NOMEM;
+    int rc = cio__pool_enqueue(p, t, id);
+    if (rc != CIO_OK)
+        cio__task_free(t);
+    return rc;
+}
+
+int cio_pool_start(cio_pool *p)
+{
+    if (p == NULL || !p->attached || p->closing)
+        return CIO_E_STATE;
+    if (p->phase)
+        return CIO_E_STATE;
+    begin_phase(p);
+    return CIO_OK;
+}
+
+int cio_pool_run(cio_pool *p, cio_run_mode mode)
+{
+    if (p == NULL || p->attached || p->in_run || p->depth > 0 || p->closing)
+        return CIO_E_STATE;
+    int rc = ensure_loop(p);
+    if (rc != CIO_OK)
+        return rc;
+    if (!p->phase)
+        begin_phase(p);
+    p->in_run = 1;
+    int flags = mode == CIO_RUN_ONCE ? EVLOOP_ONCE : mode == CIO_RUN_NOWAIT ? EVLOOP_NONBLOCK : 0;
+    int lr = event_base_loop(p->base, flags);
+    p->in_run = 0;
+    if (p->closing) {
+        destroy(p);
+        return CIO_OK;
+    }
+    if (lr < 0)
+        return CIO_E_LOOP;
+    if (mode != CIO_RUN_DEFAULT)
+        return CIO_OK;
+    if (p->phase) /* the loop ran dry: a paused feeder with nothing else to do */
+        return CIO_E_STATE;
+    rc = p->phase_rc;
+    p->phase_rc = CIO_OK;
+    return rc;
+}
+
+static cio_task *find(struct cio_list *l, cio_task_id id)
+{
+    for (cio_task *t = l->head; t != NULL; t = t->next)
+        if (t->id == id)
+            return t;
+    return NULL;
+}
+
+int cio_cancel(cio_pool *p, cio_task_id id)
+{
+    if (p == NULL)
+        return CIO_E_INVAL;
+    if (find(&p->ending, id) != NULL)
+        return CIO_OK; /* already being ended by cancel-all, deadline or free */
+    cio_task *t = find(&p->running, id);
+    if (t == NULL)
+        t = find(&p->queue, id);
+    if (t == NULL)
+        return CIO_E_NOTFOUND;
+    cio__pool_enter(p);
+    cio__task_abort(t, CIO_E_CANCELED);
+    cio__pool_leave(p);
+    return CIO_OK;
+}
+
+size_t cio_pool_cancel(cio_pool *p)
+{
+    if (p == NULL)
+        return 0;
+    cio__pool_enter(p);
+    if (p->phase) {
+        p->phase_rc = CIO_E_CANCELED;
+        p->feed = CIO_FEED_NONE;
+    }
+    size_t n = end_all(p, CIO_E_CANCELED);
+    p->need_dispatch = 1;
+    cio__pool_leave(p);
+    return n;
+}
+
+void cio_pool_feed_wake(cio_pool *p)
+{
+    if (p != NULL && p->feed == CIO_FEED_PAUSED) {
+        p->feed = CIO_FEED_ACTIVE;
+        cio__pool_kick(p);
+    }
+}
+
+size_t cio_pool_count(const cio_pool *p)
+{
+    return p != NULL ? p->count : 0;
+}
+
+void cio_pool_stats(const cio_pool *p, cio_stats *out)
+{
+    if (p == NULL) {
+        memset(out, 0, sizeof *out);
+        return;
+    }
+    *out = p->st;
+    out->queued = p->queue.len;
+    out->in_flight = p->in_flight;
+}
+
+void cio_pool_free(cio_pool *p)
+{
+    if (p == NULL || p->closing)
+        return;
+    cio__pool_enter(p);
+    p->closing = 1;
+    end_all(p, CIO_E_CANCELED);
+    cio__pool_leave(p);
+}

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* An item's life: start, per-item limit, and the exactly-once terminal callback. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "internal.h"
+
+void cio__list_push(struct cio_list *l, cio_task *t)
+{
+    t->next = NULL;
+    t->prev = l->tail;
+    if (l->tail != NULL)
+        l->tail->next = t;
+    else
+        l->head = t;
+    l->tail = t;
+    l->len++;
+    t->on = l;
+}
+
+void cio__list_remove(cio_task *t)
+{
+    struct cio_list *l = t->on;
+
+    if (l == NULL)
+        return;
+    if (t->prev != NULL)
+        t->prev->next = t->next;
+    else
+        l->head = t->next;
+    if (t->next != NULL)
+        t->next->prev = t->prev;
+    else
+        l->tail = t->prev;
+    l->len--;
+    t->next = t->prev = NULL;
+    t->on = NULL;
+}
+
+cio_task *cio__list_pop(struct cio_list *l)
+{
+    cio_task *t = l->head;
+
+    if (t != NULL)
+        cio__list_remove(t);
+    return t;
+}
+
+cio_task *cio__task_new(cio_pool *p, const cio_task_vtable *vt, void *work, void *user,
+                        unsigned timeout_ms)
+{
+    cio_task *t = calloc(1, sizeof *t);
+
+    if (t == NULL)
+        return NULL;
+    t->pool = p;
+    t->vt = vt;
+    t->work = work;
+    t->user = user;
+    t->name = vt->name != NULL ? vt->name : "task";
+    if (timeout_ms == 0)
+        timeout_ms = p->o.timeout_ms;
+    t->timeout_ms = timeout_ms == CIO_NO_TIMEOUT ? 0 : timeout_ms;
+    return t;
+}
+
+void cio__task_free(cio_task *t)
+{
+    free(t);
+}
+
+static void release(cio_task *t)
+{
+    if (t->timer != NULL)
+        event_free(t->timer);
+    t->vt->destroy(t->work);
+    free(t);
+}
+
+static void deliver(cio_task *t, int code, cio_result *given)
+{
+    cio_pool *p = t->pool;
+    uint64_t now = cio__now_ms();
+    uint64_t start = t->attempts > 0 ? t->start_ms : now;
+
+    p->depth++;
+    if (code == CIO_E_TIMEOUT) {
+        cio_timeouted_task rec = {
+            .id = t->id, .name = t->name, .timeout_ms = t->timeout_ms, .request = t->req,
+            .queued_ms = start - t->submit_ms, .ran_ms = now - start,
+            .started_ms = start, .expired_ms = now, .task_user = t->user,
+        };
+        p->st.timeouts++;
+        if (p->o.on_timeout != NULL)
+            p->o.on_timeout(p, &rec, p->o.user);
+    } else {
+        cio_result local = {0};
+        cio_result *res = given != NULL ? given : &local;
+
+        res->id = t->id;
+        res->status = code;
+        res->task_user = t->user;
+        res->attempts = t->attempts;
+        res->timings.queued_ms = start - t->submit_ms;
+        if (res->timings.total_ms == 0)
+            res->timings.total_ms = now - start;
+        if (res->message == NULL)
+            res->message = code == CIO_OK ? "" : cio_strerror(code);
+        if (t->req != NULL && res->url == NULL) {
+            res->url = t->req->url;
+            res->method = t->req->method;
+        }
+        if (code == CIO_OK) {
+            p->st.done++;
+            if (p->o.on_done != NULL)
+                p->o.on_done(p, res, p->o.user);
+        } else {
+            p->st.errors++;
+            if (p->o.on_error != NULL)
+                p->o.on_error(p, res, p->o.user);
+        }
+    }
+    p->depth--;
+}
+
+/* The one way out: unlink, stop the work if asked, call back once, release. */
+static void end(cio_task *t, int code, cio_result *res, int stop_work)
+{
+    cio_pool *p = t->pool;
+    int was_running = t->state == CIO_TS_RUNNING;
+
+    cio__list_remove(t);
+    t->state = CIO_TS_ENDED;
+    if (was_running) {
+        p->in_flight--;
+        if (t->timer != NULL)
+            evtimer_del(t->timer);
+        if (stop_work)
+            t->vt->cancel(t, t->work);
+    }
+    p->count--;
+    if (p->feed == CIO_FEED_PAUSED)
+        p->feed = CIO_FEED_ACTIVE;
+    p->need_dispatch = 1;
+    deliver(t, code, res);
+    if (!t->in_start)
+        release(t);
+}
+
+void cio__task_finish(cio_task *t, cio_result *res)
+{
+    if (t->state == CIO_TS_RUNNING)
+        end(t, res->status, res, 0);
+}
+
+void cio__task_abort(cio_task *t, int code)
+{
+    if (t->state != CIO_TS_ENDED)
+        end(t, code, NULL, 1);
+}
+
+void cio_task_complete(cio_task *t, int status, void *value)
+{
+    if (t == NULL || t->state != CIO_TS_RUNNING)
+        return;
+    cio_pool *p = t->pool;
+    cio_result res = {.status = status > 0 ? CIO_E_ADAPTER : status, .value = value};
+
+    cio__pool_enter(p);
+    cio__task_finish(t, &res);
+    cio__pool_leave(p);
+}
+
+static void timer_fired(evutil_socket_t fd, short what, void *arg)
+{
+    cio_task *t = arg;
+    cio_pool *p = t->pool;
+
+    (void)fd;
+    (void)what;
+    cio__pool_enter(p);
+    cio__task_abort(t, CIO_E_TIMEOUT);
+    cio__pool_leave(p);
+}
+
+void cio__task_start(cio_task *t, uint64_t now)
+{
+    cio_pool *p = t->pool;
+
+    t->state = CIO_TS_RUNNING;
+    t->start_ms = now;
+    t->attempts++;
+    cio__list_push(&p->running, t);
+    p->in_flight++;
+    p->st.started++;
+    if (p->in_flight > p->st.max_in_flight)
+        p->st.max_in_flight = p->in_flight;
+
+    t->in_start = 1;
+    int rc = t->vt->start(t, t->work, p->base);
+    t->in_start = 0;
+    if (t->state == CIO_TS_ENDED) { /* it completed inside start */
+        release(t);
+        return;
+    }
+    if (rc < 0) {
+        end(t, rc, NULL, 0);
+        return;
+    }
+    if (t->timeout_ms > 0 && !t->self_timed) {
+        struct timeval tv = {t->timeout_ms / 1000, (t->timeout_ms % 1000) * 1000};
+
+        t->timer = evtimer_new(p->base, timer_fired, t);
+        if (t->timer == NULL || evtimer_add(t->timer, &tv) != 0)
+            cio__task_abort(t, CIO_E_LOOP);
+    }
+}

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The test server as a real child process, and its /stats read with a plain curl. */
+#define _POSIX_C_SOURCE 200809L
+#include "server.h"
+
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+
+extern char **environ;
+
+int server_start(struct server *s)
+{
+    int fds[2];
+    posix_spawn_file_actions_t fa;
+    char *argv[] = {CONCURIO_TESTSERVER, "--port", "0", "--quiet", NULL};
+
+    memset(s, 0, sizeof *s);
+    if (pipe(fds) != 0)
+        return -1;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&fa, fds[0]);
+    int rc = posix_spawn(&s->pid, CONCURIO_TESTSERVER, &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+    if (rc != 0) {
+        close(fds[0]);
+        return -1;
+    }
+    char line[128] = {0};
+    size_t n = 0;
+    while (n < sizeof line - 1 && read(fds[0], line + n, 1) == 1 && line[n] != '\n')
+        n++;
+    close(fds[0]);
+    line[n] = '\0';
+    if (sscanf(line, "listening on %63s", s->url) != 1) {
+        server_stop(s);
+        return -1;
+    }
+    return 0;
+}
+
+void server_stop(struct server *s)
+{
+    if (s->pid > 0) {
+        kill(s->pid, SIGTERM);
+        waitpid(s->pid, NULL, 0);
+        s->pid = 0;
+    }
+}
+
+const char *server_url(const struct server *s, const char *path)
+{
+    static char buf[256];
+
+    snprintf(buf, sizeof buf, "%s%s", s->url, path);
+    return buf;
+}
+
+static size_t collect(char *data, size_t size, size_t n, void *arg)
+{
+    char **buf = arg;
+    size_t old = *buf != NULL ? strlen(*buf) : 0;
+    char *b = realloc(*buf, old + size * n + 1);
+
+    if (b == NULL)
+        return 0;
+    memcpy(b + old, data, size * n);
+    b[old + size * n] = '\0';
+    *buf = b;
+    return size * n;
+}
+
+int server_stats(const struct server *s, struct server_stats *st)
+{
+    char *text = NULL;
+    CURL *e = curl_easy_init();
+
+    memset(st, 0, sizeof *st);
+    curl_easy_setopt(e, CURLOPT_URL, server_url(s, "/stats"));
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &text);
+    CURLcode rc = curl_easy_perform(e);
+    curl_easy_cleanup(e);
+    cJSON *o = rc == CURLE_OK && text != NULL ? cJSON_Parse(text) : NULL;
+    free(text);
+    if (o == NULL)
+        return -1;
+    st->requests = (long)cJSON_GetNumberValue(cJSON_GetObjectItem(o, "requests"));
+    st->max_in_flight = (long)cJSON_GetNumberValue(cJSON_GetObjectItem(o, "max_in_flight"));
+    cJSON *a = cJSON_GetObjectItem(o, "starts_ms");
+    st->nstarts = (size_t)cJSON_GetArraySize(a);
+    st->starts_ms = calloc(st->nstarts + 1, sizeof *st->starts_ms);
+    size_t i = 0;
+    cJSON *v;
+    cJSON_ArrayForEach(v, a)
+        st->starts_ms[i++] = (uint64_t)cJSON_GetNumberValue(v);
+    cJSON_Delete(o);
+    return 0;
+}
+
+void server_stats_free(struct server_stats *st)
+{
+    free(st->starts_ms);
+    st->starts_ms = NULL;
+}

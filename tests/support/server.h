@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Runs concurio-testserver as a child process on a free loopback port, and reads its
+ * statistics over HTTP. */
+#ifndef CIO_TEST_SERVER_H
+#define CIO_TEST_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct server {
+    pid_t pid;
+    char url[64];        /* "http://127.0.0.1:PORT" */
+};
+
+struct server_stats {
+    long requests, max_in_flight;
+    uint64_t *starts_ms; /* malloc'ed, ms since the server started or was reset */
+    size_t nstarts;
+};
+
+int server_start(struct server *s);
+void server_stop(struct server *s);
+/* URL of `path` on the server, in a static buffer (one at a time). */
+const char *server_url(const struct server *s, const char *path);
+int server_stats(const struct server *s, struct server_stats *st);
+void server_stats_free(struct server_stats *st);
+
+#endif

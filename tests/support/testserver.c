@@ -1,0 +1,365 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* concurio-testserver: a small evhttp server on loopback for the tests and the demo.
+ *
+ *   /ok              200 "ok"
+ *   /bytes/N         200 with N bytes
+ *   /delay/MS        200 "ok" after MS milliseconds
+ *   /status/CODE     that status; ?retry_after=S adds a Retry-After header
+ *   /echo            method, URI, headers and body back as JSON
+ *   /drop            starts a chunked body, then closes the connection mid-response
+ *   /trickle/MS      one byte every MS milliseconds (?n=COUNT, default 20)
+ *   /stats           {"requests","in_flight","max_in_flight","starts_ms":[...]}
+ *   /stats/reset     zeroes the statistics
+ *
+ * Usage: concurio-testserver [--port N] [--bind ADDR] [--quiet]
+ * It prints "listening on http://ADDR:PORT" once ready; port 0 picks a free port. */
+#define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#define MAX_STARTS 200000
+
+static struct {
+    struct event_base *base;
+    uint64_t t0;
+    long requests, in_flight, max_in_flight;
+    uint64_t *starts;
+    size_t nstarts;
+} S;
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void begin(void)
+{
+    S.requests++;
+    if (++S.in_flight > S.max_in_flight)
+        S.max_in_flight = S.in_flight;
+    if (S.nstarts < MAX_STARTS)
+        S.starts[S.nstarts++] = now_ms() - S.t0;
+}
+
+static void reply(struct evhttp_request *req, int code, const char *type, const void *data,
+                  size_t len)
+{
+    struct evbuffer *b = evbuffer_new();
+
+    if (type != NULL)
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", type);
+    if (b != NULL && len > 0)
+        evbuffer_add(b, data, len);
+    evhttp_send_reply(req, code, NULL, b);
+    if (b != NULL)
+        evbuffer_free(b);
+    S.in_flight--;
+}
+
+/* The number after `prefix` in the path, or -1. */
+static long path_number(const char *path, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    char *end;
+
+    if (strncmp(path, prefix, n) != 0 || path[n] < '0' || path[n] > '9')
+        return -1;
+    long v = strtol(path + n, &end, 10);
+    return *end == '\0' ? v : -1;
+}
+
+static long query_number(struct evhttp_request *req, const char *key, long dflt)
+{
+    struct evkeyvalq q;
+    const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+    long v = dflt;
+
+    if (query == NULL || evhttp_parse_query_str(query, &q) != 0)
+        return dflt;
+    const char *s = evhttp_find_header(&q, key);
+    if (s != NULL)
+        v = strtol(s, NULL, 10);
+    evhttp_clear_headers(&q);
+    return v;
+}
+
+static void do_bytes(struct evhttp_request *req, long n)
+{
+    struct evbuffer *b = evbuffer_new();
+    char chunk[4096];
+
+    memset(chunk, 'x', sizeof chunk);
+    for (long left = n; b != NULL && left > 0; left -= (long)sizeof chunk)
+        evbuffer_add(b, chunk, left < (long)sizeof chunk ? (size_t)left : sizeof chunk);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      "application/octet-stream");
+    evhttp_send_reply(req, 200, "OK", b);
+    if (b != NULL)
+        evbuffer_free(b);
+    S.in_flight--;
+}
+
+struct later {
+    struct evhttp_request *req;
+    struct event *ev;
+    long left, every_ms;
+};
+
+static void delay_fire(evutil_socket_t fd, short what, void *arg)
+{
+    struct later *l = arg;
+
+    (void)fd;
+    (void)what;
+    reply(l->req, 200, "text/plain", "ok", 2);
+    event_free(l->ev);
+    free(l);
+}
+
+static void trickle_fire(evutil_socket_t fd, short what, void *arg)
+{
+    struct later *l = arg;
+
+    (void)fd;
+    (void)what;
+    /* A client that went away leaves the request without a connection: end it. */
+    if (l->left > 0 && evhttp_request_get_connection(l->req) != NULL) {
+        struct evbuffer *b = evbuffer_new();
+        evbuffer_add(b, "x", 1);
+        evhttp_send_reply_chunk(l->req, b);
+        evbuffer_free(b);
+        l->left--;
+        struct timeval tv = {l->every_ms / 1000, (l->every_ms % 1000) * 1000};
+        evtimer_add(l->ev, &tv);
+        return;
+    }
+    evhttp_send_reply_end(l->req);
+    S.in_flight--;
+    event_free(l->ev);
+    free(l);
+}
+
+static void schedule(struct evhttp_request *req, long ms, long count, event_callback_fn fn)
+{
+    struct later *l = calloc(1, sizeof *l);
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+    if (l == NULL) {
+        reply(req, 500, NULL, NULL, 0);
+        return;
+    }
+    l->req = req;
+    l->left = count;
+    l->every_ms = ms;
+    l->ev = evtimer_new(S.base, fn, l);
+    evtimer_add(l->ev, &tv);
+}
+
+static void do_echo(struct evhttp_request *req)
+{
+    static const char *const methods[] = {"GET", "POST", "HEAD", "PUT", "DELETE",
+                                          "OPTIONS", "TRACE", "CONNECT", "PATCH"};
+    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    const char *method = "OTHER";
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t len = evbuffer_get_length(in);
+    char *body = malloc(len + 1);
+    cJSON *o = cJSON_CreateObject(), *h = cJSON_CreateObject();
+
+    for (unsigned i = 0; i < sizeof methods / sizeof methods[0]; i++)
+        if (cmd == (enum evhttp_cmd_type)(1 << i))
+            method = methods[i];
+    if (body != NULL) {
+        evbuffer_copyout(in, body, len);
+        body[len] = '\0';
+    }
+    for (struct evkeyval *kv = evhttp_request_get_input_headers(req)->tqh_first; kv != NULL;
+         kv = kv->next.tqe_next)
+        cJSON_AddStringToObject(h, kv->key, kv->value);
+    cJSON_AddStringToObject(o, "method", method);
+    cJSON_AddStringToObject(o, "uri", evhttp_request_get_uri(req));
+    cJSON_AddItemToObject(o, "headers", h);
+    cJSON_AddStringToObject(o, "body", body != NULL ? body : "");
+    char *text = cJSON_PrintUnformatted(o);
+    reply(req, 200, "application/json", text, text != NULL ? strlen(text) : 0);
+    free(text);
+    free(body);
+    cJSON_Delete(o);
+}
+
+static void do_drop(struct evhttp_request *req)
+{
+    struct evhttp_connection *c = evhttp_request_get_connection(req);
+    struct evbuffer *b = evbuffer_new();
+
+    evhttp_send_reply_start(req, 200, "OK");
+    evbuffer_add(b, "partial", 7);
+    evhttp_send_reply_chunk(req, b);
+    evbuffer_free(b);
+    /* Flush what was written, then cut the connection under libevent's feet: the
+     * client sees the body end before its final chunk. libevent notices the EOF and
+     * frees the connection and the request itself. */
+    struct bufferevent *bev = evhttp_connection_get_bufferevent(c);
+    bufferevent_flush(bev, EV_WRITE, BEV_FLUSH);
+    shutdown(bufferevent_getfd(bev), SHUT_RDWR);
+    S.in_flight--;
+}
+
+static void do_stats(struct evhttp_request *req)
+{
+    cJSON *o = cJSON_CreateObject(), *a = cJSON_CreateArray();
+
+    cJSON_AddNumberToObject(o, "requests", (double)S.requests);
+    cJSON_AddNumberToObject(o, "in_flight", (double)(S.in_flight - 1));
+    cJSON_AddNumberToObject(o, "max_in_flight", (double)S.max_in_flight);
+    for (size_t i = 0; i < S.nstarts; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateNumber((double)S.starts[i]));
+    cJSON_AddItemToObject(o, "starts_ms", a);
+    char *text = cJSON_PrintUnformatted(o);
+    reply(req, 200, "application/json", text, text != NULL ? strlen(text) : 0);
+    free(text);
+    cJSON_Delete(o);
+}
+
+static void route(struct evhttp_request *req, void *arg)
+{
+    const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+    long n;
+
+    (void)arg;
+    if (path == NULL)
+        path = "/";
+    if (strcmp(path, "/stats") == 0) {
+        S.in_flight++; /* not counted as a request of the test */
+        do_stats(req);
+        return;
+    }
+    if (strcmp(path, "/stats/reset") == 0) {
+        S.requests = S.max_in_flight = 0;
+        S.nstarts = 0;
+        S.t0 = now_ms();
+        S.in_flight++;
+        reply(req, 200, "text/plain", "ok", 2);
+        return;
+    }
+    begin();
+    if (strcmp(path, "/ok") == 0 || strcmp(path, "/") == 0)
+        reply(req, 200, "text/plain", "ok", 2);
+    else if ((n = path_number(path, "/bytes/")) >= 0)
+        do_bytes(req, n);
+    else if ((n = path_number(path, "/delay/")) >= 0)
+        schedule(req, n, 0, delay_fire);
+    else if ((n = path_number(path, "/trickle/")) >= 0) {
+        evhttp_send_reply_start(req, 200, "OK");
+        schedule(req, n, query_number(req, "n", 20), trickle_fire);
+    } else if ((n = path_number(path, "/status/")) >= 100 && n <= 999) {
+        long ra = query_number(req, "retry_after", -1);
+        char v[32];
+        if (ra >= 0) {
+            snprintf(v, sizeof v, "%ld", ra);
+            evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", v);
+        }
+        snprintf(v, sizeof v, "status %ld", n);
+        reply(req, (int)n, "text/plain", v, strlen(v));
+    } else if (strcmp(path, "/echo") == 0)
+        do_echo(req);
+    else if (strcmp(path, "/drop") == 0)
+        do_drop(req);
+    else
+        reply(req, 404, "text/plain", "not found", 9);
+}
+
+static void on_signal(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    event_base_loopbreak(arg);
+}
+
+static int is_loopback(const char *addr)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+
+    if (inet_pton(AF_INET, addr, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    return inet_pton(AF_INET6, addr, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+int main(int argc, char **argv)
+{
+    const char *bind = "127.0.0.1";
+    long port = 0;
+    int quiet = 0;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--port") == 0 && i + 1 < argc)
+            port = strtol(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--bind") == 0 && i + 1 < argc)
+            bind = argv[++i];
+        else if (strcmp(argv[i], "--quiet") == 0)
+            quiet = 1;
+        else {
+            fprintf(stderr, "usage: %s [--port N] [--bind LOOPBACK-ADDR] [--quiet]\n", argv[0]);
+            return 2;
+        }
+    }
+    if (!is_loopback(bind) || port < 0 || port > 65535) {
+        fprintf(stderr, "concurio-testserver: serves loopback addresses only\n");
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    S.starts = calloc(MAX_STARTS, sizeof *S.starts);
+    S.base = event_base_new();
+    S.t0 = now_ms();
+    struct evhttp *http = evhttp_new(S.base);
+    if (S.starts == NULL || S.base == NULL || http == NULL)
+        return 1;
+    evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+                                         EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+                                         EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+    evhttp_set_gencb(http, route, NULL);
+    struct evhttp_bound_socket *sock = evhttp_bind_socket_with_handle(http, bind, (ev_uint16_t)port);
+    if (sock == NULL) {
+        fprintf(stderr, "concurio-testserver: cannot bind %s:%ld\n", bind, port);
+        return 1;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&ss, &sl);
+    unsigned bound = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                    : ((struct sockaddr_in *)&ss)->sin_port);
+    int v6 = strchr(bind, ':') != NULL;
+    printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", bind, v6 ? "]" : "", bound);
+    fflush(stdout);
+
+    struct event *sigint = evsignal_new(S.base, SIGINT, on_signal, S.base);
+    struct event *sigterm = evsignal_new(S.base, SIGTERM, on_signal, S.base);
+    evsignal_add(sigint, NULL);
+    evsignal_add(sigterm, NULL);
+    event_base_dispatch(S.base);
+    if (!quiet)
+        fprintf(stderr, "concurio-testserver: %ld requests served\n", S.requests);
+    event_free(sigint);
+    event_free(sigterm);
+    evhttp_free(http);
+    event_base_free(S.base);
+    free(S.starts);
+    return 0;
+}

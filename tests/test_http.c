@@ -1,0 +1,463 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* HTTP items against the real test server on loopback, checked from both sides. */
+#define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <event2/event.h>
+
+#include <concurio/concurio.h>
+
+#include "support/ledger.h"
+#include "support/server.h"
+
+static struct server S;
+static struct ledger L;
+static cio_pool_opts O;
+
+static void setup(void)
+{
+    cr_assert_eq(server_start(&S), 0, "the test server starts");
+    cio_pool_opts_init(&O);
+    ledger_opts(&O, &L);
+}
+
+static void teardown(void)
+{
+    server_stop(&S);
+}
+
+static cio_pool *pool_with(unsigned cap)
+{
+    O.max_concurrency = cap;
+    cio_pool *p = cio_pool_new(&O, NULL);
+    cr_assert_not_null(p);
+    return p;
+}
+
+static cio_task_id get(cio_pool *p, const char *path, unsigned timeout_ms)
+{
+    cio_http_req r = {.url = server_url(&S, path), .timeout_ms = timeout_ms};
+    cio_task_id id = 0;
+
+    cr_assert_eq(cio_submit_http(p, &r, &id), CIO_OK, "submit %s", path);
+    return id;
+}
+
+#define TEST_HTTP(name, ...) Test(http, name, .init = setup, .fini = teardown, __VA_ARGS__)
+
+TEST_HTTP(the_cap_is_reached_and_never_exceeded_at_the_server, .timeout = 30)
+{
+    cio_pool *p = pool_with(5);
+    struct server_stats st;
+
+    for (int i = 0; i < 20; i++)
+        get(p, "/delay/200", 0);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(L.done, 20);
+    cr_assert_eq(server_stats(&S, &st), 0);
+    cr_assert_eq(st.requests, 20);
+    cr_assert_eq(st.max_in_flight, 5, "the server saw %ld at once", st.max_in_flight);
+    server_stats_free(&st);
+}
+
+TEST_HTTP(the_rate_holds_at_the_server, .timeout = 30)
+{
+    O.rate_per_minute = 600; /* 10/s: one start every 100 ms */
+    cio_pool *p = pool_with(8);
+    struct server_stats st;
+
+    for (int i = 0; i < 12; i++)
+        get(p, "/ok", 0);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(L.done, 12);
+    cr_assert_eq(server_stats(&S, &st), 0);
+    cr_assert_eq(st.nstarts, 12);
+    /* In any window of T ms: at most burst + T/100 starts, plus one for the jitter
+     * between the client's start and the server's arrival time. */
+    for (size_t i = 0; i < st.nstarts; i++)
+        for (size_t j = i; j < st.nstarts; j++) {
+            uint64_t t = st.starts_ms[j] - st.starts_ms[i];
+            cr_assert_leq(j - i + 1, 1 + t / 100 + 1, "%zu starts in %llu ms", j - i + 1,
+                          (unsigned long long)t);
+        }
+    cr_assert_geq(st.starts_ms[11] - st.starts_ms[0], 1000, "11 gaps of 100 ms");
+    server_stats_free(&st);
+}
+
+TEST_HTTP(time_queued_before_admission_is_not_timed, .timeout = 30)
+{
+    /* The libcurl trap: with the queue inside libcurl, the third would time out. */
+    cio_pool *p = pool_with(1);
+
+    for (int i = 0; i < 3; i++)
+        get(p, "/delay/400", 600);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(L.done, 3);
+    cr_assert_eq(L.timeouts, 0);
+}
+
+TEST_HTTP(a_timeout_gives_a_timeouted_task_record, .timeout = 30)
+{
+    cio_pool *p = pool_with(1);
+    char url[128];
+    int mine;
+    cio_task_id id;
+
+    get(p, "/delay/300", 0);
+    snprintf(url, sizeof url, "%s", server_url(&S, "/delay/5000"));
+    cio_http_req r = {.url = url, .timeout_ms = 200, .user = &mine};
+    cr_assert_eq(cio_submit_http(p, &r, &id), CIO_OK);
+    url[0] = 'X'; /* the pool kept its own copy */
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    url[0] = 'h';
+    cr_assert_eq(L.done, 1);
+    cr_assert_eq(L.timeouts, 1);
+    cr_assert_eq(L.last_timeout.id, id);
+    cr_assert_eq(L.last_timeout.timeout_ms, 200);
+    cr_assert_eq(L.last_timeout.task_user, &mine);
+    cr_assert_geq(L.last_timeout.queued_ms, 250, "waited behind the first");
+    cr_assert_geq(L.last_timeout.ran_ms, 180);
+    cr_assert_lt(L.last_timeout.ran_ms, 5000);
+    cr_assert_eq(L.last_timeout.expired_ms - L.last_timeout.started_ms, L.last_timeout.ran_ms);
+}
+
+static char seen_name[256], seen_url[256];
+
+static void keep_names(cio_pool *p, const cio_timeouted_task *rec, void *user)
+{
+    (void)p;
+    (void)user;
+    snprintf(seen_name, sizeof seen_name, "%s", rec->name);
+    snprintf(seen_url, sizeof seen_url, "%s", rec->request->url);
+}
+
+TEST_HTTP(the_timeout_record_names_method_and_url, .timeout = 30)
+{
+    O.on_timeout = keep_names;
+    O.timeout_ms = 100; /* the pool's default */
+    cio_pool *p = pool_with(1);
+    char want[256];
+
+    snprintf(want, sizeof want, "%s", server_url(&S, "/trickle/50?n=100"));
+    get(p, "/trickle/50?n=100", 0);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_str_eq(seen_url, want);
+    char name[300];
+    snprintf(name, sizeof name, "GET %s", want);
+    cr_assert_str_eq(seen_name, name);
+}
+
+TEST_HTTP(connection_refused_is_an_error, .timeout = 30)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    char url[64];
+
+    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    close(fd); /* nothing listens there now */
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/", ntohs(a.sin_port));
+    cio_pool *p = pool_with(2);
+    cio_http_req r = {.url = url};
+    cr_assert_eq(cio_submit_http(p, &r, NULL), CIO_OK);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(L.errors, 1);
+    cr_assert_eq(L.last_status, CIO_E_TRANSPORT);
+}
+
+static int curl_code_seen;
+static char message_seen[256];
+
+static void keep_error(cio_pool *p, const cio_result *r, void *user)
+{
+    (void)p;
+    ((struct ledger *)user)->errors++;
+    curl_code_seen = r->curl_code;
+    snprintf(message_seen, sizeof message_seen, "%s", r->message);
+}
+
+TEST_HTTP(an_unresolvable_host_is_an_error_with_curls_message, .timeout = 30)
+{
+    /* A 70-character label fails inside the local resolver: no packet leaves. */
+    char url[128];
+
+    snprintf(url, sizeof url, "http://%070d.invalid/", 0);
+    O.on_error = keep_error;
+    cio_pool *p = pool_with(2);
+    cio_http_req r = {.url = url};
+    cr_assert_eq(cio_submit_http(p, &r, NULL), CIO_OK);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(L.errors, 1);
+    cr_assert_eq(curl_code_seen, 6, "CURLE_COULDNT_RESOLVE_HOST");
+    cr_assert(strstr(message_seen, "resolve") != NULL, "message: %s", message_seen);
+}
+
+TEST_HTTP(bad_requests_are_refused_at_submit, .timeout = 10)
+{
+    cio_pool *p = pool_with(2);
+    const char *crlf[] = {"X-Ok: 1", "X-Evil: a\r\nInjected: yes", NULL};
+    const char *nocolon[] = {"NoColon", NULL};
+    const char *badname[] = {"Bad Name: v", NULL};
+    const char *url = server_url(&S, "/ok");
+    cio_http_req bad[] = {
+        {.url = NULL},
+        {.url = "ftp://127.0.0.1/"},
+        {.url = "file:///etc/passwd"},
+        {.url = "http://127.0.0.1/a\r\nb"},
+        {.url = "http://127.0.0.1/a b"},
+        {.url = url, .method = "GET\r\nX: y"},
+        {.url = url, .method = "G ET"},
+        {.url = url, .method = ""},
+        {.url = url, .headers = crlf},
+        {.url = url, .headers = nocolon},
+        {.url = url, .headers = badname},
+        {.url = url, .body = NULL, .body_len = 3},
+    };
+
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        cr_assert_eq(cio_submit_http(p, &bad[i], NULL), CIO_E_INVAL, "case %zu", i);
+    cr_assert_eq(cio_submit_http(p, NULL, NULL), CIO_E_INVAL);
+    cr_assert_eq(cio_pool_count(p), 0);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(L.done + L.errors + L.timeouts, 0, "refused items never call back");
+}
+
+static char body_seen[4096];
+static long status_seen;
+static size_t len_seen;
+static int truncated_seen;
+static char type_seen[64];
+
+static void keep_body(cio_pool *p, const cio_result *r, void *user)
+{
+    size_t n = 0;
+    const char *ct = cio_result_header(r, "content-type", &n);
+
+    (void)p;
+    ((struct ledger *)user)->done++;
+    snprintf(body_seen, sizeof body_seen, "%s", r->body);
+    status_seen = r->http_status;
+    len_seen = r->body_len;
+    truncated_seen = r->truncated;
+    snprintf(type_seen, sizeof type_seen, "%.*s", (int)n, ct != NULL ? ct : "");
+}
+
+TEST_HTTP(method_headers_and_body_reach_the_server, .timeout = 30)
+{
+    O.on_done = keep_body;
+    cio_pool *p = pool_with(1);
+    const char *headers[] = {"X-Token: abc 123", "Content-Type: text/plain", NULL};
+    char body[] = "hello=world";
+    cio_http_req r = {.url = server_url(&S, "/echo"), .method = "PUT", .headers = headers,
+                      .body = body, .body_len = strlen(body)};
+
+    cr_assert_eq(cio_submit_http(p, &r, NULL), CIO_OK);
+    memset(body, 0, sizeof body); /* copied at submit */
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(L.done, 1);
+    cr_assert_eq(status_seen, 200);
+    cr_assert_str_eq(type_seen, "application/json");
+    cr_assert(strstr(body_seen, "\"method\":\"PUT\"") != NULL, "%s", body_seen);
+    cr_assert(strstr(body_seen, "\"X-Token\":\"abc 123\"") != NULL, "%s", body_seen);
+    cr_assert(strstr(body_seen, "\"body\":\"hello=world\"") != NULL, "%s", body_seen);
+    cr_assert(strstr(body_seen, "Expect") == NULL, "no 100-continue wait");
+}
+
+TEST_HTTP(http_statuses_are_results_unless_asked, .timeout = 30)
+{
+    O.on_done = keep_body;
+    cio_pool *p = pool_with(1);
+
+    get(p, "/status/404", 0);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(L.done, 1);
+    cr_assert_eq(status_seen, 404);
+
+    O.flags = CIO_FAIL_ON_HTTP_ERROR;
+    p = pool_with(1);
+    get(p, "/status/503?retry_after=3", 0);
+    get(p, "/status/204", 0);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(L.errors, 1);
+    cr_assert_eq(L.last_status, CIO_E_HTTP);
+    cr_assert_eq(status_seen, 204);
+}
+
+TEST_HTTP(the_body_stops_at_the_cap_and_says_so, .timeout = 30)
+{
+    O.on_done = keep_body;
+    O.max_body = 1000;
+    cio_pool *p = pool_with(1);
+
+    get(p, "/bytes/5000000", 0);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cr_assert_eq(L.done, 1);
+    cr_assert_eq(len_seen, 1000);
+    cr_assert_eq(truncated_seen, 1);
+    get(p, "/bytes/999", 0);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(len_seen, 999);
+    cr_assert_eq(truncated_seen, 0);
+}
+
+TEST_HTTP(a_connection_dropped_mid_body_is_an_error, .timeout = 30)
+{
+    cio_pool *p = pool_with(2);
+
+    get(p, "/drop", 0);
+    get(p, "/ok", 0);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(L.errors, 1);
+    cr_assert_eq(L.last_status, CIO_E_TRANSPORT);
+    cr_assert_eq(L.done, 1);
+}
+
+TEST_HTTP(ten_thousand_requests_end_exactly_once_each, .timeout = 120)
+{
+    cio_pool *p = pool_with(32);
+    struct server_stats st;
+
+    for (int i = 0; i < 10000; i++)
+        get(p, "/ok", 0);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(L.done + L.errors + L.timeouts, 10000);
+    cr_assert_eq(ledger_once(&L, 10000), 10000);
+    cr_assert_eq(L.done, 10000);
+    cr_assert_eq(server_stats(&S, &st), 0);
+    cr_assert_eq(st.requests, 10000);
+    cr_assert_leq(st.max_in_flight, 32);
+    server_stats_free(&st);
+}
+
+static cio_task_id slow_ids[4];
+
+static void first_cancels_slow_and_submits(cio_pool *p, cio_task_id id, struct ledger *l)
+{
+    if (id != 1)
+        return;
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(cio_cancel(p, slow_ids[i]), CIO_OK);
+    cio_http_req r = {.url = server_url(&S, "/ok")};
+    cr_assert_eq(cio_submit_http(p, &r, NULL), CIO_OK);
+    cr_assert_eq(l->by_status[-CIO_E_CANCELED], 4, "cancel calls back before it returns");
+}
+
+TEST_HTTP(callbacks_may_cancel_running_requests_and_submit_new_ones, .timeout = 30)
+{
+    cio_pool *p = pool_with(3);
+
+    L.after = first_cancels_slow_and_submits;
+    get(p, "/delay/50", 0);
+    for (int i = 0; i < 4; i++)
+        slow_ids[i] = get(p, "/delay/10000", 0);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(L.done, 2);
+    cr_assert_eq(L.by_status[-CIO_E_CANCELED], 4);
+    cr_assert_eq(ledger_once(&L, 6), 6);
+}
+
+TEST_HTTP(the_deadline_ends_requests_in_flight_and_queued, .timeout = 30)
+{
+    O.deadline_ms = 300;
+    cio_pool *p = pool_with(2);
+
+    get(p, "/ok", 0);
+    for (int i = 0; i < 5; i++)
+        get(p, "/delay/10000", 0);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_E_DEADLINE);
+    cr_assert_eq(L.done, 1);
+    cr_assert_eq(L.by_status[-CIO_E_DEADLINE], 5);
+    /* Reuse: the next run has a deadline of its own. */
+    get(p, "/ok", 0);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(L.done, 2);
+    cr_assert_eq(ledger_once(&L, 7), 7);
+}
+
+struct app {
+    struct event *tick;
+    int ticks, drained, ticks_at_drain;
+};
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct app *a = arg;
+    struct timeval tv = {0, 10000};
+
+    (void)fd;
+    (void)what;
+    a->ticks++;
+    if (!a->drained)
+        evtimer_add(a->tick, &tv);
+}
+
+static void on_drained(cio_pool *p, void *user)
+{
+    struct app *a = ((struct ledger *)user)->ctx;
+
+    (void)p;
+    a->drained++;
+    a->ticks_at_drain = a->ticks;
+}
+
+TEST_HTTP(attached_to_a_callers_event_base, .timeout = 30)
+{
+    struct event_base *base = event_base_new();
+    struct app a = {0};
+    struct timeval tv = {0, 10000};
+
+    a.tick = evtimer_new(base, on_tick, &a);
+    evtimer_add(a.tick, &tv);
+    O.on_drained = on_drained;
+    L.ctx = &a;
+    cio_pool *p = pool_with(4);
+    cr_assert_eq(cio_pool_attach(p, base), CIO_OK);
+    for (int i = 0; i < 8; i++)
+        get(p, "/delay/100", 0);
+    cr_assert_eq(cio_pool_start(p), CIO_OK);
+    cr_assert_eq(cio_pool_start(p), CIO_E_STATE, "already running");
+    cr_assert_eq(event_base_dispatch(base), 1, "returns when nothing is left");
+    cr_assert_eq(a.drained, 1);
+    cr_assert_eq(L.done, 8);
+    cr_assert_geq(a.ticks_at_drain, 5, "the caller's timer kept firing");
+    cio_pool_free(p);
+    event_free(a.tick);
+    event_base_free(base);
+}
+
+TEST_HTTP(freeing_the_pool_mid_run_cancels_requests_in_flight, .timeout = 30)
+{
+    cio_pool *p = pool_with(2);
+
+    for (int i = 0; i < 4; i++)
+        get(p, "/delay/10000", 0);
+    for (int i = 0; i < 5; i++)
+        cr_assert_eq(cio_pool_run(p, CIO_RUN_NOWAIT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(L.by_status[-CIO_E_CANCELED], 4);
+    cr_assert_eq(ledger_once(&L, 4), 4);
+}
