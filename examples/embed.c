@@ -88,9 +88,9 @@ int main(int argc, char **argv)
         if (cio_submit_http(pool, &req, NULL) != CIO_OK)
             a.failures++;
     }
-    cio_pool_start(pool);          /* returns at once */
-    event_base_dispatch(a.base);   /* the application's loop runs everything */
-    cio_pool_free(pool);           /* before the base it borrows */
+    cio_pool_start(pool);        /* returns at once */
+    event_base_dispatch(a.base); /* the application's loop runs everything */
+    cio_pool_free(pool);         /* before the base it borrows */
     event_free(a.heartbeat);
     event_base_free(a.base);
     printf("results=%d failures=%d heartbeats=%d\n", a.results, a.failures, a.beats);

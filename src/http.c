@@ -19,7 +19,7 @@ struct cio_http {
     cio_pool *pool;
     CURLM *multi;
     struct event *timer;
-    CURL **spare;          /* reset easy handles kept warm for the next requests */
+    CURL **spare; /* reset easy handles kept warm for the next requests */
     size_t nspare, spare_cap;
 };
 
@@ -28,8 +28,8 @@ struct work {
     struct cio_http *h;
     CURL *easy;
     struct curl_slist *slist;
-    cio_http_req req;      /* the copy; its strings live in blob */
-    char *label;           /* "METHOD URL" */
+    cio_http_req req; /* the copy; its strings live in blob */
+    char *label;      /* "METHOD URL" */
     char *body;
     size_t body_len, body_cap;
     char *head;
@@ -296,7 +296,8 @@ static void finish(struct work *w, CURLcode rc)
     res.curl_code = (int)rc;
     res.message = res.status == CIO_E_TRANSPORT
                       ? (w->err[0] != '\0' ? w->err : curl_easy_strerror(rc))
-                      : res.status == CIO_OK ? "" : cio_strerror(res.status);
+                  : res.status == CIO_OK ? ""
+                                         : cio_strerror(res.status);
     res.method = w->req.method;
     res.url = w->req.url;
     res.effective_url = effective;
@@ -345,8 +346,8 @@ static void drive(struct cio_http *h, curl_socket_t s, int flags)
 
 static void ev_socket(evutil_socket_t fd, short what, void *arg)
 {
-    int flags = ((what & EV_READ) ? CURL_CSELECT_IN : 0) |
-                ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
+    int flags =
+        ((what & EV_READ) ? CURL_CSELECT_IN : 0) | ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
 
     drive(arg, fd, flags);
 }
@@ -472,7 +473,10 @@ static void http_destroy(void *work)
 }
 
 static const cio_task_vtable http_vtable = {
-    .name = "http", .start = http_start, .cancel = http_cancel, .destroy = http_destroy,
+    .name = "http",
+    .start = http_start,
+    .cancel = http_cancel,
+    .destroy = http_destroy,
 };
 
 /* ---- the per-pool engine ------------------------------------------------------------ */

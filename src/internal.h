@@ -20,22 +20,22 @@ struct cio_list {
 };
 
 struct cio_task {
-    cio_task *next, *prev;       /* links in the list `on` */
-    struct cio_list *on;         /* queue, running or ending; NULL once ended */
+    cio_task *next, *prev; /* links in the list `on` */
+    struct cio_list *on;   /* queue, running or ending; NULL once ended */
     cio_pool *pool;
     const cio_task_vtable *vt;
     void *work;
     void *user;
-    const char *name;            /* TimeoutedTask name: "GET url" or vt->name */
-    const cio_http_req *req;     /* the pool's copy, HTTP only */
+    const char *name;        /* TimeoutedTask name: "GET url" or vt->name */
+    const cio_http_req *req; /* the pool's copy, HTTP only */
     cio_task_id id;
-    unsigned timeout_ms;         /* 0: none */
+    unsigned timeout_ms; /* 0: none */
     unsigned attempts;
     enum cio_task_state state;
-    unsigned in_start : 1;       /* inside vt->start: an end there must not free it */
-    unsigned self_timed : 1;     /* the adapter enforces timeout_ms itself (HTTP) */
+    unsigned in_start : 1;   /* inside vt->start: an end there must not free it */
+    unsigned self_timed : 1; /* the adapter enforces timeout_ms itself (HTTP) */
     uint64_t submit_ms, start_ms;
-    struct event *timer;         /* per-item limit of generic items */
+    struct event *timer; /* per-item limit of generic items */
 };
 
 enum cio_feed_state { CIO_FEED_NONE, CIO_FEED_ACTIVE, CIO_FEED_PAUSED };
@@ -45,24 +45,24 @@ struct cio_pool {
     struct event_base *base;
     unsigned owns_base : 1;
     unsigned attached : 1;
-    unsigned in_run : 1;         /* inside cio_pool_run: the free waits for it */
-    unsigned closing : 1;        /* cio_pool_free was called */
-    unsigned phase : 1;          /* a run is on: queued items are admitted */
-    unsigned expired : 1;        /* the run's deadline passed */
+    unsigned in_run : 1;  /* inside cio_pool_run: the free waits for it */
+    unsigned closing : 1; /* cio_pool_free was called */
+    unsigned phase : 1;   /* a run is on: queued items are admitted */
+    unsigned expired : 1; /* the run's deadline passed */
     unsigned dispatching : 1;
     unsigned need_dispatch : 1;
-    unsigned kicked : 1;         /* the kick event is active */
+    unsigned kicked : 1; /* the kick event is active */
     enum cio_feed_state feed;
-    int phase_rc;                /* what cio_pool_run returns for this run */
-    int depth;                   /* entry points and callbacks on the stack */
+    int phase_rc; /* what cio_pool_run returns for this run */
+    int depth;    /* entry points and callbacks on the stack */
     struct cio_rl rl;
     struct cio_list queue, running, ending;
-    size_t count;                /* submitted and not yet ended */
-    size_t in_flight;            /* started and not yet stopped */
+    size_t count;     /* submitted and not yet ended */
+    size_t in_flight; /* started and not yet stopped */
     cio_task_id next_id;
     cio_stats st;
     struct event *kick, *rate_timer, *deadline_timer;
-    struct cio_http *http;       /* made at the first HTTP submit */
+    struct cio_http *http; /* made at the first HTTP submit */
 };
 
 /* clock.c */
@@ -88,7 +88,7 @@ int cio__pool_enqueue(cio_pool *p, cio_task *t, cio_task_id *id);
 /* task.c */
 cio_task *cio__task_new(cio_pool *p, const cio_task_vtable *vt, void *work, void *user,
                         unsigned timeout_ms);
-void cio__task_free(cio_task *t);  /* an unsubmitted task; does not destroy work */
+void cio__task_free(cio_task *t); /* an unsubmitted task; does not destroy work */
 void cio__task_start(cio_task *t, uint64_t now);
 /* The work reports its end: res->status says how (CIO_E_TIMEOUT: its own limit). */
 void cio__task_finish(cio_task *t, cio_result *res);

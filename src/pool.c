@@ -281,11 +281,10 @@ int cio__pool_enqueue(cio_pool *p, cio_task *t, cio_task_id *id)
 int cio_submit(cio_pool *p, const cio_task_vtable *vt, void *work, const cio_task_opts *o,
                cio_task_id *id)
 {
-    if (p == NULL || vt == NULL || vt->start == NULL || vt->cancel == NULL ||
-        vt->destroy == NULL)
+    if (p == NULL || vt == NULL || vt->start == NULL || vt->cancel == NULL || vt->destroy == NULL)
         return CIO_E_INVAL;
-    cio_task *t = cio__task_new(p, vt, work, o != NULL ? o->user : NULL,
-                                o != NULL ? o->timeout_ms : 0);
+    cio_task *t =
+        cio__task_new(p, vt, work, o != NULL ? o->user : NULL, o != NULL ? o->timeout_ms : 0);
     if (t == NULL)
         return CIO_E_NOMEM;
     int rc = cio__pool_enqueue(p, t, id);

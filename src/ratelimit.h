@@ -10,10 +10,10 @@
 #define CIO_RL_UNIT 60000u
 
 struct cio_rl {
-    uint64_t rate;   /* units per ms (= starts per minute); 0: unlimited */
-    uint64_t cap;    /* burst * CIO_RL_UNIT */
-    uint64_t level;  /* units in the bucket at `last` */
-    uint64_t last;   /* ms of the last refill */
+    uint64_t rate;  /* units per ms (= starts per minute); 0: unlimited */
+    uint64_t cap;   /* burst * CIO_RL_UNIT */
+    uint64_t level; /* units in the bucket at `last` */
+    uint64_t last;  /* ms of the last refill */
 };
 
 /* A bucket of `burst` tokens (0 counts as 1), full at `now`. Starts in any window of

@@ -88,9 +88,15 @@ static void deliver(cio_task *t, int code, cio_result *given)
     p->depth++;
     if (code == CIO_E_TIMEOUT) {
         cio_timeouted_task rec = {
-            .id = t->id, .name = t->name, .timeout_ms = t->timeout_ms, .request = t->req,
-            .queued_ms = start - t->submit_ms, .ran_ms = now - start,
-            .started_ms = start, .expired_ms = now, .task_user = t->user,
+            .id = t->id,
+            .name = t->name,
+            .timeout_ms = t->timeout_ms,
+            .request = t->req,
+            .queued_ms = start - t->submit_ms,
+            .ran_ms = now - start,
+            .started_ms = start,
+            .expired_ms = now,
+            .task_user = t->user,
         };
         p->st.timeouts++;
         if (p->o.on_timeout != NULL)

@@ -264,8 +264,11 @@ TEST_HTTP(method_headers_and_body_reach_the_server, .timeout = 30)
     cio_pool *p = pool_with(1);
     const char *headers[] = {"X-Token: abc 123", "Content-Type: text/plain", NULL};
     char body[] = "hello=world";
-    cio_http_req r = {.url = server_url(&S, "/echo"), .method = "PUT", .headers = headers,
-                      .body = body, .body_len = strlen(body)};
+    cio_http_req r = {.url = server_url(&S, "/echo"),
+                      .method = "PUT",
+                      .headers = headers,
+                      .body = body,
+                      .body_len = strlen(body)};
 
     cr_assert_eq(cio_submit_http(p, &r, NULL), CIO_OK);
     memset(body, 0, sizeof body); /* copied at submit */

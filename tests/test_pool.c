@@ -82,8 +82,8 @@ Test(pool, rate_limit_spaces_starts, .init = setup, .timeout = 30)
     for (int i = 0; i < 12; i++)
         for (int j = i; j < 12; j++) {
             uint64_t window = delay_starts_ms[j] - delay_starts_ms[i];
-            cr_assert_leq(j - i + 1, 2 + (int)(window / 50) + 1, "%d starts in %llu ms",
-                          j - i + 1, (unsigned long long)window);
+            cr_assert_leq(j - i + 1, 2 + (int)(window / 50) + 1, "%d starts in %llu ms", j - i + 1,
+                          (unsigned long long)window);
         }
     /* 10 paced starts after the burst need at least ~500 ms. */
     cr_assert_geq(delay_starts_ms[11] - delay_starts_ms[0], 450);
@@ -112,8 +112,7 @@ Test(pool, a_generic_item_that_never_completes_times_out, .init = setup, .timeou
     cr_assert_eq(delay_destroyed, 4);
 }
 
-Test(pool, waiting_for_admission_does_not_count_against_the_timeout, .init = setup,
-     .timeout = 20)
+Test(pool, waiting_for_admission_does_not_count_against_the_timeout, .init = setup, .timeout = 20)
 {
     O.timeout_ms = 300;
     cio_pool *p = pool_with(1);
@@ -362,8 +361,8 @@ Test(pool, attached_to_a_callers_loop_beside_its_own_timer, .init = setup, .time
 Test(pool, bad_arguments_are_errors_not_crashes, .init = setup)
 {
     cio_pool *p = pool_with(1);
-    cio_task_vtable no_cancel = {.name = "x", .start = delay_vtable.start,
-                                 .destroy = delay_vtable.destroy};
+    cio_task_vtable no_cancel = {
+        .name = "x", .start = delay_vtable.start, .destroy = delay_vtable.destroy};
 
     cr_assert_eq(cio_submit(NULL, &delay_vtable, NULL, NULL, NULL), CIO_E_INVAL);
     cr_assert_eq(cio_submit(p, NULL, NULL, NULL, NULL), CIO_E_INVAL);

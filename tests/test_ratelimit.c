@@ -89,8 +89,8 @@ static void check_windows(unsigned per_min, unsigned burst, uint64_t slack_ms)
         for (unsigned j = i; j < n && t[j] - t[i] <= 1000; j++) {
             uint64_t window = t[j] - t[i];
             cr_assert_leq((uint64_t)(j - i + 1), burst + (per_min * (window + slack_ms)) / 60000,
-                          "%u starts in %llu ms at %u/min", j - i + 1,
-                          (unsigned long long)window, per_min);
+                          "%u starts in %llu ms at %u/min", j - i + 1, (unsigned long long)window,
+                          per_min);
         }
 }
 

@@ -33,10 +33,10 @@ CIO_EXTERN const char *cio_version(void);
 /* CIO_VERSION_NUM of the library linked at run time. */
 CIO_EXTERN unsigned cio_version_num(void);
 
-struct event_base;                        /* libevent; not included here */
-typedef struct cio_pool cio_pool;         /* opaque, long-lived */
-typedef struct cio_task cio_task;         /* opaque, seen by adapters only */
-typedef uint64_t cio_task_id;             /* 1, 2, 3, ... per pool; never 0 */
+struct event_base;                /* libevent; not included here */
+typedef struct cio_pool cio_pool; /* opaque, long-lived */
+typedef struct cio_task cio_task; /* opaque, seen by adapters only */
+typedef uint64_t cio_task_id;     /* 1, 2, 3, ... per pool; never 0 */
 
 /* Error codes. Values are ABI: append only, never renumber or reuse. */
 typedef enum cio_err {
@@ -64,64 +64,63 @@ CIO_EXTERN const char *cio_err_name(int err);
 
 /* An HTTP request. Only http:// and https:// URLs are accepted (redirects too). */
 typedef struct cio_http_req {
-    const char *method;          /* NULL: GET, or POST when a body is given */
-    const char *url;             /* required */
-    const char *const *headers;  /* "Name: value" strings; NULL-terminated array or NULL */
-    const void *body;            /* NULL: no body */
+    const char *method;         /* NULL: GET, or POST when a body is given */
+    const char *url;            /* required */
+    const char *const *headers; /* "Name: value" strings; NULL-terminated array or NULL */
+    const void *body;           /* NULL: no body */
     size_t body_len;
-    unsigned timeout_ms;         /* 0: the pool's timeout_ms; CIO_NO_TIMEOUT: none */
-    void *user;                  /* handed back as task_user */
+    unsigned timeout_ms; /* 0: the pool's timeout_ms; CIO_NO_TIMEOUT: none */
+    void *user;          /* handed back as task_user */
 } cio_http_req;
 
 #define CIO_NO_TIMEOUT 0xFFFFFFFFu
 
 /* Time an item spent in each phase, in milliseconds. */
 typedef struct cio_timings {
-    uint64_t queued_ms;      /* from submit until admitted (slot and token) */
-    uint64_t connect_ms;     /* from admission until TCP connected (0: reused) */
-    uint64_t tls_ms;         /* until TLS was established (0: plain or reused) */
-    uint64_t first_byte_ms;  /* until the first response byte */
-    uint64_t total_ms;       /* from admission until the end */
+    uint64_t queued_ms;     /* from submit until admitted (slot and token) */
+    uint64_t connect_ms;    /* from admission until TCP connected (0: reused) */
+    uint64_t tls_ms;        /* until TLS was established (0: plain or reused) */
+    uint64_t first_byte_ms; /* until the first response byte */
+    uint64_t total_ms;      /* from admission until the end */
 } cio_timings;
 
 /* The outcome of an item, given to on_done and on_error. Borrowed: every pointer is
  * valid only while the callback runs; copy what you keep. */
 typedef struct cio_result {
     cio_task_id id;
-    int status;               /* CIO_OK (on_done) or a negative cio_err (on_error) */
-    long http_status;         /* 0 when no response arrived or not HTTP */
-    int curl_code;            /* CURLcode of the transfer; 0 when absent or not HTTP */
-    const char *message;      /* detail for errors (curl's error text), "" otherwise */
-    const char *method;       /* NULL for non-HTTP items */
-    const char *url;          /* the submitted URL; NULL for non-HTTP items */
-    const char *effective_url;/* the URL last fetched (after redirects); may be NULL */
-    const char *body;         /* response body, NUL-terminated, at most max_body bytes */
+    int status;                /* CIO_OK (on_done) or a negative cio_err (on_error) */
+    long http_status;          /* 0 when no response arrived or not HTTP */
+    int curl_code;             /* CURLcode of the transfer; 0 when absent or not HTTP */
+    const char *message;       /* detail for errors (curl's error text), "" otherwise */
+    const char *method;        /* NULL for non-HTTP items */
+    const char *url;           /* the submitted URL; NULL for non-HTTP items */
+    const char *effective_url; /* the URL last fetched (after redirects); may be NULL */
+    const char *body;          /* response body, NUL-terminated, at most max_body bytes */
     size_t body_len;
-    int truncated;            /* 1: the body passed max_body and the transfer was stopped */
-    const char *headers;      /* the final response's header lines, "Name: value\r\n"... */
+    int truncated;       /* 1: the body passed max_body and the transfer was stopped */
+    const char *headers; /* the final response's header lines, "Name: value\r\n"... */
     size_t headers_len;
-    unsigned attempts;        /* how many times the item was started */
+    unsigned attempts; /* how many times the item was started */
     cio_timings timings;
-    void *value;              /* generic items: the value given to cio_task_complete */
-    void *task_user;          /* the request's user pointer */
+    void *value;     /* generic items: the value given to cio_task_complete */
+    void *task_user; /* the request's user pointer */
 } cio_result;
 
 /* The value of response header `name` (case-insensitive) in res, or NULL; *len gets its
  * length (the value is not NUL-terminated). Borrowed like res. */
-CIO_EXTERN const char *cio_result_header(const cio_result *res, const char *name,
-                                         size_t *len);
+CIO_EXTERN const char *cio_result_header(const cio_result *res, const char *name, size_t *len);
 
 /* The TimeoutedTask record: an item whose own time limit expired. Borrowed like
  * cio_result. Time spent waiting for admission never counts against the limit. */
 typedef struct cio_timeouted_task {
     cio_task_id id;
-    const char *name;             /* "GET http://..." for HTTP; the adapter's name else */
-    unsigned timeout_ms;          /* the limit that expired */
-    const cio_http_req *request;  /* the pool's copy of the request; NULL if not HTTP */
-    uint64_t queued_ms;           /* waited for admission */
-    uint64_t ran_ms;              /* from admission until expiry */
-    uint64_t started_ms;          /* monotonic clock at admission */
-    uint64_t expired_ms;          /* monotonic clock at expiry */
+    const char *name;            /* "GET http://..." for HTTP; the adapter's name else */
+    unsigned timeout_ms;         /* the limit that expired */
+    const cio_http_req *request; /* the pool's copy of the request; NULL if not HTTP */
+    uint64_t queued_ms;          /* waited for admission */
+    uint64_t ran_ms;             /* from admission until expiry */
+    uint64_t started_ms;         /* monotonic clock at admission */
+    uint64_t expired_ms;         /* monotonic clock at expiry */
     void *task_user;
 } cio_timeouted_task;
 
@@ -171,9 +170,9 @@ typedef struct cio_pool_opts {
 /* Per-pool counters, since the pool was made. */
 typedef struct cio_stats {
     uint64_t submitted, started, done, errors, timeouts;
-    size_t queued;             /* waiting for admission now */
-    size_t in_flight;          /* running now */
-    size_t max_in_flight;      /* the most ever running at once */
+    size_t queued;        /* waiting for admission now */
+    size_t in_flight;     /* running now */
+    size_t max_in_flight; /* the most ever running at once */
 } cio_stats;
 
 /* Fills *o with the defaults (all zero). */
@@ -204,9 +203,9 @@ CIO_EXTERN int cio_pool_attach(cio_pool *pool, struct event_base *base);
 CIO_EXTERN int cio_pool_start(cio_pool *pool);
 
 typedef enum cio_run_mode {
-    CIO_RUN_DEFAULT = 0,  /* until every item (and the feeder) has ended */
-    CIO_RUN_ONCE = 1,     /* one loop iteration, waiting for events */
-    CIO_RUN_NOWAIT = 2    /* one loop iteration, not waiting */
+    CIO_RUN_DEFAULT = 0, /* until every item (and the feeder) has ended */
+    CIO_RUN_ONCE = 1,    /* one loop iteration, waiting for events */
+    CIO_RUN_NOWAIT = 2   /* one loop iteration, not waiting */
 } cio_run_mode;
 
 /* Runs the pool's own event loop (the counterpart of Python's as_events).
@@ -265,7 +264,7 @@ CIO_EXTERN void cio_pool_free(cio_pool *pool);
  * limit, the deadline or a cancel ends it while running, and destroy exactly once
  * after its terminal callback (also when it never started). */
 typedef struct cio_task_vtable {
-    const char *name;   /* the TimeoutedTask name, e.g. "sleep" */
+    const char *name; /* the TimeoutedTask name, e.g. "sleep" */
     /* Start the work on base; return CIO_OK, or a negative cio_err to end it at once
      * (on_error with that code; cancel is not called). May call cio_task_complete. */
     int (*start)(cio_task *task, void *work, struct event_base *base);
@@ -276,8 +275,8 @@ typedef struct cio_task_vtable {
 } cio_task_vtable;
 
 typedef struct cio_task_opts {
-    unsigned timeout_ms;  /* 0: the pool's timeout_ms; CIO_NO_TIMEOUT: none */
-    void *user;           /* handed back as task_user */
+    unsigned timeout_ms; /* 0: the pool's timeout_ms; CIO_NO_TIMEOUT: none */
+    void *user;          /* handed back as task_user */
 } cio_task_opts;
 
 /* Queues one generic work item; it starts under the same slot, token, timeout,

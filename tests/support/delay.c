@@ -84,7 +84,10 @@ static void destroy(void *work)
 }
 
 const cio_task_vtable delay_vtable = {
-    .name = "delay", .start = start, .cancel = cancel, .destroy = destroy,
+    .name = "delay",
+    .start = start,
+    .cancel = cancel,
+    .destroy = destroy,
 };
 
 void *delay_new(int ms)

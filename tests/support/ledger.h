@@ -18,7 +18,7 @@ struct ledger {
     size_t by_status[16];            /* on_error counts per -status */
     cio_timeouted_task last_timeout; /* pointers inside are dead after the callback */
     void (*after)(cio_pool *pool, cio_task_id id, struct ledger *l); /* test hook */
-    void *ctx;                       /* the test's own state, for hooks */
+    void *ctx; /* the test's own state, for hooks */
 };
 
 void ledger_opts(cio_pool_opts *o, struct ledger *l);

@@ -101,8 +101,7 @@ int server_stats(const struct server *s, struct server_stats *st)
     st->starts_ms = calloc(st->nstarts + 1, sizeof *st->starts_ms);
     size_t i = 0;
     cJSON *v;
-    cJSON_ArrayForEach(v, a)
-        st->starts_ms[i++] = (uint64_t)cJSON_GetNumberValue(v);
+    cJSON_ArrayForEach(v, a) st->starts_ms[i++] = (uint64_t)cJSON_GetNumberValue(v);
     cJSON_Delete(o);
     return 0;
 }

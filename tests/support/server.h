@@ -10,7 +10,7 @@
 
 struct server {
     pid_t pid;
-    char url[64];        /* "http://127.0.0.1:PORT" */
+    char url[64]; /* "http://127.0.0.1:PORT" */
 };
 
 struct server_stats {

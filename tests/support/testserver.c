@@ -115,11 +115,27 @@ static void do_bytes(struct evhttp_request *req, long n)
     S.in_flight--;
 }
 
+/* A reply due later. Pending ones are listed so a stop can release them. */
 struct later {
+    struct later *next, *prev;
     struct evhttp_request *req;
     struct event *ev;
     long left, every_ms;
 };
+
+static struct later *pending;
+
+static void later_free(struct later *l)
+{
+    if (l->prev != NULL)
+        l->prev->next = l->next;
+    else
+        pending = l->next;
+    if (l->next != NULL)
+        l->next->prev = l->prev;
+    event_free(l->ev);
+    free(l);
+}
 
 static void delay_fire(evutil_socket_t fd, short what, void *arg)
 {
@@ -128,8 +144,7 @@ static void delay_fire(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     reply(l->req, 200, "text/plain", "ok", 2);
-    event_free(l->ev);
-    free(l);
+    later_free(l);
 }
 
 static void trickle_fire(evutil_socket_t fd, short what, void *arg)
@@ -151,8 +166,7 @@ static void trickle_fire(evutil_socket_t fd, short what, void *arg)
     }
     evhttp_send_reply_end(l->req);
     S.in_flight--;
-    event_free(l->ev);
-    free(l);
+    later_free(l);
 }
 
 static void schedule(struct evhttp_request *req, long ms, long count, event_callback_fn fn)
@@ -168,12 +182,16 @@ static void schedule(struct evhttp_request *req, long ms, long count, event_call
     l->left = count;
     l->every_ms = ms;
     l->ev = evtimer_new(S.base, fn, l);
+    l->next = pending;
+    if (pending != NULL)
+        pending->prev = l;
+    pending = l;
     evtimer_add(l->ev, &tv);
 }
 
 static void do_echo(struct evhttp_request *req)
 {
-    static const char *const methods[] = {"GET", "POST", "HEAD", "PUT", "DELETE",
+    static const char *const methods[] = {"GET",     "POST",  "HEAD",    "PUT",  "DELETE",
                                           "OPTIONS", "TRACE", "CONNECT", "PATCH"};
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
     const char *method = "OTHER";
@@ -332,10 +350,11 @@ int main(int argc, char **argv)
     if (S.starts == NULL || S.base == NULL || http == NULL)
         return 1;
     evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
-                                         EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-                                         EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+                                         EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+                                         EVHTTP_REQ_PATCH);
     evhttp_set_gencb(http, route, NULL);
-    struct evhttp_bound_socket *sock = evhttp_bind_socket_with_handle(http, bind, (ev_uint16_t)port);
+    struct evhttp_bound_socket *sock =
+        evhttp_bind_socket_with_handle(http, bind, (ev_uint16_t)port);
     if (sock == NULL) {
         fprintf(stderr, "concurio-testserver: cannot bind %s:%ld\n", bind, port);
         return 1;
@@ -356,6 +375,13 @@ int main(int argc, char **argv)
     event_base_dispatch(S.base);
     if (!quiet)
         fprintf(stderr, "concurio-testserver: %ld requests served\n", S.requests);
+    /* Replies still due: those whose client left are ours to free (a reply frees a
+     * request without a connection); evhttp_free takes the rest with their connection. */
+    while (pending != NULL) {
+        if (evhttp_request_get_connection(pending->req) == NULL)
+            evhttp_send_reply_end(pending->req);
+        later_free(pending);
+    }
     event_free(sigint);
     event_free(sigterm);
     evhttp_free(http);

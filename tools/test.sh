@@ -1,0 +1,6 @@
+#!/bin/sh
+# Builds Concurio and runs every test: tools/test.sh [PRESET]  (default, debug or asan).
+set -eu
+cd "$(dirname "$0")/.."
+sh tools/deps.sh valgrind
+exec cmake --workflow --preset "${1:-default}"
