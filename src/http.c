@@ -310,6 +310,9 @@ static void finish(struct work *w, CURLcode rc)
     res.timings.tls_ms = info_ms(e, CURLINFO_APPCONNECT_TIME_T);
     res.timings.first_byte_ms = info_ms(e, CURLINFO_STARTTRANSFER_TIME_T);
     res.timings.total_ms = info_ms(e, CURLINFO_TOTAL_TIME_T);
+    long connects = 0;
+    curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &connects);
+    w->h->pool->st.connects += (uint64_t)connects;
 
     /* effective_url belongs to the easy handle: keep the handle until the callback is
      * over, and detach it in destroy. The work is no longer running for curl. */

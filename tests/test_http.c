@@ -2,6 +2,7 @@
 /* HTTP items against the real test server on loopback, checked from both sides. */
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -323,10 +324,45 @@ TEST_HTTP(the_body_stops_at_the_cap_and_says_so, .timeout = 30)
     cr_assert_eq(truncated_seen, 0);
 }
 
+TEST_HTTP(the_cap_applies_to_decoded_bytes_of_a_gzip_bomb, .timeout = 60)
+{
+    O.on_done = keep_body;
+    O.max_body = 1 << 20;
+    cio_pool *p = pool_with(1);
+
+    get(p, "/gzip/20971520", 0); /* 20 MiB of zeros in 130 KB */
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cr_assert_eq(L.done, 1);
+    cr_assert_eq(len_seen, (size_t)1 << 20);
+    cr_assert_eq(truncated_seen, 1);
+    get(p, "/gzip/3000", 0); /* decoded, whole, under the cap */
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(len_seen, 3000);
+    cr_assert_eq(truncated_seen, 0);
+}
+
+TEST_HTTP(connections_are_reused_and_capped, .timeout = 60)
+{
+    cio_pool *p = pool_with(4);
+    cio_stats st;
+
+    for (int i = 0; i < 200; i++)
+        get(p, "/ok", 0);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_stats(p, &st);
+    cio_pool_free(p);
+    cr_assert_eq(L.done, 200);
+    cr_assert_geq(st.connects, 1);
+    cr_assert_leq(st.connects, 4, "%llu connections for 200 requests",
+                  (unsigned long long)st.connects);
+}
+
 TEST_HTTP(a_connection_dropped_mid_body_is_an_error, .timeout = 30)
 {
     cio_pool *p = pool_with(2);
 
+    signal(SIGPIPE, SIG_DFL); /* a peer that goes away must not kill the process */
     get(p, "/drop", 0);
     get(p, "/ok", 0);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);

@@ -173,6 +173,7 @@ typedef struct cio_stats {
     size_t queued;        /* waiting for admission now */
     size_t in_flight;     /* running now */
     size_t max_in_flight; /* the most ever running at once */
+    uint64_t connects;    /* HTTP connections opened (the rest were reused) */
 } cio_stats;
 
 /* Fills *o with the defaults (all zero). */

@@ -6,6 +6,7 @@
  *   /delay/MS        200 "ok" after MS milliseconds
  *   /status/CODE     that status; ?retry_after=S adds a Retry-After header
  *   /echo            method, URI, headers and body back as JSON
+ *   /gzip/N          N zero bytes, gzip-encoded (Content-Encoding: gzip): ~160:1, a bomb
  *   /drop            starts a chunked body, then closes the connection mid-response
  *   /trickle/MS      one byte every MS milliseconds (?n=COUNT, default 20)
  *   /stats           {"requests","in_flight","max_in_flight","starts_ms":[...]}
@@ -116,6 +117,80 @@ static void do_bytes(struct evhttp_request *req, long n)
 }
 
 /* A reply due later. Pending ones are listed so a stop can release them. */
+/* ---- /gzip/N: a deflate stream of zeros written by hand (fixed Huffman codes) ---- */
+
+struct bits {
+    struct evbuffer *out;
+    uint32_t acc;
+    int n;
+};
+
+static void put_bits(struct bits *b, uint32_t v, int n)
+{
+    b->acc |= v << b->n;
+    b->n += n;
+    while (b->n >= 8) {
+        unsigned char c = (unsigned char)(b->acc & 0xff);
+        evbuffer_add(b->out, &c, 1);
+        b->acc >>= 8;
+        b->n -= 8;
+    }
+}
+
+/* Huffman codes go out most significant bit first. */
+static void put_code(struct bits *b, uint32_t code, int n)
+{
+    uint32_t r = 0;
+
+    for (int i = 0; i < n; i++)
+        r |= ((code >> i) & 1u) << (n - 1 - i);
+    put_bits(b, r, n);
+}
+
+static uint32_t crc32_zeros(uint64_t n)
+{
+    uint32_t crc = 0xffffffffu;
+
+    for (uint64_t i = 0; i < n; i++) {
+        crc ^= 0;
+        for (int k = 0; k < 8; k++)
+            crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}
+
+static void do_gzip(struct evhttp_request *req, long n)
+{
+    static const unsigned char header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
+    struct evbuffer *out = evbuffer_new();
+    struct bits b = {.out = out};
+    long left = n;
+
+    evbuffer_add(out, header, sizeof header);
+    put_bits(&b, 1, 1); /* BFINAL */
+    put_bits(&b, 1, 2); /* BTYPE 01: fixed Huffman codes */
+    if (left > 0) {
+        put_code(&b, 0x30, 8); /* literal 0 */
+        left--;
+    }
+    for (; left >= 258; left -= 258) {
+        put_code(&b, 0xc5, 8); /* length 258 (code 285) */
+        put_code(&b, 0, 5);    /* distance 1 */
+    }
+    for (; left > 0; left--)
+        put_code(&b, 0x30, 8);
+    put_code(&b, 0, 7); /* end of block (256) */
+    put_bits(&b, 0, 7); /* pad to a byte */
+    uint32_t trailer[2] = {crc32_zeros((uint64_t)n), (uint32_t)n}; /* little endian */
+    evbuffer_add(out, trailer, sizeof trailer);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Encoding", "gzip");
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      "application/octet-stream");
+    evhttp_send_reply(req, 200, "OK", out);
+    evbuffer_free(out);
+    S.in_flight--;
+}
+
 struct later {
     struct later *next, *prev;
     struct evhttp_request *req;
@@ -281,6 +356,8 @@ static void route(struct evhttp_request *req, void *arg)
         reply(req, 200, "text/plain", "ok", 2);
     else if ((n = path_number(path, "/bytes/")) >= 0)
         do_bytes(req, n);
+    else if ((n = path_number(path, "/gzip/")) >= 0)
+        do_gzip(req, n);
     else if ((n = path_number(path, "/delay/")) >= 0)
         schedule(req, n, 0, delay_fire);
     else if ((n = path_number(path, "/trickle/")) >= 0) {
