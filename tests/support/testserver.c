@@ -179,8 +179,8 @@ static void do_gzip(struct evhttp_request *req, long n)
     }
     for (; left > 0; left--)
         put_code(&b, 0x30, 8);
-    put_code(&b, 0, 7); /* end of block (256) */
-    put_bits(&b, 0, 7); /* pad to a byte */
+    put_code(&b, 0, 7);                                            /* end of block (256) */
+    put_bits(&b, 0, 7);                                            /* pad to a byte */
     uint32_t trailer[2] = {crc32_zeros((uint64_t)n), (uint32_t)n}; /* little endian */
     evbuffer_add(out, trailer, sizeof trailer);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Encoding", "gzip");
