@@ -500,3 +500,66 @@ TEST_HTTP(freeing_the_pool_mid_run_cancels_requests_in_flight, .timeout = 30)
     cr_assert_eq(L.by_status[-CIO_E_CANCELED], 4);
     cr_assert_eq(ledger_once(&L, 4), 4);
 }
+
+static char effective_seen[256];
+
+static void keep_effective(cio_pool *p, const cio_result *r, void *user)
+{
+    (void)p;
+    ((struct ledger *)user)->done++;
+    status_seen = r->http_status;
+    snprintf(effective_seen, sizeof effective_seen, "%s", r->effective_url);
+}
+
+TEST_HTTP(redirects_are_followed_to_http_only, .timeout = 30)
+{
+    char path[256];
+
+    O.on_done = keep_effective;
+    O.on_error = keep_error;
+    cio_pool *p = pool_with(1);
+    snprintf(path, sizeof path, "/redirect?to=%s/ok", S.url);
+    get(p, path, 0);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cr_assert_eq(L.done, 1);
+    cr_assert_eq(status_seen, 200);
+    cr_assert_str_eq(effective_seen, server_url(&S, "/ok"));
+    get(p, "/redirect?to=ftp://127.0.0.1/x", 0);
+    get(p, "/redirect?to=file:///etc/passwd", 0);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(L.errors, 2);
+    cr_assert_eq(curl_code_seen, 1, "CURLE_UNSUPPORTED_PROTOCOL");
+}
+
+TEST_HTTP(a_requests_own_timeout_overrides_the_pools, .timeout = 30)
+{
+    O.timeout_ms = 100;
+    cio_pool *p = pool_with(2);
+
+    get(p, "/delay/400", CIO_NO_TIMEOUT); /* no limit at all */
+    get(p, "/delay/400", 2000);           /* a longer one */
+    get(p, "/delay/400", 0);              /* the pool's 100 ms */
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(L.done, 2);
+    cr_assert_eq(L.timeouts, 1);
+    cr_assert_eq(L.last_timeout.id, 3);
+}
+
+TEST_HTTP(head_and_delete_requests, .timeout = 30)
+{
+    O.on_done = keep_body;
+    cio_pool *p = pool_with(1);
+    cio_http_req head = {.url = server_url(&S, "/bytes/100"), .method = "HEAD"};
+
+    cr_assert_eq(cio_submit_http(p, &head, NULL), CIO_OK);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cr_assert_eq(status_seen, 200);
+    cr_assert_eq(len_seen, 0, "HEAD has no body");
+    cio_http_req del = {.url = server_url(&S, "/echo"), .method = "DELETE"};
+    cr_assert_eq(cio_submit_http(p, &del, NULL), CIO_OK);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert(strstr(body_seen, "\"method\":\"DELETE\"") != NULL, "%s", body_seen);
+}

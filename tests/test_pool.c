@@ -374,3 +374,91 @@ Test(pool, bad_arguments_are_errors_not_crashes, .init = setup)
     cio_pool_free(NULL);
     cr_assert_eq(L.done + L.errors + L.timeouts, 0);
 }
+
+static int run_inside;
+
+static void run_from_callback(cio_pool *p, cio_task_id id, struct ledger *l)
+{
+    (void)id;
+    (void)l;
+    run_inside = cio_pool_run(p, CIO_RUN_DEFAULT);
+}
+
+Test(pool, run_inside_a_callback_is_refused, .init = setup, .timeout = 10)
+{
+    cio_pool *p = pool_with(1);
+
+    L.after = run_from_callback;
+    submit_delays(p, 1, 1);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(run_inside, CIO_E_STATE);
+}
+
+static int submit_after_deadline;
+
+static void submit_late(cio_pool *p, cio_task_id id, struct ledger *l)
+{
+    void *d = delay_new(1);
+
+    (void)id;
+    if (l->errors == 1) {
+        submit_after_deadline = cio_submit(p, &delay_vtable, d, NULL, NULL);
+        if (submit_after_deadline != CIO_OK)
+            free(d); /* refused: still ours */
+    }
+}
+
+Test(pool, nothing_new_starts_after_the_deadline, .init = setup, .timeout = 10)
+{
+    O.deadline_ms = 50;
+    cio_pool *p = pool_with(1);
+
+    L.after = submit_late;
+    submit_delays(p, 3, 10000);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_E_DEADLINE);
+    cio_pool_free(p);
+    cr_assert_eq(submit_after_deadline, CIO_E_DEADLINE);
+    cr_assert_eq(L.by_status[-CIO_E_DEADLINE], 3);
+    cr_assert_eq(delay_nstarts, 1);
+}
+
+static void free_when_drained(cio_pool *p, void *user)
+{
+    ((struct ledger *)user)->ctx = p;
+    cio_pool_free(p);
+}
+
+Test(pool, the_pool_may_be_freed_in_on_drained, .init = setup, .timeout = 10)
+{
+    O.on_drained = free_when_drained;
+    cio_pool *p = pool_with(2);
+
+    submit_delays(p, 3, 1);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cr_assert_eq(L.ctx, p);
+    cr_assert_eq(L.done, 3);
+}
+
+static int feed_calls;
+
+static int feed_every_other_call(cio_pool *p, size_t room, void *user)
+{
+    (void)room;
+    (void)user;
+    if (++feed_calls % 2 == 0 || feed_calls > 40)
+        return feed_calls > 40 ? CIO_FEED_END : CIO_FEED_MORE; /* nothing this time */
+    cr_assert_eq(cio_submit(p, &delay_vtable, delay_new(1), NULL, NULL), CIO_OK);
+    return CIO_FEED_MORE;
+}
+
+Test(pool, a_paused_feeder_is_asked_again_when_an_item_ends, .init = setup, .timeout = 10)
+{
+    O.on_feed = feed_every_other_call;
+    cio_pool *p = pool_with(4);
+
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(L.done, 20);
+    cr_assert_eq(ledger_once(&L, 20), 20);
+}

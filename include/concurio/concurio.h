@@ -213,7 +213,9 @@ typedef enum cio_run_mode {
  *
  * Returns: CIO_OK when the run ended with every item delivered; CIO_E_DEADLINE or
  *          CIO_E_CANCELED when the deadline or cio_pool_cancel ended it; CIO_E_STATE on
- *          an attached pool or when called from a callback; CIO_E_LOOP on loop failure.
+ *          an attached pool, when called from a callback, or when a feeder paused
+ *          (CIO_FEED_MORE, nothing submitted) with nothing left to run; CIO_E_LOOP on
+ *          loop failure.
  *          If a callback freed the pool, the free happens before this returns CIO_OK.
  * Context: the pool's thread, never inside a callback. The pool is empty and reusable
  *          after CIO_RUN_DEFAULT returns. */

@@ -7,6 +7,7 @@
  *   /status/CODE     that status; ?retry_after=S adds a Retry-After header
  *   /echo            method, URI, headers and body back as JSON
  *   /gzip/N          N zero bytes, gzip-encoded (Content-Encoding: gzip): ~160:1, a bomb
+ *   /redirect?to=URL 302 to URL
  *   /drop            starts a chunked body, then closes the connection mid-response
  *   /trickle/MS      one byte every MS milliseconds (?n=COUNT, default 20)
  *   /stats           {"requests","in_flight","max_in_flight","starts_ms":[...]}
@@ -296,6 +297,22 @@ static void do_echo(struct evhttp_request *req)
     cJSON_Delete(o);
 }
 
+static void do_redirect(struct evhttp_request *req)
+{
+    struct evkeyvalq q;
+    const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+
+    if (query == NULL || evhttp_parse_query_str(query, &q) != 0) {
+        reply(req, 400, "text/plain", "to=URL", 6);
+        return;
+    }
+    const char *to = evhttp_find_header(&q, "to");
+    if (to != NULL)
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Location", to);
+    reply(req, to != NULL ? 302 : 400, "text/plain", "", 0);
+    evhttp_clear_headers(&q);
+}
+
 static void do_drop(struct evhttp_request *req)
 {
     struct evhttp_connection *c = evhttp_request_get_connection(req);
@@ -372,7 +389,9 @@ static void route(struct evhttp_request *req, void *arg)
         }
         snprintf(v, sizeof v, "status %ld", n);
         reply(req, (int)n, "text/plain", v, strlen(v));
-    } else if (strcmp(path, "/echo") == 0)
+    } else if (strcmp(path, "/redirect") == 0)
+        do_redirect(req);
+    else if (strcmp(path, "/echo") == 0)
         do_echo(req);
     else if (strcmp(path, "/drop") == 0)
         do_drop(req);
