@@ -69,7 +69,13 @@ static void ev_kick(evutil_socket_t fd, short what, void *arg)
 
 static void ev_rate(evutil_socket_t fd, short what, void *arg)
 {
-    ev_kick(fd, what, arg);
+    cio_pool *p = arg;
+
+    (void)fd;
+    (void)what;
+    cio__pool_enter(p);
+    p->need_dispatch = 1;
+    cio__pool_leave(p);
 }
 
 /* Ends every unfinished item with `code`. Callbacks may submit (those run later) and
@@ -100,8 +106,7 @@ static void ev_deadline(evutil_socket_t fd, short what, void *arg)
     if (p->phase) {
         p->expired = 1;
         p->phase_rc = CIO_E_DEADLINE;
-        if (p->feed != CIO_FEED_NONE)
-            p->feed = CIO_FEED_NONE;
+        p->feed = CIO_FEED_NONE;
         end_all(p, CIO_E_DEADLINE);
         p->need_dispatch = 1;
     }

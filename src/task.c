@@ -79,55 +79,69 @@ static void release(cio_task *t)
     free(t);
 }
 
+static void report_timeout(cio_task *t, uint64_t start, uint64_t now)
+{
+    cio_timeouted_task rec = {
+        .id = t->id,
+        .name = t->name,
+        .timeout_ms = t->timeout_ms,
+        .request = t->req,
+        .queued_ms = start - t->submit_ms,
+        .ran_ms = now - start,
+        .started_ms = start,
+        .expired_ms = now,
+        .task_user = t->user,
+    };
+
+    t->pool->o.on_timeout(t->pool, &rec, t->pool->o.user);
+}
+
+static void report_result(cio_task *t, int code, cio_result *given, uint64_t start, uint64_t now)
+{
+    cio_pool *p = t->pool;
+    cio_result local = {0};
+    cio_result *res = given != NULL ? given : &local;
+
+    res->id = t->id;
+    res->status = code;
+    res->task_user = t->user;
+    res->attempts = t->attempts;
+    res->timings.queued_ms = start - t->submit_ms;
+    if (res->timings.total_ms == 0)
+        res->timings.total_ms = now - start;
+    if (res->message == NULL)
+        res->message = code == CIO_OK ? "" : cio_strerror(code);
+    if (t->req != NULL && res->url == NULL) {
+        res->url = t->req->url;
+        res->method = t->req->method;
+    }
+    if (code == CIO_OK) {
+        if (p->o.on_done != NULL)
+            p->o.on_done(p, res, p->o.user);
+    } else if (p->o.on_error != NULL) {
+        p->o.on_error(p, res, p->o.user);
+    }
+}
+
+/* Calls the one terminal callback. A timeout goes to on_error when no on_timeout is
+ * set, so that nothing ends unseen; the counters still count it as a timeout. */
 static void deliver(cio_task *t, int code, cio_result *given)
 {
     cio_pool *p = t->pool;
     uint64_t now = cio__now_ms();
     uint64_t start = t->attempts > 0 ? t->start_ms : now;
 
-    p->depth++;
-    if (code == CIO_E_TIMEOUT) {
-        cio_timeouted_task rec = {
-            .id = t->id,
-            .name = t->name,
-            .timeout_ms = t->timeout_ms,
-            .request = t->req,
-            .queued_ms = start - t->submit_ms,
-            .ran_ms = now - start,
-            .started_ms = start,
-            .expired_ms = now,
-            .task_user = t->user,
-        };
+    if (code == CIO_OK)
+        p->st.done++;
+    else if (code == CIO_E_TIMEOUT)
         p->st.timeouts++;
-        if (p->o.on_timeout != NULL)
-            p->o.on_timeout(p, &rec, p->o.user);
-    } else {
-        cio_result local = {0};
-        cio_result *res = given != NULL ? given : &local;
-
-        res->id = t->id;
-        res->status = code;
-        res->task_user = t->user;
-        res->attempts = t->attempts;
-        res->timings.queued_ms = start - t->submit_ms;
-        if (res->timings.total_ms == 0)
-            res->timings.total_ms = now - start;
-        if (res->message == NULL)
-            res->message = code == CIO_OK ? "" : cio_strerror(code);
-        if (t->req != NULL && res->url == NULL) {
-            res->url = t->req->url;
-            res->method = t->req->method;
-        }
-        if (code == CIO_OK) {
-            p->st.done++;
-            if (p->o.on_done != NULL)
-                p->o.on_done(p, res, p->o.user);
-        } else {
-            p->st.errors++;
-            if (p->o.on_error != NULL)
-                p->o.on_error(p, res, p->o.user);
-        }
-    }
+    else
+        p->st.errors++;
+    p->depth++;
+    if (code == CIO_E_TIMEOUT && p->o.on_timeout != NULL)
+        report_timeout(t, start, now);
+    else
+        report_result(t, code, given, start, now);
     p->depth--;
 }
 

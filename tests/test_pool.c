@@ -462,3 +462,20 @@ Test(pool, a_paused_feeder_is_asked_again_when_an_item_ends, .init = setup, .tim
     cr_assert_eq(L.done, 20);
     cr_assert_eq(ledger_once(&L, 20), 20);
 }
+
+Test(pool, without_on_timeout_a_timeout_reaches_on_error, .init = setup, .timeout = 10)
+{
+    O.on_timeout = NULL;
+    O.timeout_ms = 20;
+    cio_pool *p = pool_with(1);
+    cio_stats st;
+
+    submit_delays(p, 1, -1);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_stats(p, &st);
+    cio_pool_free(p);
+    cr_assert_eq(L.errors, 1);
+    cr_assert_eq(L.last_status, CIO_E_TIMEOUT);
+    cr_assert_eq(st.timeouts, 1);
+    cr_assert_eq(st.errors, 0);
+}

@@ -161,7 +161,7 @@ typedef struct cio_pool_opts {
     unsigned flags;            /* CIO_FAIL_ON_HTTP_ERROR | CIO_INSECURE | ... */
     cio_done_cb on_done;       /* a response arrived (any HTTP status), or work done */
     cio_error_cb on_error;     /* transport error, cancel, deadline, ... */
-    cio_timeout_cb on_timeout; /* the item's own limit expired */
+    cio_timeout_cb on_timeout; /* the item's own limit expired (NULL: on_error, CIO_E_TIMEOUT) */
     cio_drained_cb on_drained; /* every item of a run has ended */
     cio_feed_cb on_feed;       /* optional lazy source of items */
     void *user;                /* handed to every pool callback */
