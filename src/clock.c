@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The monotonic clock in milliseconds: the only place that reads the time. */
+/* The monotonic clock in milliseconds, and timers armed for a moment on it: the only
+ * place that reads the time. */
 #define _POSIX_C_SOURCE 200809L
 #include <time.h>
+
+#include <event2/event.h>
 
 #include "internal.h"
 
@@ -11,4 +14,24 @@ uint64_t cio__now_ms(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* libevent measures a timeout from its cached time, which can be older than now, so a
+ * timer may fire a little early by this clock. Callers check cio__timer_due and, when
+ * it is not yet due, this re-arms it for the rest. */
+int cio__timer_arm(struct event *ev, uint64_t due_ms)
+{
+    uint64_t now = cio__now_ms();
+    uint64_t ms = due_ms > now ? due_ms - now : 0;
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
+
+    return evtimer_add(ev, &tv) == 0 ? CIO_OK : CIO_E_LOOP;
+}
+
+int cio__timer_due(struct event *ev, uint64_t due_ms)
+{
+    if (cio__now_ms() >= due_ms)
+        return 1;
+    cio__timer_arm(ev, due_ms);
+    return 0;
 }

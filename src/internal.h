@@ -53,8 +53,9 @@ struct cio_pool {
     unsigned need_dispatch : 1;
     unsigned kicked : 1; /* the kick event is active */
     enum cio_feed_state feed;
-    int phase_rc; /* what cio_pool_run returns for this run */
-    int depth;    /* entry points and callbacks on the stack */
+    int phase_rc;         /* what cio_pool_run returns for this run */
+    uint64_t deadline_at; /* ms on cio__now_ms's clock */
+    int depth;            /* entry points and callbacks on the stack */
     struct cio_rl rl;
     struct cio_list queue, running, ending;
     size_t count;     /* submitted and not yet ended */
@@ -67,6 +68,10 @@ struct cio_pool {
 
 /* clock.c */
 uint64_t cio__now_ms(void);
+/* Arms a timer to fire at due_ms on cio__now_ms's clock. */
+int cio__timer_arm(struct event *ev, uint64_t due_ms);
+/* In the timer's callback: 1 when due_ms has come, else re-arms the timer and says 0. */
+int cio__timer_due(struct event *ev, uint64_t due_ms);
 
 /* list helpers (task.c) */
 void cio__list_push(struct cio_list *l, cio_task *t);

@@ -102,6 +102,8 @@ static void ev_deadline(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
+    if (!cio__timer_due(p->deadline_timer, p->deadline_at))
+        return;
     cio__pool_enter(p);
     if (p->phase) {
         p->expired = 1;
@@ -163,21 +165,16 @@ void cio__pool_kick(cio_pool *p)
     }
 }
 
-static void set_timer(struct event *ev, uint64_t ms)
-{
-    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
-
-    evtimer_add(ev, &tv);
-}
-
 static void begin_phase(cio_pool *p)
 {
     p->phase = 1;
     p->expired = 0;
     p->phase_rc = CIO_OK;
     p->feed = p->o.on_feed != NULL ? CIO_FEED_ACTIVE : CIO_FEED_NONE;
-    if (p->o.deadline_ms > 0)
-        set_timer(p->deadline_timer, p->o.deadline_ms);
+    if (p->o.deadline_ms > 0) {
+        p->deadline_at = cio__now_ms() + p->o.deadline_ms;
+        cio__timer_arm(p->deadline_timer, p->deadline_at);
+    }
     cio__pool_kick(p);
 }
 
@@ -219,7 +216,7 @@ static void admit(cio_pool *p)
         uint64_t wait = cio__rl_take(&p->rl, now);
 
         if (wait > 0) {
-            set_timer(p->rate_timer, wait);
+            cio__timer_arm(p->rate_timer, now + wait);
             return;
         }
         cio__task_start(cio__list_pop(&p->queue), now);

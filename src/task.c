@@ -200,6 +200,8 @@ static void timer_fired(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
+    if (!cio__timer_due(t->timer, t->start_ms + t->timeout_ms))
+        return;
     cio__pool_enter(p);
     cio__task_abort(t, CIO_E_TIMEOUT);
     cio__pool_leave(p);
@@ -230,10 +232,8 @@ void cio__task_start(cio_task *t, uint64_t now)
         return;
     }
     if (t->timeout_ms > 0 && !t->self_timed) {
-        struct timeval tv = {t->timeout_ms / 1000, (t->timeout_ms % 1000) * 1000};
-
         t->timer = evtimer_new(p->base, timer_fired, t);
-        if (t->timer == NULL || evtimer_add(t->timer, &tv) != 0)
+        if (t->timer == NULL || cio__timer_arm(t->timer, now + t->timeout_ms) != CIO_OK)
             cio__task_abort(t, CIO_E_LOOP);
     }
 }
