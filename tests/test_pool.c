@@ -399,10 +399,9 @@ static int submit_after_deadline;
 
 static void submit_late(cio_pool *p, cio_task_id id, struct ledger *l)
 {
-    void *d = delay_new(1);
-
     (void)id;
     if (l->errors == 1) {
+        void *d = delay_new(1);
         submit_after_deadline = cio_submit(p, &delay_vtable, d, NULL, NULL);
         if (submit_after_deadline != CIO_OK)
             free(d); /* refused: still ours */

@@ -48,13 +48,16 @@ int server_start(struct server *s)
     return 0;
 }
 
-void server_stop(struct server *s)
+int server_stop(struct server *s)
 {
-    if (s->pid > 0) {
-        kill(s->pid, SIGTERM);
-        waitpid(s->pid, NULL, 0);
-        s->pid = 0;
-    }
+    int status = 0;
+
+    if (s->pid <= 0)
+        return 0;
+    kill(s->pid, SIGTERM);
+    waitpid(s->pid, &status, 0);
+    s->pid = 0;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 const char *server_url(const struct server *s, const char *path)

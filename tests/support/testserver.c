@@ -316,18 +316,20 @@ static void do_redirect(struct evhttp_request *req)
 static void do_drop(struct evhttp_request *req)
 {
     struct evhttp_connection *c = evhttp_request_get_connection(req);
+    struct bufferevent *bev = evhttp_connection_get_bufferevent(c);
+    evutil_socket_t fd = bufferevent_getfd(bev);
     struct evbuffer *b = evbuffer_new();
 
     evhttp_send_reply_start(req, 200, "OK");
     evbuffer_add(b, "partial", 7);
     evhttp_send_reply_chunk(req, b);
     evbuffer_free(b);
-    /* Flush what was written, then cut the connection under libevent's feet: the
-     * client sees the body end before its final chunk. libevent notices the EOF and
-     * frees the connection and the request itself. */
-    struct bufferevent *bev = evhttp_connection_get_bufferevent(c);
-    bufferevent_flush(bev, EV_WRITE, BEV_FLUSH);
-    shutdown(bufferevent_getfd(bev), SHUT_RDWR);
+    /* Write the status line, headers and first chunk now, then cut the connection:
+     * the client sees the body end before its last chunk. Ending the reply then lets
+     * libevent fail the write and free the connection with the request. */
+    evbuffer_write(bufferevent_get_output(bev), fd);
+    shutdown(fd, SHUT_RDWR);
+    evhttp_send_reply_end(req);
     S.in_flight--;
 }
 
@@ -455,6 +457,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "concurio-testserver: cannot bind %s:%ld\n", bind, port);
         return 1;
     }
+    /* Signals first: whoever reads the "listening" line may stop us at once. */
+    struct event *sigint = evsignal_new(S.base, SIGINT, on_signal, S.base);
+    struct event *sigterm = evsignal_new(S.base, SIGTERM, on_signal, S.base);
+    evsignal_add(sigint, NULL);
+    evsignal_add(sigterm, NULL);
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
     getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&ss, &sl);
@@ -464,10 +471,6 @@ int main(int argc, char **argv)
     printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", bind, v6 ? "]" : "", bound);
     fflush(stdout);
 
-    struct event *sigint = evsignal_new(S.base, SIGINT, on_signal, S.base);
-    struct event *sigterm = evsignal_new(S.base, SIGTERM, on_signal, S.base);
-    evsignal_add(sigint, NULL);
-    evsignal_add(sigterm, NULL);
     event_base_dispatch(S.base);
     if (!quiet)
         fprintf(stderr, "concurio-testserver: %ld requests served\n", S.requests);
