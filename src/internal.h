@@ -11,6 +11,8 @@
 
 struct event;
 struct cio_http;
+struct cio_threads;
+struct cio_dns;
 
 enum cio_task_state { CIO_TS_QUEUED, CIO_TS_RUNNING, CIO_TS_ENDED };
 
@@ -58,12 +60,16 @@ struct cio_pool {
     int depth;            /* entry points and callbacks on the stack */
     struct cio_rl rl;
     struct cio_list queue, running, ending;
-    size_t count;     /* submitted and not yet ended */
-    size_t in_flight; /* started and not yet stopped */
+    struct cio_list zombies; /* ended; their work is destroyed and memory freed by the reaper */
+    size_t count;            /* submitted and not yet ended */
+    size_t in_flight;        /* started and not yet stopped */
     cio_task_id next_id;
     cio_stats st;
-    struct event *kick, *rate_timer, *deadline_timer;
-    struct cio_http *http; /* made at the first HTTP submit */
+    struct event *kick, *rate_timer, *deadline_timer, *reaper;
+    struct cio_http *http;       /* made at the first HTTP submit */
+    struct cio_threads *threads; /* made at the first blocking submit */
+    struct cio_dns *dns;         /* made at the first DNS submit */
+    char *dns_nameserver;        /* the pool's copy of o.dns_nameserver */
 };
 
 /* clock.c */
@@ -95,6 +101,8 @@ cio_task *cio__task_new(cio_pool *p, const cio_task_vtable *vt, void *work, void
                         unsigned timeout_ms);
 void cio__task_free(cio_task *t); /* an unsubmitted task; does not destroy work */
 void cio__task_start(cio_task *t, uint64_t now);
+/* Destroys the work of ended tasks and frees them (the reaper event, and the pool's free). */
+void cio__task_reap(cio_pool *p);
 /* The work reports its end: res->status says how (CIO_E_TIMEOUT: its own limit). */
 void cio__task_finish(cio_task *t, cio_result *res);
 /* The pool ends it (cancel, deadline, generic timeout); stops the work if running. */
@@ -103,5 +111,14 @@ void cio__task_abort(cio_task *t, int code);
 /* http.c */
 int cio__http_submit(cio_pool *p, const cio_http_req *req, cio_task_id *id);
 void cio__http_free(struct cio_http *h);
+
+/* adapter_thread.c */
+extern const cio_task_vtable cio__blocking_vtable;
+void cio__threads_free(struct cio_threads *th);
+/* 0 when t is a blocking item and every worker is busy: it must not be admitted yet. */
+int cio__threads_ready(const cio_pool *p, const cio_task *t);
+
+/* adapter_dns.c */
+void cio__dns_free(struct cio_dns *d);
 
 #endif

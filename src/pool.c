@@ -32,6 +32,16 @@ cio_pool *cio_pool_new(const cio_pool_opts *o, int *err)
         p->o.max_concurrency = DEFAULT_CONCURRENCY;
     if (p->o.max_body == 0)
         p->o.max_body = DEFAULT_MAX_BODY;
+    if (p->o.dns_nameserver != NULL) {
+        p->dns_nameserver = strdup(p->o.dns_nameserver);
+        p->o.dns_nameserver = p->dns_nameserver;
+        if (p->dns_nameserver == NULL) {
+            cio_pool_free(p);
+            if (err != NULL)
+                *err = CIO_E_NOMEM;
+            return NULL;
+        }
+    }
     cio__rl_init(&p->rl, p->o.rate_per_minute, p->o.burst, cio__now_ms());
     p->next_id = 1;
     p->phase_rc = CIO_OK;
@@ -42,15 +52,25 @@ cio_pool *cio_pool_new(const cio_pool_opts *o, int *err)
 
 static void destroy(cio_pool *p)
 {
+    cio__task_reap(p);
+    if (p->reaper != NULL)
+        event_free(p->reaper);
     cio__http_free(p->http);
+    cio__threads_free(p->threads);
+    cio__dns_free(p->dns);
+    free(p->dns_nameserver);
     if (p->kick != NULL)
         event_free(p->kick);
     if (p->rate_timer != NULL)
         event_free(p->rate_timer);
     if (p->deadline_timer != NULL)
         event_free(p->deadline_timer);
-    if (p->owns_base && p->base != NULL)
+    if (p->owns_base && p->base != NULL) {
+        /* One turn runs callbacks libevent deferred, such as the cleanup of a canceled
+         * evdns lookup, which would leak if the base went first. Ours are all gone. */
+        event_base_loop(p->base, EVLOOP_NONBLOCK);
         event_base_free(p->base);
+    }
     curl_global_cleanup();
     free(p);
 }
@@ -65,6 +85,13 @@ static void ev_kick(evutil_socket_t fd, short what, void *arg)
     cio__pool_enter(p);
     p->need_dispatch = 1;
     cio__pool_leave(p);
+}
+
+static void ev_reap(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    cio__task_reap(arg);
 }
 
 static void ev_rate(evutil_socket_t fd, short what, void *arg)
@@ -133,7 +160,8 @@ static int make_events(cio_pool *p)
     p->kick = event_new(p->base, -1, 0, ev_kick, p);
     p->rate_timer = evtimer_new(p->base, ev_rate, p);
     p->deadline_timer = evtimer_new(p->base, ev_deadline, p);
-    return p->kick && p->rate_timer && p->deadline_timer ? CIO_OK : CIO_E_NOMEM;
+    p->reaper = event_new(p->base, -1, 0, ev_reap, p);
+    return p->kick && p->rate_timer && p->deadline_timer && p->reaper ? CIO_OK : CIO_E_NOMEM;
 }
 
 static int ensure_loop(cio_pool *p)
@@ -212,6 +240,8 @@ static void feed(cio_pool *p)
 static void admit(cio_pool *p)
 {
     while (p->queue.len > 0 && p->in_flight < p->o.max_concurrency && !p->closing) {
+        if (!cio__threads_ready(p, p->queue.head))
+            return; /* in order: the head waits for a free worker thread */
         uint64_t now = cio__now_ms();
         uint64_t wait = cio__rl_take(&p->rl, now);
 
@@ -318,6 +348,7 @@ int cio_pool_run(cio_pool *p, cio_run_mode mode)
     int flags = mode == CIO_RUN_ONCE ? EVLOOP_ONCE : mode == CIO_RUN_NOWAIT ? EVLOOP_NONBLOCK : 0;
     int lr = event_base_loop(p->base, flags);
     p->in_run = 0;
+    cio__task_reap(p); /* the reaper's turn may not have come before the loop broke */
     if (p->closing) {
         destroy(p);
         return CIO_OK;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* An item's life: start, per-item limit, and the exactly-once terminal callback. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,6 +78,14 @@ static void release(cio_task *t)
         event_free(t->timer);
     t->vt->destroy(t->work);
     free(t);
+}
+
+void cio__task_reap(cio_pool *p)
+{
+    cio_task *t;
+
+    while ((t = cio__list_pop(&p->zombies)) != NULL)
+        release(t);
 }
 
 static void report_timeout(cio_task *t, uint64_t start, uint64_t now)
@@ -165,8 +174,12 @@ static void end(cio_task *t, int code, cio_result *res, int stop_work)
         p->feed = CIO_FEED_ACTIVE;
     p->need_dispatch = 1;
     deliver(t, code, res);
-    if (!t->in_start)
-        release(t);
+    /* The task outlives its callback until the reaper's own turn of the loop, so a
+     * completion called twice, or after cancel, in the same turn is caught, and the
+     * work is never destroyed while its own code (start, a callback) is on the stack. */
+    cio__list_push(&p->zombies, t);
+    if (p->reaper != NULL)
+        event_active(p->reaper, EV_TIMEOUT, 0);
 }
 
 void cio__task_finish(cio_task *t, cio_result *res)
@@ -181,13 +194,24 @@ void cio__task_abort(cio_task *t, int code)
         end(t, code, NULL, 1);
 }
 
-void cio_task_complete(cio_task *t, int status, void *value)
+void cio_task_complete(cio_task *t, int status, const void *data, size_t len)
 {
-    if (t == NULL || t->state != CIO_TS_RUNNING)
+    if (t == NULL)
         return;
     cio_pool *p = t->pool;
-    cio_result res = {.status = status > 0 ? CIO_E_ADAPTER : status, .value = value};
+    if (t->state != CIO_TS_RUNNING) {
+        p->st.ignored_completions++; /* twice, or after cancel: a bug in the work */
+        return;
+    }
+    cio_result res = {.status = status > 0 ? CIO_E_ADAPTER : status};
 
+    if (res.status == CIO_OK) {
+        res.value = (void *)(uintptr_t)data;
+        res.body = data != NULL ? data : "";
+        res.body_len = data != NULL ? len : 0;
+    } else {
+        res.message = data;
+    }
     cio__pool_enter(p);
     cio__task_finish(t, &res);
     cio__pool_leave(p);
@@ -220,13 +244,9 @@ void cio__task_start(cio_task *t, uint64_t now)
     if (p->in_flight > p->st.max_in_flight)
         p->st.max_in_flight = p->in_flight;
 
-    t->in_start = 1;
     int rc = t->vt->start(t, t->work, p->base);
-    t->in_start = 0;
-    if (t->state == CIO_TS_ENDED) { /* it completed inside start */
-        release(t);
+    if (t->state == CIO_TS_ENDED) /* it completed inside start */
         return;
-    }
     if (rc < 0) {
         end(t, rc, NULL, 0);
         return;

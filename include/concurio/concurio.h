@@ -102,7 +102,7 @@ typedef struct cio_result {
     size_t headers_len;
     unsigned attempts; /* how many times the item was started */
     cio_timings timings;
-    void *value;     /* generic items: the value given to cio_task_complete */
+    void *value;     /* generic items: the data given to cio_task_complete */
     void *task_user; /* the request's user pointer */
 } cio_result;
 
@@ -152,28 +152,31 @@ enum {
 /* Options of a pool. A zero field means its default, so cio_pool_opts_init and = {0}
  * agree. Fields are only ever appended. */
 typedef struct cio_pool_opts {
-    unsigned max_concurrency;  /* items in flight, and HTTP connections open; 0: 50 */
-    unsigned rate_per_minute;  /* item starts per minute; 0: unlimited */
-    unsigned burst;            /* token-bucket size; 0: 1 (evenly paced starts) */
-    unsigned timeout_ms;       /* default per-item limit from admission; 0: none */
-    unsigned deadline_ms;      /* whole-run limit from cio_pool_run/start; 0: none */
-    size_t max_body;           /* response bytes kept (decoded); 0: 16 MiB */
-    unsigned flags;            /* CIO_FAIL_ON_HTTP_ERROR | CIO_INSECURE | ... */
-    cio_done_cb on_done;       /* a response arrived (any HTTP status), or work done */
-    cio_error_cb on_error;     /* transport error, cancel, deadline, ... */
-    cio_timeout_cb on_timeout; /* the item's own limit expired (NULL: on_error, CIO_E_TIMEOUT) */
-    cio_drained_cb on_drained; /* every item of a run has ended */
-    cio_feed_cb on_feed;       /* optional lazy source of items */
-    void *user;                /* handed to every pool callback */
+    unsigned max_concurrency;   /* items in flight, and HTTP connections open; 0: 50 */
+    unsigned rate_per_minute;   /* item starts per minute; 0: unlimited */
+    unsigned burst;             /* token-bucket size; 0: 1 (evenly paced starts) */
+    unsigned timeout_ms;        /* default per-item limit from admission; 0: none */
+    unsigned deadline_ms;       /* whole-run limit from cio_pool_run/start; 0: none */
+    size_t max_body;            /* response bytes kept (decoded); 0: 16 MiB */
+    unsigned flags;             /* CIO_FAIL_ON_HTTP_ERROR | CIO_INSECURE | ... */
+    cio_done_cb on_done;        /* a response arrived (any HTTP status), or work done */
+    cio_error_cb on_error;      /* transport error, cancel, deadline, ... */
+    cio_timeout_cb on_timeout;  /* the item's own limit expired (NULL: on_error, CIO_E_TIMEOUT) */
+    cio_drained_cb on_drained;  /* every item of a run has ended */
+    cio_feed_cb on_feed;        /* optional lazy source of items */
+    void *user;                 /* handed to every pool callback */
+    unsigned threads;           /* worker threads for cio_submit_blocking; 0: 4 */
+    const char *dns_nameserver; /* "IP[:PORT]" for cio_submit_dns; NULL: the system's */
 } cio_pool_opts;
 
 /* Per-pool counters, since the pool was made. */
 typedef struct cio_stats {
     uint64_t submitted, started, done, errors, timeouts;
-    size_t queued;        /* waiting for admission now */
-    size_t in_flight;     /* running now */
-    size_t max_in_flight; /* the most ever running at once */
-    uint64_t connects;    /* HTTP connections opened (the rest were reused) */
+    size_t queued;                /* waiting for admission now */
+    size_t in_flight;             /* running now */
+    size_t max_in_flight;         /* the most ever running at once */
+    uint64_t connects;            /* HTTP connections opened (the rest were reused) */
+    uint64_t ignored_completions; /* cio_task_complete on an ended item: a bug, ignored */
 } cio_stats;
 
 /* Fills *o with the defaults (all zero). */
@@ -263,17 +266,28 @@ CIO_EXTERN void cio_pool_free(cio_pool *pool);
 
 /* ---- generic work items ------------------------------------------------------------- */
 
-/* A kind of work. The pool calls start when the item is admitted, cancel when its
- * limit, the deadline or a cancel ends it while running, and destroy exactly once
- * after its terminal callback (also when it never started). */
+/* The adapter contract. A work item is a context pointer (`work`) and a vtable. The
+ * pool drives it exactly as it drives HTTP requests (HTTP is itself such an adapter):
+ * same queue, concurrency slots, rate tokens, per-item timeout, deadline, cancel, and
+ * exactly one terminal callback.
+ *
+ *   start    the item was admitted: begin the work on `base` and keep `task` to report
+ *            its end with cio_task_complete (from start itself, or later from the work's
+ *            own events). Return CIO_OK, or a negative cio_err to end the item at once
+ *            with on_error (cancel is then not called).
+ *   cancel   its timeout, the deadline, cio_cancel or cio_pool_free ended the item while
+ *            it ran: stop the work and its events. The terminal callback (on_timeout or
+ *            on_error) follows; the work must not complete after this.
+ *   destroy  free the work: once per submitted item, after its terminal callback, on a
+ *            later turn of the loop (never inside the work's own code); also for items
+ *            that never started (start was not called).
+ *
+ * All three run on the loop thread. A completion called twice, or after cancel, in the
+ * same turn of the loop is caught and ignored (cio_stats.ignored_completions). */
 typedef struct cio_task_vtable {
     const char *name; /* the TimeoutedTask name, e.g. "sleep" */
-    /* Start the work on base; return CIO_OK, or a negative cio_err to end it at once
-     * (on_error with that code; cancel is not called). May call cio_task_complete. */
     int (*start)(cio_task *task, void *work, struct event_base *base);
-    /* Stop the work and release its events; it must never complete after this. */
     void (*cancel)(cio_task *task, void *work);
-    /* Free the work; may run without start. */
     void (*destroy)(void *work);
 } cio_task_vtable;
 
@@ -287,17 +301,59 @@ typedef struct cio_task_opts {
  *
  * Takes:   work, on success (vt->destroy frees it once); on error the caller keeps it.
  * Borrows: vt, which must outlive the pool. o may be NULL.
- * Returns: as cio_submit_http.
+ * Returns: as cio_submit_http (CIO_E_INVAL for a vtable without start, cancel or
+ *          destroy).
  * Context: loop thread; allowed inside any Concurio callback. */
 CIO_EXTERN int cio_submit(cio_pool *pool, const cio_task_vtable *vt, void *work,
                           const cio_task_opts *o, cio_task_id *id);
 
-/* Ends a running generic item: status CIO_OK goes to on_done with `value` in
- * res->value, a negative cio_err to on_error. The terminal callback runs before this
- * returns, then the work is destroyed and `task` is gone: call it once, and never after
- * vt->cancel.
- * Context: loop thread only (from inside start or the work's own events). */
-CIO_EXTERN void cio_task_complete(cio_task *task, int status, void *value);
+/* Reports the end of a running generic item; its terminal callback runs before this
+ * returns.
+ *
+ * status CIO_OK: on_done, with res->value = data, res->body = data and res->body_len =
+ *                len (not NUL-terminated unless the data is).
+ * status < 0:    on_error with that code; data, if not NULL, is a NUL-terminated
+ *                message for res->message (len is ignored).
+ * Borrows: data, until this returns.
+ * Context: loop thread only (from start or the work's own events); once per item. */
+CIO_EXTERN void cio_task_complete(cio_task *task, int status, const void *data, size_t len);
+
+/* ---- built-in adapters ------------------------------------------------------------ */
+
+/* A blocking function, run on one of the pool's worker threads (cio_pool_opts.threads).
+ * It returns CIO_OK or a negative cio_err and may store a result in *value. It must not
+ * call Concurio. */
+typedef int (*cio_blocking_fn)(void *arg, void **value);
+/* Frees a blocking item's arg and value; value is NULL if fn never ran. */
+typedef void (*cio_cleanup_fn)(void *arg, void *value);
+
+/* Queues a blocking function (the counterpart of Python's asyncio.to_thread advice). An
+ * admitted item runs as soon as a worker is free; admission waits for a free worker, so
+ * the timeout never counts time spent waiting for one. on_done gets the value in
+ * res->value; callbacks always run on the loop thread. A timeout, cancel or deadline
+ * ends the item at once; the function runs on to its end and its late result is
+ * discarded.
+ *
+ * Takes:   arg, on success: cleanup (if not NULL) is called once on the loop thread after
+ *          both the item has ended and fn has returned (or will never run).
+ * Returns: as cio_submit.
+ * Context: loop thread. cio_pool_free waits for functions already running. */
+CIO_EXTERN int cio_submit_blocking(cio_pool *pool, cio_blocking_fn fn, void *arg,
+                                   cio_cleanup_fn cleanup, const cio_task_opts *o, cio_task_id *id);
+
+/* Queues a timer: the item completes (on_done, no value) `ms` milliseconds after it is
+ * admitted. Useful for scheduled work and for tests. Returns: as cio_submit. */
+CIO_EXTERN int cio_submit_timer(cio_pool *pool, unsigned ms, const cio_task_opts *o,
+                                cio_task_id *id);
+
+/* Queues a DNS lookup of `host` on libevent's asynchronous resolver (the system's
+ * name servers and hosts file, or cio_pool_opts.dns_nameserver). on_done gets the
+ * first address as text in res->body ("127.0.0.1", "::1") and the whole list as a
+ * `struct addrinfo *` in res->value (borrowed); a failure is on_error with
+ * CIO_E_TRANSPORT and the resolver's message.
+ * Copies: host. Returns: as cio_submit (CIO_E_INVAL for an empty host). */
+CIO_EXTERN int cio_submit_dns(cio_pool *pool, const char *host, const cio_task_opts *o,
+                              cio_task_id *id);
 
 #ifdef __cplusplus
 }

@@ -38,7 +38,7 @@ static void fire(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     delay_running--;
-    cio_task_complete(d->task, CIO_OK, d); /* may free it all */
+    cio_task_complete(d->task, CIO_OK, NULL, 0); /* may free it all */
 }
 
 static int start(cio_task *task, void *work, struct event_base *base)
@@ -52,7 +52,7 @@ static int start(cio_task *task, void *work, struct event_base *base)
         delay_max_running = delay_running;
     if (d->ms == 0) {
         delay_running--;
-        cio_task_complete(task, CIO_OK, d);
+        cio_task_complete(task, CIO_OK, NULL, 0);
         return CIO_OK;
     }
     d->ev = evtimer_new(base, fire, d);

@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Blocking functions on a small fixed pool of worker threads. Results come back to the
+ * loop thread through a pipe; no callback ever runs on a worker. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "internal.h"
+
+#define DEFAULT_THREADS 4u
+
+enum job_state { JOB_NEW, JOB_WAITING, JOB_RUNNING, JOB_FINISHED };
+
+struct job {
+    struct job *next;
+    struct cio_threads *th;
+    cio_task *task;
+    cio_blocking_fn fn;
+    void *arg, *value;
+    cio_cleanup_fn cleanup;
+    int status;
+    enum job_state state; /* under th->mu once handed to the workers */
+    unsigned ended : 1;   /* the item ended (loop thread only) */
+    unsigned drained : 1; /* the loop has seen it finish (loop thread only) */
+    unsigned destroyed : 1;
+};
+
+struct cio_threads {
+    cio_pool *pool;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct job *todo, *todo_tail; /* waiting for a worker */
+    struct job *done;             /* finished, for the loop thread */
+    int stop;
+    unsigned n, busy; /* workers; jobs handed over and not yet drained */
+    pthread_t *tids;
+    int pipe[2];
+    struct event *wake;
+};
+
+static void *worker(void *arg)
+{
+    struct cio_threads *th = arg;
+
+    pthread_mutex_lock(&th->mu);
+    for (;;) {
+        while (th->todo == NULL && !th->stop)
+            pthread_cond_wait(&th->cv, &th->mu);
+        if (th->todo == NULL)
+            break;
+        struct job *j = th->todo;
+        th->todo = j->next;
+        if (th->todo == NULL)
+            th->todo_tail = NULL;
+        j->state = JOB_RUNNING;
+        pthread_mutex_unlock(&th->mu);
+
+        void *value = NULL;
+        int status = j->fn(j->arg, &value);
+
+        pthread_mutex_lock(&th->mu);
+        j->value = value;
+        j->status = status;
+        j->state = JOB_FINISHED;
+        j->next = th->done;
+        th->done = j;
+        pthread_mutex_unlock(&th->mu);
+        char one = 1;
+        /* A full pipe already holds a wake-up: EAGAIN is fine. */
+        while (write(th->pipe[1], &one, 1) < 0 && errno == EINTR)
+            ;
+        pthread_mutex_lock(&th->mu);
+    }
+    pthread_mutex_unlock(&th->mu);
+    return NULL;
+}
+
+static void job_free(struct job *j)
+{
+    if (j->cleanup != NULL)
+        j->cleanup(j->arg, j->value);
+    free(j);
+}
+
+/* Hands finished jobs to their items, or frees those whose items ended already. */
+static void drain(struct cio_threads *th)
+{
+    pthread_mutex_lock(&th->mu);
+    struct job *list = th->done;
+    th->done = NULL;
+    pthread_mutex_unlock(&th->mu);
+
+    while (list != NULL) {
+        struct job *j = list;
+        list = j->next;
+        j->drained = 1;
+        th->busy--;
+        th->pool->need_dispatch = 1; /* a worker is free again */
+        if (j->destroyed)
+            job_free(j); /* its item ended and was destroyed while fn ran */
+        else if (!j->ended)
+            cio_task_complete(j->task, j->status, j->value, 0);
+        /* else: its item ended and is not destroyed yet; destroy frees it */
+    }
+}
+
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+    struct cio_threads *th = arg;
+    cio_pool *p = th->pool;
+    char buf[64];
+
+    (void)what;
+    while (read(fd, buf, sizeof buf) > 0)
+        ;
+    cio__pool_enter(p);
+    drain(th);
+    cio__pool_leave(p);
+}
+
+static int job_start(cio_task *task, void *work, struct event_base *base)
+{
+    struct job *j = work;
+    struct cio_threads *th = j->th;
+
+    (void)base;
+    j->task = task;
+    pthread_mutex_lock(&th->mu);
+    j->state = JOB_WAITING;
+    j->next = NULL;
+    if (th->todo_tail != NULL)
+        th->todo_tail->next = j;
+    else
+        th->todo = j;
+    th->todo_tail = j;
+    pthread_cond_signal(&th->cv);
+    pthread_mutex_unlock(&th->mu);
+    th->busy++;
+    return CIO_OK;
+}
+
+static void job_cancel(cio_task *task, void *work)
+{
+    struct job *j = work;
+    struct cio_threads *th = j->th;
+
+    (void)task;
+    j->ended = 1;
+    pthread_mutex_lock(&th->mu);
+    if (j->state == JOB_WAITING) { /* no worker took it yet: take it back */
+        struct job **at = &th->todo, *prev = NULL;
+        while (*at != j) {
+            prev = *at;
+            at = &(*at)->next;
+        }
+        *at = j->next;
+        if (th->todo_tail == j)
+            th->todo_tail = prev;
+        j->state = JOB_NEW;
+        th->busy--;
+        th->pool->need_dispatch = 1;
+    }
+    pthread_mutex_unlock(&th->mu);
+}
+
+/* Runs on the loop thread after the terminal callback. A job a worker still holds, or
+ * one finished but not yet drained, is freed by drain instead. */
+static void job_destroy(void *work)
+{
+    struct job *j = work;
+
+    pthread_mutex_lock(&j->th->mu);
+    enum job_state state = j->state;
+    pthread_mutex_unlock(&j->th->mu);
+    if (state == JOB_NEW || (state == JOB_FINISHED && j->drained))
+        job_free(j);
+    else
+        j->destroyed = 1;
+}
+
+const cio_task_vtable cio__blocking_vtable = {
+    .name = "blocking",
+    .start = job_start,
+    .cancel = job_cancel,
+    .destroy = job_destroy,
+};
+
+static struct cio_threads *threads_new(cio_pool *p)
+{
+    struct cio_threads *th = calloc(1, sizeof *th);
+
+    if (th == NULL)
+        return NULL;
+    th->pool = p;
+    th->n = p->o.threads != 0 ? p->o.threads : DEFAULT_THREADS;
+    th->pipe[0] = th->pipe[1] = -1;
+    th->tids = calloc(th->n, sizeof *th->tids);
+    pthread_mutex_init(&th->mu, NULL);
+    pthread_cond_init(&th->cv, NULL);
+    if (th->tids == NULL || pipe2(th->pipe, O_NONBLOCK | O_CLOEXEC) != 0 ||
+        (th->wake = event_new(p->base, th->pipe[0], EV_READ | EV_PERSIST, on_wake, th)) == NULL ||
+        event_add(th->wake, NULL) != 0) {
+        th->n = 0;
+        cio__threads_free(th);
+        return NULL;
+    }
+    for (unsigned i = 0; i < th->n; i++)
+        if (pthread_create(&th->tids[i], NULL, worker, th) != 0) {
+            th->n = i;
+            cio__threads_free(th);
+            return NULL;
+        }
+    return th;
+}
+
+void cio__threads_free(struct cio_threads *th)
+{
+    if (th == NULL)
+        return;
+    pthread_mutex_lock(&th->mu);
+    th->stop = 1;
+    pthread_cond_broadcast(&th->cv);
+    pthread_mutex_unlock(&th->mu);
+    for (unsigned i = 0; i < th->n; i++)
+        pthread_join(th->tids[i], NULL); /* functions still running are waited for */
+    drain(th);                           /* every item has ended by now: this frees the jobs */
+    if (th->wake != NULL)
+        event_free(th->wake);
+    for (int i = 0; i < 2; i++)
+        if (th->pipe[i] >= 0)
+            close(th->pipe[i]);
+    pthread_cond_destroy(&th->cv);
+    pthread_mutex_destroy(&th->mu);
+    free(th->tids);
+    free(th);
+}
+
+int cio__threads_ready(const cio_pool *p, const cio_task *t)
+{
+    return t->vt != &cio__blocking_vtable || p->threads == NULL || p->threads->busy < p->threads->n;
+}
+
+int cio_submit_blocking(cio_pool *p, cio_blocking_fn fn, void *arg, cio_cleanup_fn cleanup,
+                        const cio_task_opts *o, cio_task_id *id)
+{
+    if (p == NULL || fn == NULL)
+        return CIO_E_INVAL;
+    int rc = cio__pool_bind(p);
+    if (rc != CIO_OK)
+        return rc;
+    if (p->threads == NULL && (p->threads = threads_new(p)) == NULL)
+        return CIO_E_NOMEM;
+    struct job *j = calloc(1, sizeof *j);
+    if (j == NULL)
+        return CIO_E_NOMEM;
+    j->th = p->threads;
+    j->fn = fn;
+    j->arg = arg;
+    rc = cio_submit(p, &cio__blocking_vtable, j, o, id);
+    if (rc != CIO_OK)
+        free(j); /* not job_free: arg stays the caller's */
+    else
+        j->cleanup = cleanup;
+    return rc;
+}
