@@ -13,7 +13,7 @@
 
 #define ITEMS 2000
 
-static atomic_int cleanups;
+static atomic_int cleanups, running, max_running;
 static int ends[ITEMS + 64], failures, checks;
 
 static void check(int ok, const char *what)
@@ -28,9 +28,13 @@ static void check(int ok, const char *what)
 static int work(void *arg, void **value)
 {
     long us = (long)(intptr_t)arg;
-    struct timespec ts = {0, us * 1000L};
+    struct timespec ts = {us / 1000000, (us % 1000000) * 1000L};
+    int now = atomic_fetch_add(&running, 1) + 1, seen = atomic_load(&max_running);
 
+    while (now > seen && !atomic_compare_exchange_weak(&max_running, &seen, now))
+        ;
     nanosleep(&ts, NULL);
+    atomic_fetch_sub(&running, 1);
     *value = malloc(8);
     return us % 7 == 0 ? CIO_E_ADAPTER : CIO_OK;
 }
@@ -100,6 +104,27 @@ int main(void)
     cio_pool_run(p, CIO_RUN_NOWAIT);
     cio_pool_free(p);
     check(atomic_load(&cleanups) == ITEMS + 40, "every arg released once");
+    check(atomic_load(&max_running) <= 4, "never more functions at once than workers");
+
+    /* One cap over blocking items and timers; then the deadline reaches them all. */
+    atomic_store(&max_running, 0);
+    atomic_store(&cleanups, 0);
+    o.max_concurrency = 3;
+    o.threads = 8;
+    o.deadline_ms = 300;
+    p = cio_pool_new(&o, NULL);
+    for (long i = 0; i < 30; i++) {
+        cio_submit_blocking(p, work, (void *)(intptr_t)(i < 20 ? 2000 : 1000000), cleanup, NULL,
+                            NULL);
+        cio_submit_timer(p, 2, NULL, NULL);
+    }
+    check(cio_pool_run(p, CIO_RUN_DEFAULT) == CIO_E_DEADLINE, "the deadline ends the run");
+    cio_pool_stats(p, &st);
+    check(st.max_in_flight == 3, "the cap is reached and holds across kinds");
+    check(atomic_load(&max_running) <= 3, "blocking functions stay under the cap");
+    check(st.errors >= 1 && st.done + st.errors + st.timeouts == 60, "every item ended");
+    cio_pool_free(p); /* waits for the 1 s sleepers that the deadline abandoned */
+    check(atomic_load(&cleanups) == 30, "late results are released, not delivered");
     printf("stress_threads: %d passed, %d failed\n", checks - failures, failures);
     return failures == 0 ? 0 : 1;
 }
