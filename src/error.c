@@ -17,6 +17,7 @@ static const struct {
     [9] = {"CIO_E_ADAPTER", "work item failed"},
     [10] = {"CIO_E_DEADLINE", "deadline exceeded"},
     [11] = {"CIO_E_HTTP", "HTTP error status"},
+    [12] = {"CIO_E_RETRY_AFTER", "server asked to retry later than allowed"},
 };
 
 _Static_assert(sizeof errors / sizeof errors[0] == -CIO_E__LAST, "one row per code");

@@ -11,6 +11,7 @@
 #include <event2/event.h>
 
 #include "internal.h"
+#include "retry.h"
 
 #define MAX_HEADERS_KEPT ((size_t)64 << 10)
 #define MAX_REDIRECTS 10L
@@ -29,6 +30,7 @@ struct work {
     CURL *easy;
     struct curl_slist *slist;
     cio_http_req req; /* the copy; its strings live in blob */
+    cio_retry retry;  /* the request's own policy, if any (its statuses in blob) */
     char *label;      /* "METHOD URL" */
     char *body;
     size_t body_len, body_cap;
@@ -112,7 +114,10 @@ static struct work *copy_request(const cio_http_req *r, size_t nh)
 {
     const char *method = r->method != NULL ? r->method : r->body != NULL ? "POST" : "GET";
     size_t mlen = strlen(method), ulen = strlen(r->url);
+    size_t nst = r->retry != NULL && r->retry->statuses != NULL ? r->retry->nstatuses : 0;
     size_t size = sizeof(struct work) + sizeof(char *) + (nh + 1) * sizeof(char *);
+
+    size += nst * sizeof(unsigned short);
 
     size += mlen + 1 + ulen + 1 + mlen + 1 + ulen + 1 + r->body_len + 1;
     for (size_t i = 0; i < nh; i++)
@@ -123,9 +128,17 @@ static struct work *copy_request(const cio_http_req *r, size_t nh)
         return NULL;
     uintptr_t a = ((uintptr_t)w->blob + sizeof(char *) - 1) & ~(uintptr_t)(sizeof(char *) - 1);
     char **hv = (char **)a;
-    char *at = (char *)(hv + nh + 1);
+    unsigned short *statuses = (unsigned short *)(void *)(hv + nh + 1);
+    char *at = (char *)(statuses + nst);
 
     w->req = *r;
+    if (r->retry != NULL) {
+        w->retry = *r->retry;
+        if (nst > 0)
+            memcpy(statuses, r->retry->statuses, nst * sizeof *statuses);
+        w->retry.statuses = nst > 0 ? statuses : NULL;
+        w->req.retry = &w->retry;
+    }
     w->req.method = put(&at, method, mlen);
     w->req.url = put(&at, r->url, ulen);
     w->label = at;
@@ -314,6 +327,27 @@ static void finish(struct work *w, CURLcode rc)
     curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &connects);
     w->h->pool->st.connects += (uint64_t)connects;
 
+    cio_pool *p = w->h->pool;
+    const cio_retry *policy = w->req.retry != NULL ? w->req.retry : &p->o.retry;
+    curl_off_t after_s = 0;
+    curl_easy_getinfo(e, CURLINFO_RETRY_AFTER, &after_s);
+    int64_t after_ms = after_s > 0 ? (int64_t)after_s * 1000 : -1;
+    int64_t wait = cio__retry_wait(policy, w->task->attempts, res.status, res.http_status, after_ms,
+                                   cio__retry_rand(&p->rand_state));
+    if (wait >= 0) {
+        detach(w); /* the connection goes back to the cache; the copy stays */
+        cio__task_retry(w->task, (uint64_t)wait);
+        return;
+    }
+    char why[160];
+    if (wait == CIO_RETRY_TOO_LATE) {
+        unsigned max = policy->max_wait_ms != 0 ? policy->max_wait_ms : CIO_RETRY_MAX_WAIT_MS;
+        snprintf(why, sizeof why,
+                 "HTTP %ld with Retry-After of %lld s, more than the %u ms allowed to wait",
+                 res.http_status, (long long)after_s, max);
+        res.status = CIO_E_RETRY_AFTER;
+        res.message = why;
+    }
     /* effective_url belongs to the easy handle: keep the handle until the callback is
      * over, and detach it in destroy. The work is no longer running for curl. */
     curl_multi_remove_handle(w->h->multi, e);

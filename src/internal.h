@@ -14,7 +14,12 @@ struct cio_http;
 struct cio_threads;
 struct cio_dns;
 
-enum cio_task_state { CIO_TS_QUEUED, CIO_TS_RUNNING, CIO_TS_ENDED };
+enum cio_task_state {
+    CIO_TS_QUEUED,
+    CIO_TS_RUNNING,
+    CIO_TS_WAITING, /* between attempts: holds neither a slot nor a token */
+    CIO_TS_ENDED
+};
 
 struct cio_list {
     cio_task *head, *tail;
@@ -37,7 +42,9 @@ struct cio_task {
     unsigned in_start : 1;   /* inside vt->start: an end there must not free it */
     unsigned self_timed : 1; /* the adapter enforces timeout_ms itself (HTTP) */
     uint64_t submit_ms, start_ms;
-    struct event *timer; /* per-item limit of generic items */
+    struct event *timer;       /* per-item limit of generic items */
+    struct event *retry_timer; /* the wait before the next attempt */
+    uint64_t retry_at;
 };
 
 enum cio_feed_state { CIO_FEED_NONE, CIO_FEED_ACTIVE, CIO_FEED_PAUSED };
@@ -60,10 +67,13 @@ struct cio_pool {
     int depth;            /* entry points and callbacks on the stack */
     struct cio_rl rl;
     struct cio_list queue, running, ending;
+    struct cio_list waiting; /* between attempts */
     struct cio_list zombies; /* ended; their work is destroyed and memory freed by the reaper */
     size_t count;            /* submitted and not yet ended */
     size_t in_flight;        /* started and not yet stopped */
     cio_task_id next_id;
+    uint64_t rand_state;            /* jitter for retries */
+    unsigned short *retry_statuses; /* the pool's copy of o.retry.statuses */
     cio_stats st;
     struct event *kick, *rate_timer, *deadline_timer, *reaper;
     struct cio_http *http;       /* made at the first HTTP submit */
@@ -81,6 +91,7 @@ int cio__timer_due(struct event *ev, uint64_t due_ms);
 
 /* list helpers (task.c) */
 void cio__list_push(struct cio_list *l, cio_task *t);
+void cio__list_push_front(struct cio_list *l, cio_task *t);
 cio_task *cio__list_pop(struct cio_list *l);
 void cio__list_remove(cio_task *t);
 
@@ -105,6 +116,9 @@ void cio__task_start(cio_task *t, uint64_t now);
 void cio__task_reap(cio_pool *p);
 /* The work reports its end: res->status says how (CIO_E_TIMEOUT: its own limit). */
 void cio__task_finish(cio_task *t, cio_result *res);
+/* The attempt ended and another follows in wait_ms: the task frees its slot and waits,
+ * then queues again at the front. The adapter has released the attempt's resources. */
+void cio__task_retry(cio_task *t, uint64_t wait_ms);
 /* The pool ends it (cancel, deadline, generic timeout); stops the work if running. */
 void cio__task_abort(cio_task *t, int code);
 

@@ -42,6 +42,19 @@ cio_pool *cio_pool_new(const cio_pool_opts *o, int *err)
             return NULL;
         }
     }
+    if (p->o.retry.statuses != NULL && p->o.retry.nstatuses > 0) {
+        size_t n = p->o.retry.nstatuses * sizeof *p->retry_statuses;
+        p->retry_statuses = malloc(n);
+        if (p->retry_statuses == NULL) {
+            cio_pool_free(p);
+            if (err != NULL)
+                *err = CIO_E_NOMEM;
+            return NULL;
+        }
+        memcpy(p->retry_statuses, p->o.retry.statuses, n);
+        p->o.retry.statuses = p->retry_statuses;
+    }
+    p->rand_state = (cio__now_ms() << 20) ^ (uint64_t)(uintptr_t)p ^ 0x9E3779B97F4A7C15ULL;
     cio__rl_init(&p->rl, p->o.rate_per_minute, p->o.burst, cio__now_ms());
     p->next_id = 1;
     p->phase_rc = CIO_OK;
@@ -59,6 +72,7 @@ static void destroy(cio_pool *p)
     cio__threads_free(p->threads);
     cio__dns_free(p->dns);
     free(p->dns_nameserver);
+    free(p->retry_statuses);
     if (p->kick != NULL)
         event_free(p->kick);
     if (p->rate_timer != NULL)
@@ -115,6 +129,8 @@ static size_t end_all(cio_pool *p, int code)
     while ((t = cio__list_pop(&p->running)) != NULL)
         cio__list_push(&p->ending, t);
     while ((t = cio__list_pop(&p->queue)) != NULL)
+        cio__list_push(&p->ending, t);
+    while ((t = cio__list_pop(&p->waiting)) != NULL)
         cio__list_push(&p->ending, t);
     while ((t = p->ending.head) != NULL) {
         cio__task_abort(t, code);
@@ -381,6 +397,8 @@ int cio_cancel(cio_pool *p, cio_task_id id)
     cio_task *t = find(&p->running, id);
     if (t == NULL)
         t = find(&p->queue, id);
+    if (t == NULL)
+        t = find(&p->waiting, id);
     if (t == NULL)
         return CIO_E_NOTFOUND;
     cio__pool_enter(p);

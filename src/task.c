@@ -21,6 +21,19 @@ void cio__list_push(struct cio_list *l, cio_task *t)
     t->on = l;
 }
 
+void cio__list_push_front(struct cio_list *l, cio_task *t)
+{
+    t->prev = NULL;
+    t->next = l->head;
+    if (l->head != NULL)
+        l->head->prev = t;
+    else
+        l->tail = t;
+    l->head = t;
+    l->len++;
+    t->on = l;
+}
+
 void cio__list_remove(cio_task *t)
 {
     struct cio_list *l = t->on;
@@ -76,6 +89,8 @@ static void release(cio_task *t)
 {
     if (t->timer != NULL)
         event_free(t->timer);
+    if (t->retry_timer != NULL)
+        event_free(t->retry_timer);
     t->vt->destroy(t->work);
     free(t);
 }
@@ -161,6 +176,8 @@ static void end(cio_task *t, int code, cio_result *res, int stop_work)
     int was_running = t->state == CIO_TS_RUNNING;
 
     cio__list_remove(t);
+    if (t->state == CIO_TS_WAITING)
+        evtimer_del(t->retry_timer);
     t->state = CIO_TS_ENDED;
     if (was_running) {
         p->in_flight--;
@@ -186,6 +203,40 @@ void cio__task_finish(cio_task *t, cio_result *res)
 {
     if (t->state == CIO_TS_RUNNING)
         end(t, res->status, res, 0);
+}
+
+static void retry_due(evutil_socket_t fd, short what, void *arg)
+{
+    cio_task *t = arg;
+    cio_pool *p = t->pool;
+
+    (void)fd;
+    (void)what;
+    if (t->state != CIO_TS_WAITING || !cio__timer_due(t->retry_timer, t->retry_at))
+        return;
+    cio__pool_enter(p);
+    cio__list_remove(t);
+    t->state = CIO_TS_QUEUED;
+    cio__list_push_front(&p->queue, t); /* it waited its turn already */
+    p->need_dispatch = 1;
+    cio__pool_leave(p);
+}
+
+void cio__task_retry(cio_task *t, uint64_t wait_ms)
+{
+    cio_pool *p = t->pool;
+
+    cio__list_remove(t);
+    p->in_flight--;
+    p->st.retries++;
+    p->need_dispatch = 1; /* its slot is free */
+    t->state = CIO_TS_WAITING;
+    t->retry_at = cio__now_ms() + wait_ms;
+    cio__list_push(&p->waiting, t);
+    if (t->retry_timer == NULL)
+        t->retry_timer = evtimer_new(p->base, retry_due, t);
+    if (t->retry_timer == NULL || cio__timer_arm(t->retry_timer, t->retry_at) != CIO_OK)
+        end(t, CIO_E_LOOP, NULL, 0);
 }
 
 void cio__task_abort(cio_task *t, int code)

@@ -41,18 +41,19 @@ typedef uint64_t cio_task_id;     /* 1, 2, 3, ... per pool; never 0 */
 /* Error codes. Values are ABI: append only, never renumber or reuse. */
 typedef enum cio_err {
     CIO_OK = 0,
-    CIO_E_NOMEM = -1,     /* out of memory */
-    CIO_E_INVAL = -2,     /* invalid argument (bad URL, CR/LF/NUL in a header, ...) */
-    CIO_E_TIMEOUT = -3,   /* an item's own time limit expired */
-    CIO_E_CANCELED = -4,  /* cio_cancel, cio_pool_cancel or cio_pool_free ended the item */
-    CIO_E_TRANSPORT = -5, /* the transfer failed: see curl_code and message */
-    CIO_E_LOOP = -6,      /* the event loop refused an event */
-    CIO_E_STATE = -7,     /* not allowed now (attach after submit, submit while freeing) */
-    CIO_E_NOTFOUND = -8,  /* no unfinished item has that id */
-    CIO_E_ADAPTER = -9,   /* a generic work item failed */
-    CIO_E_DEADLINE = -10, /* the whole-run deadline expired before the item ended */
-    CIO_E_HTTP = -11,     /* HTTP status >= 400 with CIO_FAIL_ON_HTTP_ERROR */
-    CIO_E__LAST = -12     /* sentinel, never returned */
+    CIO_E_NOMEM = -1,        /* out of memory */
+    CIO_E_INVAL = -2,        /* invalid argument (bad URL, CR/LF/NUL in a header, ...) */
+    CIO_E_TIMEOUT = -3,      /* an item's own time limit expired */
+    CIO_E_CANCELED = -4,     /* cio_cancel, cio_pool_cancel or cio_pool_free ended the item */
+    CIO_E_TRANSPORT = -5,    /* the transfer failed: see curl_code and message */
+    CIO_E_LOOP = -6,         /* the event loop refused an event */
+    CIO_E_STATE = -7,        /* not allowed now (attach after submit, submit while freeing) */
+    CIO_E_NOTFOUND = -8,     /* no unfinished item has that id */
+    CIO_E_ADAPTER = -9,      /* a generic work item failed */
+    CIO_E_DEADLINE = -10,    /* the whole-run deadline expired before the item ended */
+    CIO_E_HTTP = -11,        /* HTTP status >= 400 with CIO_FAIL_ON_HTTP_ERROR */
+    CIO_E_RETRY_AFTER = -12, /* the server asked to wait longer than max_wait_ms */
+    CIO_E__LAST = -13        /* sentinel, never returned */
 } cio_err;
 
 /* A fixed English text for a code ("operation timed out"); never NULL. */
@@ -62,6 +63,30 @@ CIO_EXTERN const char *cio_err_name(int err);
 
 /* ---- requests and results --------------------------------------------------------- */
 
+/* What a retry policy retries. */
+enum {
+    CIO_RETRY_TRANSPORT = 1 << 0, /* connection and transfer errors (refused, reset, ...) */
+    CIO_RETRY_429 = 1 << 1,       /* 429 Too Many Requests */
+    CIO_RETRY_5XX = 1 << 2,       /* 500 to 599 */
+    CIO_RETRY_TIMEOUT = 1 << 3,   /* the attempt's own timeout expired (not by default) */
+};
+#define CIO_RETRY_DEFAULT (CIO_RETRY_TRANSPORT | CIO_RETRY_429 | CIO_RETRY_5XX)
+
+/* A retry policy. Each attempt takes a concurrency slot and a rate token again; an item
+ * waiting to retry holds neither. The wait before attempt n+1 is a random time up to
+ * base_ms * 2^(n-1) ("full jitter"), at least the response's Retry-After (seconds or an
+ * HTTP date), and never more than max_wait_ms: a longer Retry-After ends the item with
+ * CIO_E_RETRY_AFTER. The terminal callback fires once, after the last attempt, with
+ * that attempt's outcome and res->attempts. All zero: never retry. */
+typedef struct cio_retry {
+    unsigned max_attempts;          /* attempts in all, the first included; 0, 1: none */
+    unsigned on;                    /* CIO_RETRY_* flags; 0: CIO_RETRY_DEFAULT */
+    const unsigned short *statuses; /* if set, exactly these statuses are retried */
+    size_t nstatuses;               /*   (instead of CIO_RETRY_429 and CIO_RETRY_5XX) */
+    unsigned base_ms;               /* 0: 500 */
+    unsigned max_wait_ms;           /* 0: 60000 */
+} cio_retry;
+
 /* An HTTP request. Only http:// and https:// URLs are accepted (redirects too). */
 typedef struct cio_http_req {
     const char *method;         /* NULL: GET, or POST when a body is given */
@@ -69,8 +94,9 @@ typedef struct cio_http_req {
     const char *const *headers; /* "Name: value" strings; NULL-terminated array or NULL */
     const void *body;           /* NULL: no body */
     size_t body_len;
-    unsigned timeout_ms; /* 0: the pool's timeout_ms; CIO_NO_TIMEOUT: none */
-    void *user;          /* handed back as task_user */
+    unsigned timeout_ms;    /* 0: the pool's timeout_ms; CIO_NO_TIMEOUT: none */
+    void *user;             /* handed back as task_user */
+    const cio_retry *retry; /* NULL: the pool's policy; copied at submit */
 } cio_http_req;
 
 #define CIO_NO_TIMEOUT 0xFFFFFFFFu
@@ -167,6 +193,7 @@ typedef struct cio_pool_opts {
     void *user;                 /* handed to every pool callback */
     unsigned threads;           /* worker threads for cio_submit_blocking; 0: 4 */
     const char *dns_nameserver; /* "IP[:PORT]" for cio_submit_dns; NULL: the system's */
+    cio_retry retry;            /* HTTP retry policy (per request: cio_http_req.retry) */
 } cio_pool_opts;
 
 /* Per-pool counters, since the pool was made. */
@@ -177,6 +204,7 @@ typedef struct cio_stats {
     size_t max_in_flight;         /* the most ever running at once */
     uint64_t connects;            /* HTTP connections opened (the rest were reused) */
     uint64_t ignored_completions; /* cio_task_complete on an ended item: a bug, ignored */
+    uint64_t retries;             /* attempts started again after a failure */
 } cio_stats;
 
 /* Fills *o with the defaults (all zero). */

@@ -4,7 +4,10 @@
  *   /ok              200 "ok"
  *   /bytes/N         200 with N bytes
  *   /delay/MS        200 "ok" after MS milliseconds
- *   /status/CODE     that status; ?retry_after=S adds a Retry-After header
+ *   /status/CODE     that status; ?retry_after=S adds "Retry-After: S",
+ *                    ?retry_after_date=S a Retry-After HTTP date S seconds ahead
+ *   /flaky/KEY/N     fails the first N requests for KEY (?status=503 by default, and
+ *                    the Retry-After options of /status), then answers 200 "ok"
  *   /echo            method, URI, headers and body back as JSON
  *   /gzip/N          N zero bytes, gzip-encoded (Content-Encoding: gzip): ~160:1, a bomb
  *   /redirect?to=URL 302 to URL
@@ -99,6 +102,62 @@ static long query_number(struct evhttp_request *req, const char *key, long dflt)
         v = strtol(s, NULL, 10);
     evhttp_clear_headers(&q);
     return v;
+}
+
+static void add_retry_after(struct evhttp_request *req)
+{
+    struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+    long ra = query_number(req, "retry_after", -1);
+    long rad = query_number(req, "retry_after_date", -1);
+    char v[64];
+
+    if (ra >= 0) {
+        snprintf(v, sizeof v, "%ld", ra);
+        evhttp_add_header(out, "Retry-After", v);
+    } else if (rad >= 0) {
+        time_t at = time(NULL) + rad;
+        struct tm tm;
+        gmtime_r(&at, &tm);
+        strftime(v, sizeof v, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        evhttp_add_header(out, "Retry-After", v);
+    }
+}
+
+/* /flaky/KEY/N: per-key failure counters, a small fixed table. */
+#define MAX_FLAKY 256
+static struct {
+    char key[64];
+    long seen;
+} flaky[MAX_FLAKY];
+
+static void do_flaky(struct evhttp_request *req, const char *rest)
+{
+    const char *slash = strrchr(rest, '/');
+    char *end;
+
+    if (slash == NULL || slash == rest || (size_t)(slash - rest) >= sizeof flaky[0].key) {
+        reply(req, 400, "text/plain", "/flaky/KEY/N", 12);
+        return;
+    }
+    long n = strtol(slash + 1, &end, 10);
+    size_t klen = (size_t)(slash - rest);
+    int i = 0;
+    while (i < MAX_FLAKY && flaky[i].key[0] != '\0' &&
+           !(strlen(flaky[i].key) == klen && memcmp(flaky[i].key, rest, klen) == 0))
+        i++;
+    if (*end != '\0' || i == MAX_FLAKY) {
+        reply(req, 400, "text/plain", "bad key or count", 16);
+        return;
+    }
+    memcpy(flaky[i].key, rest, klen);
+    flaky[i].key[klen] = '\0';
+    if (flaky[i].seen++ < n) {
+        long status = query_number(req, "status", 503);
+        add_retry_after(req);
+        reply(req, status >= 100 && status <= 999 ? (int)status : 503, "text/plain", "flaky", 5);
+        return;
+    }
+    reply(req, 200, "text/plain", "ok", 2);
 }
 
 static void do_bytes(struct evhttp_request *req, long n)
@@ -383,15 +442,13 @@ static void route(struct evhttp_request *req, void *arg)
         evhttp_send_reply_start(req, 200, "OK");
         schedule(req, n, query_number(req, "n", 20), trickle_fire);
     } else if ((n = path_number(path, "/status/")) >= 100 && n <= 999) {
-        long ra = query_number(req, "retry_after", -1);
         char v[32];
-        if (ra >= 0) {
-            snprintf(v, sizeof v, "%ld", ra);
-            evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", v);
-        }
+        add_retry_after(req);
         snprintf(v, sizeof v, "status %ld", n);
         reply(req, (int)n, "text/plain", v, strlen(v));
-    } else if (strcmp(path, "/redirect") == 0)
+    } else if (strncmp(path, "/flaky/", 7) == 0)
+        do_flaky(req, path + 7);
+    else if (strcmp(path, "/redirect") == 0)
         do_redirect(req);
     else if (strcmp(path, "/echo") == 0)
         do_echo(req);

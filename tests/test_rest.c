@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Calling rate-limited REST APIs: retries with backoff and Retry-After, against the
+ * test server's /flaky endpoint. Lower bounds on waits only: a machine under load makes
+ * waits longer, never shorter. */
+#define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include <concurio/concurio.h>
+
+#include "support/ledger.h"
+#include "support/server.h"
+
+static struct server S;
+static struct ledger L;
+static cio_pool_opts O;
+
+static void setup(void)
+{
+    cr_assert_eq(server_start(&S), 0);
+    cio_pool_opts_init(&O);
+    ledger_opts(&O, &L);
+}
+
+static void teardown(void)
+{
+    int rc = server_stop(&S);
+
+    if (rc != 0) {
+        cr_log_error("the test server exited with %d", rc);
+        abort();
+    }
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static cio_pool *pool_with(unsigned cap)
+{
+    O.max_concurrency = cap;
+    cio_pool *p = cio_pool_new(&O, NULL);
+    cr_assert_not_null(p);
+    return p;
+}
+
+static cio_task_id get(cio_pool *p, const char *path)
+{
+    cio_http_req r = {.url = server_url(&S, path)};
+    cio_task_id id = 0;
+
+    cr_assert_eq(cio_submit_http(p, &r, &id), CIO_OK, "submit %s", path);
+    return id;
+}
+
+struct seen {
+    long status;
+    unsigned attempts;
+    int code;
+    char message[256];
+    uint64_t at;
+};
+static struct seen last;
+
+static void keep(cio_pool *p, const cio_result *r, void *user)
+{
+    struct ledger *l = user;
+
+    (void)p;
+    if (r->status == CIO_OK)
+        l->done++;
+    else
+        l->errors++;
+    l->ends[r->id]++;
+    last.status = r->http_status;
+    last.attempts = r->attempts;
+    last.code = r->status;
+    last.at = now_ms();
+    snprintf(last.message, sizeof last.message, "%s", r->message);
+}
+
+#define TEST_REST(name, ...) Test(rest, name, .init = setup, .fini = teardown, __VA_ARGS__)
+
+TEST_REST(a_flaky_endpoint_succeeds_within_its_attempts, .timeout = 30)
+{
+    struct server_stats st;
+
+    O.on_done = O.on_error = keep;
+    O.retry = (cio_retry){.max_attempts = 3, .base_ms = 20};
+    cio_pool *p = pool_with(2);
+    get(p, "/flaky/a/2");
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_stats cs;
+    cio_pool_stats(p, &cs);
+    cio_pool_free(p);
+    cr_assert_eq(L.done, 1);
+    cr_assert_eq(last.status, 200);
+    cr_assert_eq(last.attempts, 3);
+    cr_assert_eq(cs.retries, 2);
+    cr_assert_eq(cs.started, 3);
+    cr_assert_eq(server_stats(&S, &st), 0);
+    cr_assert_eq(st.requests, 3);
+    server_stats_free(&st);
+}
+
+TEST_REST(when_attempts_run_out_the_last_response_is_the_result, .timeout = 30)
+{
+    O.on_done = O.on_error = keep;
+    O.retry = (cio_retry){.max_attempts = 3, .base_ms = 10};
+    cio_pool *p = pool_with(2);
+    get(p, "/flaky/b/10?status=502");
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(L.done, 1, "an HTTP status is a result");
+    cr_assert_eq(last.status, 502);
+    cr_assert_eq(last.attempts, 3);
+}
+
+TEST_REST(retry_after_in_seconds_is_waited_for, .timeout = 30)
+{
+    O.on_done = O.on_error = keep;
+    O.retry = (cio_retry){.max_attempts = 2, .base_ms = 1};
+    cio_pool *p = pool_with(1);
+    uint64_t t0 = now_ms();
+    get(p, "/flaky/c/1?status=429&retry_after=1");
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(last.status, 200);
+    cr_assert_eq(last.attempts, 2);
+    cr_assert_geq(last.at - t0, 1000, "waited %llu ms", (unsigned long long)(last.at - t0));
+}
+
+TEST_REST(retry_after_as_an_http_date_is_waited_for, .timeout = 30)
+{
+    O.on_done = O.on_error = keep;
+    O.retry = (cio_retry){.max_attempts = 2, .base_ms = 1};
+    cio_pool *p = pool_with(1);
+    uint64_t t0 = now_ms();
+    /* A date 2 s ahead, with one-second resolution: at least 1 s from now. */
+    get(p, "/flaky/d/1?status=503&retry_after_date=2");
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(last.status, 200);
+    cr_assert_eq(last.attempts, 2);
+    cr_assert_geq(last.at - t0, 1000, "waited %llu ms", (unsigned long long)(last.at - t0));
+}
+
+TEST_REST(a_retry_after_beyond_the_maximum_wait_ends_the_item, .timeout = 30)
+{
+    O.on_done = O.on_error = keep;
+    O.retry = (cio_retry){.max_attempts = 5, .max_wait_ms = 5000};
+    cio_pool *p = pool_with(1);
+    get(p, "/flaky/e/1?status=429&retry_after=120");
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(L.errors, 1);
+    cr_assert_eq(last.code, CIO_E_RETRY_AFTER);
+    cr_assert_eq(last.attempts, 1);
+    cr_assert(strstr(last.message, "120 s") != NULL, "%s", last.message);
+}
+
+TEST_REST(transport_errors_are_retried_then_reported, .timeout = 30)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    char url[64];
+
+    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    close(fd);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/", ntohs(a.sin_port));
+    O.on_done = O.on_error = keep;
+    O.retry = (cio_retry){.max_attempts = 4, .base_ms = 5};
+    cio_pool *p = pool_with(1);
+    cio_http_req r = {.url = url};
+    cr_assert_eq(cio_submit_http(p, &r, NULL), CIO_OK);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(L.errors, 1);
+    cr_assert_eq(last.code, CIO_E_TRANSPORT);
+    cr_assert_eq(last.attempts, 4);
+}
+
+TEST_REST(a_requests_own_policy_overrides_the_pools, .timeout = 30)
+{
+    static const unsigned short only_418[] = {418};
+    cio_retry mine = {.max_attempts = 2, .base_ms = 1, .statuses = only_418, .nstatuses = 1};
+
+    O.on_done = O.on_error = keep;
+    O.retry = (cio_retry){.max_attempts = 5, .base_ms = 1};
+    cio_pool *p = pool_with(1);
+    cio_http_req r = {.url = server_url(&S, "/flaky/f/5?status=418"), .retry = &mine};
+    cr_assert_eq(cio_submit_http(p, &r, NULL), CIO_OK);
+    memset(&mine, 0, sizeof mine); /* copied at submit */
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cr_assert_eq(last.status, 418);
+    cr_assert_eq(last.attempts, 2);
+    get(p, "/flaky/g/1?status=418"); /* the pool's policy does not retry 418 */
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(last.attempts, 1);
+}
+
+static uint64_t ok_at;
+
+static void note_ok(cio_pool *p, const cio_result *r, void *user)
+{
+    keep(p, r, user);
+    if (strstr(r->url, "/ok") != NULL)
+        ok_at = now_ms();
+}
+
+TEST_REST(an_item_waiting_to_retry_holds_no_slot, .timeout = 30)
+{
+    O.on_done = O.on_error = note_ok;
+    O.retry = (cio_retry){.max_attempts = 2, .base_ms = 1};
+    cio_pool *p = pool_with(1); /* one slot */
+    uint64_t t0 = now_ms();
+    get(p, "/flaky/h/1?status=503&retry_after=2");
+    get(p, "/ok");
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(L.done, 2);
+    cr_assert_lt(ok_at - t0, 1500, "/ok ran while the other waited 2 s");
+    cr_assert_geq(last.at - t0, 2000, "the retry came after its Retry-After");
+}
+
+static cio_task_id waiting_id;
+
+static void cancel_the_waiting(cio_pool *p, cio_task_id id, struct ledger *l)
+{
+    (void)l;
+    if (id != waiting_id)
+        cr_assert_eq(cio_cancel(p, waiting_id), CIO_OK);
+}
+
+TEST_REST(cancel_and_deadline_reach_items_waiting_to_retry, .timeout = 30)
+{
+    O.retry = (cio_retry){.max_attempts = 3};
+    cio_pool *p = pool_with(2);
+
+    L.after = cancel_the_waiting;
+    waiting_id = get(p, "/flaky/i/5?status=429&retry_after=30");
+    get(p, "/delay/300"); /* its end cancels the waiting one */
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cr_assert_eq(L.by_status[-CIO_E_CANCELED], 1);
+    L.after = NULL;
+    cio_pool_free(p);
+    cr_assert_eq(ledger_once(&L, 2), 2);
+    memset(L.ends, 0, sizeof L.ends); /* the next pool counts its ids from 1 again */
+
+    O.deadline_ms = 300;
+    p = pool_with(2);
+    get(p, "/flaky/j/5?status=429&retry_after=30");
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_E_DEADLINE);
+    cio_pool_free(p);
+    cr_assert_eq(L.by_status[-CIO_E_DEADLINE], 1);
+    cr_assert_eq(ledger_once(&L, 1), 1);
+}
