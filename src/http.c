@@ -588,7 +588,10 @@ int cio_submit_http(cio_pool *p, const cio_http_req *req, cio_task_id *id)
     t->name = w->label;
     t->req = &w->req;
     t->self_timed = 1;
-    if ((rc = cio__pool_enqueue(p, t, id)) != CIO_OK) {
+    char key[512];
+    if (req->key == NULL && cio__url_key(w->req.url, key, sizeof key) != 0)
+        key[0] = '\0'; /* too long to be a key: only the pool's limits apply */
+    if ((rc = cio__pool_enqueue(p, t, req->key != NULL ? req->key : key, id)) != CIO_OK) {
         cio__task_free(t);
         free(w);
     }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "concurio/concurio.h"
+#include "keys.h"
 #include "ratelimit.h"
 
 struct event;
@@ -21,11 +22,6 @@ enum cio_task_state {
     CIO_TS_ENDED
 };
 
-struct cio_list {
-    cio_task *head, *tail;
-    size_t len;
-};
-
 struct cio_task {
     cio_task *next, *prev; /* links in the list `on` */
     struct cio_list *on;   /* queue, running or ending; NULL once ended */
@@ -35,6 +31,7 @@ struct cio_task {
     void *user;
     const char *name;        /* TimeoutedTask name: "GET url" or vt->name */
     const cio_http_req *req; /* the pool's copy, HTTP only */
+    struct cio_key *key;     /* its limits key; it counts in key->tasks */
     cio_task_id id;
     unsigned timeout_ms; /* 0: none */
     unsigned attempts;
@@ -66,7 +63,8 @@ struct cio_pool {
     uint64_t deadline_at; /* ms on cio__now_ms's clock */
     int depth;            /* entry points and callbacks on the stack */
     struct cio_rl rl;
-    struct cio_list queue, running, ending;
+    struct cio_keys keys; /* the queues, one per key */
+    struct cio_list running, ending;
     struct cio_list waiting; /* between attempts */
     struct cio_list zombies; /* ended; their work is destroyed and memory freed by the reaper */
     size_t count;            /* submitted and not yet ended */
@@ -104,8 +102,8 @@ int cio__pool_leave(cio_pool *p);
 void cio__pool_kick(cio_pool *p);
 /* Lazily makes the pool's own loop; the pool's base afterwards. */
 int cio__pool_bind(cio_pool *p);
-/* Queues a task made by cio__task_new. */
-int cio__pool_enqueue(cio_pool *p, cio_task *t, cio_task_id *id);
+/* Queues a task made by cio__task_new under the key `key` ("" for none). */
+int cio__pool_enqueue(cio_pool *p, cio_task *t, const char *key, cio_task_id *id);
 
 /* task.c */
 cio_task *cio__task_new(cio_pool *p, const cio_task_vtable *vt, void *work, void *user,

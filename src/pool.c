@@ -54,6 +54,12 @@ cio_pool *cio_pool_new(const cio_pool_opts *o, int *err)
         memcpy(p->retry_statuses, p->o.retry.statuses, n);
         p->o.retry.statuses = p->retry_statuses;
     }
+    if (cio__keys_init(&p->keys, &p->o.per_key) != CIO_OK) {
+        cio_pool_free(p);
+        if (err != NULL)
+            *err = CIO_E_NOMEM;
+        return NULL;
+    }
     p->rand_state = (cio__now_ms() << 20) ^ (uint64_t)(uintptr_t)p ^ 0x9E3779B97F4A7C15ULL;
     cio__rl_init(&p->rl, p->o.rate_per_minute, p->o.burst, cio__now_ms());
     p->next_id = 1;
@@ -73,6 +79,7 @@ static void destroy(cio_pool *p)
     cio__dns_free(p->dns);
     free(p->dns_nameserver);
     free(p->retry_statuses);
+    cio__keys_free(&p->keys);
     if (p->kick != NULL)
         event_free(p->kick);
     if (p->rate_timer != NULL)
@@ -128,8 +135,11 @@ static size_t end_all(cio_pool *p, int code)
 
     while ((t = cio__list_pop(&p->running)) != NULL)
         cio__list_push(&p->ending, t);
-    while ((t = cio__list_pop(&p->queue)) != NULL)
+    while (p->keys.cursor != NULL) {
+        t = p->keys.cursor->queue.head;
+        cio__keys_remove(&p->keys, t);
         cio__list_push(&p->ending, t);
+    }
     while ((t = cio__list_pop(&p->waiting)) != NULL)
         cio__list_push(&p->ending, t);
     while ((t = p->ending.head) != NULL) {
@@ -240,11 +250,11 @@ static void feed(cio_pool *p)
 {
     size_t target = p->o.max_concurrency;
 
-    while (p->feed == CIO_FEED_ACTIVE && p->queue.len < target && !p->closing) {
+    while (p->feed == CIO_FEED_ACTIVE && p->keys.queued < target && !p->closing) {
         uint64_t before = p->st.submitted;
 
         p->depth++;
-        int r = p->o.on_feed(p, target - p->queue.len, p->o.user);
+        int r = p->o.on_feed(p, target - p->keys.queued, p->o.user);
         p->depth--;
         if (r != CIO_FEED_MORE)
             p->feed = p->feed == CIO_FEED_ACTIVE ? CIO_FEED_NONE : p->feed;
@@ -253,19 +263,32 @@ static void feed(cio_pool *p)
     }
 }
 
+static int admissible(const cio_task *t, void *arg)
+{
+    return cio__threads_ready(arg, t);
+}
+
+/* Starts what may start: a global slot and token, and its key's slot and token, all at
+ * once. Otherwise the rate timer is armed for the first token that could unblock it;
+ * with only caps (or busy workers) in the way, the next end dispatches again. */
 static void admit(cio_pool *p)
 {
-    while (p->queue.len > 0 && p->in_flight < p->o.max_concurrency && !p->closing) {
-        if (!cio__threads_ready(p, p->queue.head))
-            return; /* in order: the head waits for a free worker thread */
+    while (p->keys.queued > 0 && p->in_flight < p->o.max_concurrency && !p->closing) {
         uint64_t now = cio__now_ms();
-        uint64_t wait = cio__rl_take(&p->rl, now);
+        uint64_t wait = cio__rl_wait(&p->rl, now);
 
-        if (wait > 0) {
-            cio__timer_arm(p->rate_timer, now + wait);
-            return;
+        if (wait == 0) {
+            cio_task *t = cio__keys_next(&p->keys, now, admissible, p, &wait);
+            if (t != NULL) {
+                cio__rl_take(&p->rl, now);
+                cio__task_start(t, now);
+                continue;
+            }
+            if (wait == 0)
+                return;
         }
-        cio__task_start(cio__list_pop(&p->queue), now);
+        cio__timer_arm(p->rate_timer, now + wait);
+        return;
     }
 }
 
@@ -304,7 +327,7 @@ int cio__pool_leave(cio_pool *p)
     return 1;
 }
 
-int cio__pool_enqueue(cio_pool *p, cio_task *t, cio_task_id *id)
+int cio__pool_enqueue(cio_pool *p, cio_task *t, const char *key, cio_task_id *id)
 {
     if (p->closing)
         return CIO_E_STATE;
@@ -313,10 +336,15 @@ int cio__pool_enqueue(cio_pool *p, cio_task *t, cio_task_id *id)
     int rc = ensure_loop(p);
     if (rc != CIO_OK)
         return rc;
+    uint64_t now = cio__now_ms();
+    t->key = cio__keys_get(&p->keys, key, now);
+    if (t->key == NULL)
+        return CIO_E_NOMEM;
+    t->key->tasks++;
     t->id = p->next_id++;
-    t->submit_ms = cio__now_ms();
+    t->submit_ms = now;
     t->state = CIO_TS_QUEUED;
-    cio__list_push(&p->queue, t);
+    cio__keys_push(&p->keys, t, 0);
     p->count++;
     p->st.submitted++;
     if (id != NULL)
@@ -324,6 +352,13 @@ int cio__pool_enqueue(cio_pool *p, cio_task *t, cio_task_id *id)
     if (p->phase)
         cio__pool_kick(p);
     return CIO_OK;
+}
+
+int cio_pool_set_key_limits(cio_pool *p, const char *key, const cio_limits *limits)
+{
+    if (p == NULL || key == NULL || limits == NULL)
+        return CIO_E_INVAL;
+    return cio__keys_set(&p->keys, key, limits, cio__now_ms());
 }
 
 int cio_submit(cio_pool *p, const cio_task_vtable *vt, void *work, const cio_task_opts *o,
@@ -335,7 +370,7 @@ int cio_submit(cio_pool *p, const cio_task_vtable *vt, void *work, const cio_tas
         cio__task_new(p, vt, work, o != NULL ? o->user : NULL, o != NULL ? o->timeout_ms : 0);
     if (t == NULL)
         return CIO_E_NOMEM;
-    int rc = cio__pool_enqueue(p, t, id);
+    int rc = cio__pool_enqueue(p, t, o != NULL && o->key != NULL ? o->key : "", id);
     if (rc != CIO_OK)
         cio__task_free(t);
     return rc;
@@ -396,7 +431,7 @@ int cio_cancel(cio_pool *p, cio_task_id id)
         return CIO_OK; /* already being ended by cancel-all, deadline or free */
     cio_task *t = find(&p->running, id);
     if (t == NULL)
-        t = find(&p->queue, id);
+        t = cio__keys_find(&p->keys, id);
     if (t == NULL)
         t = find(&p->waiting, id);
     if (t == NULL)
@@ -442,7 +477,7 @@ void cio_pool_stats(const cio_pool *p, cio_stats *out)
         return;
     }
     *out = p->st;
-    out->queued = p->queue.len;
+    out->queued = p->keys.queued;
     out->in_flight = p->in_flight;
 }
 

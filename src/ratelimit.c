@@ -25,14 +25,29 @@ static void refill(struct cio_rl *rl, uint64_t now)
     rl->last = now;
 }
 
-uint64_t cio__rl_take(struct cio_rl *rl, uint64_t now)
+uint64_t cio__rl_wait(struct cio_rl *rl, uint64_t now)
 {
     if (rl->rate == 0)
         return 0;
     refill(rl, now);
-    if (rl->level >= CIO_RL_UNIT) {
-        rl->level -= CIO_RL_UNIT;
+    if (rl->level >= CIO_RL_UNIT)
         return 0;
-    }
     return (CIO_RL_UNIT - rl->level + rl->rate - 1) / rl->rate;
+}
+
+uint64_t cio__rl_take(struct cio_rl *rl, uint64_t now)
+{
+    uint64_t wait = cio__rl_wait(rl, now);
+
+    if (wait == 0 && rl->rate != 0)
+        rl->level -= CIO_RL_UNIT;
+    return wait;
+}
+
+int cio__rl_full(struct cio_rl *rl, uint64_t now)
+{
+    if (rl->rate == 0)
+        return 1;
+    refill(rl, now);
+    return rl->level >= rl->cap;
 }

@@ -25,4 +25,11 @@ void cio__rl_init(struct cio_rl *rl, unsigned per_minute, unsigned burst, uint64
  * wait until one exists. A `now` earlier than a previous one counts as that one. */
 uint64_t cio__rl_take(struct cio_rl *rl, uint64_t now);
 
+/* What cio__rl_take would return, taking nothing. */
+uint64_t cio__rl_wait(struct cio_rl *rl, uint64_t now);
+
+/* 1 when the bucket is full at `now` (always, without a rate): forgetting it then
+ * changes nothing. */
+int cio__rl_full(struct cio_rl *rl, uint64_t now);
+
 #endif

@@ -175,12 +175,17 @@ static void end(cio_task *t, int code, cio_result *res, int stop_work)
     cio_pool *p = t->pool;
     int was_running = t->state == CIO_TS_RUNNING;
 
-    cio__list_remove(t);
+    if (t->on == &t->key->queue)
+        cio__keys_remove(&p->keys, t);
+    else
+        cio__list_remove(t);
     if (t->state == CIO_TS_WAITING)
         evtimer_del(t->retry_timer);
     t->state = CIO_TS_ENDED;
+    t->key->tasks--;
     if (was_running) {
         p->in_flight--;
+        t->key->in_flight--;
         if (t->timer != NULL)
             evtimer_del(t->timer);
         if (stop_work)
@@ -190,6 +195,7 @@ static void end(cio_task *t, int code, cio_result *res, int stop_work)
     if (p->feed == CIO_FEED_PAUSED)
         p->feed = CIO_FEED_ACTIVE;
     p->need_dispatch = 1;
+    cio__keys_release(&p->keys, t->key, cio__now_ms());
     deliver(t, code, res);
     /* The task outlives its callback until the reaper's own turn of the loop, so a
      * completion called twice, or after cancel, in the same turn is caught, and the
@@ -217,7 +223,7 @@ static void retry_due(evutil_socket_t fd, short what, void *arg)
     cio__pool_enter(p);
     cio__list_remove(t);
     t->state = CIO_TS_QUEUED;
-    cio__list_push_front(&p->queue, t); /* it waited its turn already */
+    cio__keys_push(&p->keys, t, 1); /* it waited its turn already */
     p->need_dispatch = 1;
     cio__pool_leave(p);
 }
@@ -228,6 +234,7 @@ void cio__task_retry(cio_task *t, uint64_t wait_ms)
 
     cio__list_remove(t);
     p->in_flight--;
+    t->key->in_flight--;
     p->st.retries++;
     p->need_dispatch = 1; /* its slot is free */
     t->state = CIO_TS_WAITING;
@@ -291,6 +298,7 @@ void cio__task_start(cio_task *t, uint64_t now)
     t->attempts++;
     cio__list_push(&p->running, t);
     p->in_flight++;
+    t->key->in_flight++;
     p->st.started++;
     if (p->in_flight > p->st.max_in_flight)
         p->st.max_in_flight = p->in_flight;

@@ -87,6 +87,18 @@ typedef struct cio_retry {
     unsigned max_wait_ms;           /* 0: 60000 */
 } cio_retry;
 
+/* Limits for one key. Every item has a key: an HTTP request's is its URL's
+ * "scheme://host:port" unless it names one (an API token, an endpoint group); a generic
+ * item's is the one in its cio_task_opts, or none. Each key has its own queue,
+ * concurrency cap and token bucket, checked together with the pool's own before an
+ * item starts, and the keys are served round robin: one slow or throttled key never
+ * takes every slot. Zero fields: no limit. */
+typedef struct cio_limits {
+    unsigned max_concurrency; /* in flight with this key */
+    unsigned rate_per_minute; /* starts per minute with this key */
+    unsigned burst;           /* token-bucket size; 0: 1 */
+} cio_limits;
+
 /* An HTTP request. Only http:// and https:// URLs are accepted (redirects too). */
 typedef struct cio_http_req {
     const char *method;         /* NULL: GET, or POST when a body is given */
@@ -97,6 +109,7 @@ typedef struct cio_http_req {
     unsigned timeout_ms;    /* 0: the pool's timeout_ms; CIO_NO_TIMEOUT: none */
     void *user;             /* handed back as task_user */
     const cio_retry *retry; /* NULL: the pool's policy; copied at submit */
+    const char *key;        /* limits key; NULL: "scheme://host:port" of the URL */
 } cio_http_req;
 
 #define CIO_NO_TIMEOUT 0xFFFFFFFFu
@@ -194,6 +207,7 @@ typedef struct cio_pool_opts {
     unsigned threads;           /* worker threads for cio_submit_blocking; 0: 4 */
     const char *dns_nameserver; /* "IP[:PORT]" for cio_submit_dns; NULL: the system's */
     cio_retry retry;            /* HTTP retry policy (per request: cio_http_req.retry) */
+    cio_limits per_key;         /* limits of every key without its own (per host) */
 } cio_pool_opts;
 
 /* Per-pool counters, since the pool was made. */
@@ -283,6 +297,12 @@ CIO_EXTERN void cio_pool_feed_wake(cio_pool *pool);
  * callback). The counterpart of Python's count() / len(pool). */
 CIO_EXTERN size_t cio_pool_count(const cio_pool *pool);
 
+/* Gives `key` limits of its own instead of cio_pool_opts.per_key: an API token's quota,
+ * an endpoint group's. Takes effect for items not yet started; a new bucket starts full.
+ * Copies: key and *limits. Returns: CIO_OK; CIO_E_INVAL; CIO_E_NOMEM.
+ * Context: loop thread; allowed inside any Concurio callback. */
+CIO_EXTERN int cio_pool_set_key_limits(cio_pool *pool, const char *key, const cio_limits *limits);
+
 /* Copies the pool's counters into *out. */
 CIO_EXTERN void cio_pool_stats(const cio_pool *pool, cio_stats *out);
 
@@ -322,6 +342,7 @@ typedef struct cio_task_vtable {
 typedef struct cio_task_opts {
     unsigned timeout_ms; /* 0: the pool's timeout_ms; CIO_NO_TIMEOUT: none */
     void *user;          /* handed back as task_user */
+    const char *key;     /* limits key (cio_limits); NULL: none, only the pool's limits */
 } cio_task_opts;
 
 /* Queues one generic work item; it starts under the same slot, token, timeout,

@@ -105,8 +105,28 @@ int server_stats(const struct server *s, struct server_stats *st)
     size_t i = 0;
     cJSON *v;
     cJSON_ArrayForEach(v, a) st->starts_ms[i++] = (uint64_t)cJSON_GetNumberValue(v);
+    cJSON *hosts = cJSON_GetObjectItem(o, "hosts");
+    cJSON_ArrayForEach(v, hosts)
+    {
+        if (st->nhosts == sizeof st->hosts / sizeof st->hosts[0])
+            break;
+        snprintf(st->hosts[st->nhosts].name, sizeof st->hosts[0].name, "%s", v->string);
+        st->hosts[st->nhosts].requests =
+            (long)cJSON_GetNumberValue(cJSON_GetObjectItem(v, "requests"));
+        st->hosts[st->nhosts].max_in_flight =
+            (long)cJSON_GetNumberValue(cJSON_GetObjectItem(v, "max_in_flight"));
+        st->nhosts++;
+    }
     cJSON_Delete(o);
     return 0;
+}
+
+long server_host_max(const struct server_stats *st, const char *host)
+{
+    for (size_t i = 0; i < st->nhosts; i++)
+        if (strcmp(st->hosts[i].name, host) == 0)
+            return st->hosts[i].max_in_flight;
+    return -1;
 }
 
 void server_stats_free(struct server_stats *st)

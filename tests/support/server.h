@@ -17,6 +17,11 @@ struct server_stats {
     long requests, max_in_flight;
     uint64_t *starts_ms; /* malloc'ed, ms since the server started or was reset */
     size_t nstarts;
+    struct {
+        char name[64];
+        long requests, max_in_flight;
+    } hosts[16]; /* by Host header */
+    size_t nhosts;
 };
 
 int server_start(struct server *s);
@@ -26,5 +31,7 @@ int server_stop(struct server *s);
 const char *server_url(const struct server *s, const char *path);
 int server_stats(const struct server *s, struct server_stats *st);
 void server_stats_free(struct server_stats *st);
+/* The most requests the server saw at once with that Host header ("localhost:PORT"). */
+long server_host_max(const struct server_stats *st, const char *host);
 
 #endif

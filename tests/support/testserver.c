@@ -13,7 +13,8 @@
  *   /redirect?to=URL 302 to URL
  *   /drop            starts a chunked body, then closes the connection mid-response
  *   /trickle/MS      one byte every MS milliseconds (?n=COUNT, default 20)
- *   /stats           {"requests","in_flight","max_in_flight","starts_ms":[...]}
+ *   /stats           {"requests","in_flight","max_in_flight","starts_ms":[...],
+ *                    "hosts":{"HOST:PORT":{"requests","max_in_flight"}}} (by Host header)
  *   /stats/reset     zeroes the statistics
  *
  * Usage: concurio-testserver [--port N] [--bind ADDR] [--quiet]
@@ -53,13 +54,46 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static void begin(void)
+/* Requests by Host header, for per-host caps seen from the server's side. */
+#define MAX_HOSTS 16
+static struct {
+    char name[64];
+    long requests, in_flight, max_in_flight;
+} hosts[MAX_HOSTS];
+
+static int host_slot(struct evhttp_request *req)
 {
+    const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Host");
+
+    if (h == NULL || strlen(h) >= sizeof hosts[0].name)
+        return -1;
+    for (int i = 0; i < MAX_HOSTS; i++) {
+        if (hosts[i].name[0] == '\0')
+            snprintf(hosts[i].name, sizeof hosts[i].name, "%s", h);
+        if (strcmp(hosts[i].name, h) == 0)
+            return i;
+    }
+    return -1;
+}
+
+/* delta +1 when a request arrives (counted: a request of the tests, not /stats), -1
+ * just before its reply goes out. */
+static void track(struct evhttp_request *req, int delta, int counted)
+{
+    int h = host_slot(req);
+
+    S.in_flight += delta;
+    if (h >= 0)
+        hosts[h].in_flight += delta;
+    if (delta < 0 || !counted)
+        return;
     S.requests++;
-    if (++S.in_flight > S.max_in_flight)
+    if (S.in_flight > S.max_in_flight)
         S.max_in_flight = S.in_flight;
     if (S.nstarts < MAX_STARTS)
         S.starts[S.nstarts++] = now_ms() - S.t0;
+    if (h >= 0 && ++hosts[h].requests > 0 && hosts[h].in_flight > hosts[h].max_in_flight)
+        hosts[h].max_in_flight = hosts[h].in_flight;
 }
 
 static void reply(struct evhttp_request *req, int code, const char *type, const void *data,
@@ -71,10 +105,10 @@ static void reply(struct evhttp_request *req, int code, const char *type, const 
         evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", type);
     if (b != NULL && len > 0)
         evbuffer_add(b, data, len);
+    track(req, -1, 0);
     evhttp_send_reply(req, code, NULL, b);
     if (b != NULL)
         evbuffer_free(b);
-    S.in_flight--;
 }
 
 /* The number after `prefix` in the path, or -1. */
@@ -170,10 +204,10 @@ static void do_bytes(struct evhttp_request *req, long n)
         evbuffer_add(b, chunk, left < (long)sizeof chunk ? (size_t)left : sizeof chunk);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
                       "application/octet-stream");
+    track(req, -1, 0);
     evhttp_send_reply(req, 200, "OK", b);
     if (b != NULL)
         evbuffer_free(b);
-    S.in_flight--;
 }
 
 /* A reply due later. Pending ones are listed so a stop can release them. */
@@ -246,9 +280,9 @@ static void do_gzip(struct evhttp_request *req, long n)
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Encoding", "gzip");
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
                       "application/octet-stream");
+    track(req, -1, 0);
     evhttp_send_reply(req, 200, "OK", out);
     evbuffer_free(out);
-    S.in_flight--;
 }
 
 struct later {
@@ -299,8 +333,8 @@ static void trickle_fire(evutil_socket_t fd, short what, void *arg)
         evtimer_add(l->ev, &tv);
         return;
     }
+    track(l->req, -1, 0);
     evhttp_send_reply_end(l->req);
-    S.in_flight--;
     later_free(l);
 }
 
@@ -388,8 +422,8 @@ static void do_drop(struct evhttp_request *req)
      * libevent fail the write and free the connection with the request. */
     evbuffer_write(bufferevent_get_output(bev), fd);
     shutdown(fd, SHUT_RDWR);
+    track(req, -1, 0);
     evhttp_send_reply_end(req);
-    S.in_flight--;
 }
 
 static void do_stats(struct evhttp_request *req)
@@ -402,6 +436,14 @@ static void do_stats(struct evhttp_request *req)
     for (size_t i = 0; i < S.nstarts; i++)
         cJSON_AddItemToArray(a, cJSON_CreateNumber((double)S.starts[i]));
     cJSON_AddItemToObject(o, "starts_ms", a);
+    cJSON *hs = cJSON_CreateObject();
+    for (int i = 0; i < MAX_HOSTS && hosts[i].name[0] != '\0'; i++) {
+        cJSON *h = cJSON_CreateObject();
+        cJSON_AddNumberToObject(h, "requests", (double)hosts[i].requests);
+        cJSON_AddNumberToObject(h, "max_in_flight", (double)hosts[i].max_in_flight);
+        cJSON_AddItemToObject(hs, hosts[i].name, h);
+    }
+    cJSON_AddItemToObject(o, "hosts", hs);
     char *text = cJSON_PrintUnformatted(o);
     reply(req, 200, "application/json", text, text != NULL ? strlen(text) : 0);
     free(text);
@@ -417,7 +459,7 @@ static void route(struct evhttp_request *req, void *arg)
     if (path == NULL)
         path = "/";
     if (strcmp(path, "/stats") == 0) {
-        S.in_flight++; /* not counted as a request of the test */
+        track(req, +1, 0); /* not counted as a request of the tests */
         do_stats(req);
         return;
     }
@@ -425,11 +467,12 @@ static void route(struct evhttp_request *req, void *arg)
         S.requests = S.max_in_flight = 0;
         S.nstarts = 0;
         S.t0 = now_ms();
-        S.in_flight++;
+        memset(hosts, 0, sizeof hosts);
+        track(req, +1, 0);
         reply(req, 200, "text/plain", "ok", 2);
         return;
     }
-    begin();
+    track(req, +1, 1);
     if (strcmp(path, "/ok") == 0 || strcmp(path, "/") == 0)
         reply(req, 200, "text/plain", "ok", 2);
     else if ((n = path_number(path, "/bytes/")) >= 0)

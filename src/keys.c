@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Per-key queues, caps and buckets, served round robin; and the default key of a URL. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "internal.h"
+
+#define FIRST_SLOTS 64u
+
+static uint64_t hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+    for (; *s != '\0'; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+int cio__keys_init(struct cio_keys *k, const cio_limits *dflt)
+{
+    memset(k, 0, sizeof *k);
+    k->slots = calloc(FIRST_SLOTS, sizeof *k->slots);
+    if (k->slots == NULL)
+        return CIO_E_NOMEM;
+    k->nslots = FIRST_SLOTS;
+    k->sweep_at = FIRST_SLOTS;
+    if (dflt != NULL)
+        k->dflt = *dflt;
+    return CIO_OK;
+}
+
+void cio__keys_free(struct cio_keys *k)
+{
+    for (size_t i = 0; i < k->nslots; i++)
+        while (k->slots[i] != NULL) {
+            struct cio_key *key = k->slots[i];
+            k->slots[i] = key->hnext;
+            free(key);
+        }
+    free(k->slots);
+    memset(k, 0, sizeof *k);
+}
+
+static void grow(struct cio_keys *k)
+{
+    size_t n = k->nslots * 2;
+    struct cio_key **slots = calloc(n, sizeof *slots);
+
+    if (slots == NULL)
+        return; /* longer chains, still correct */
+    for (size_t i = 0; i < k->nslots; i++)
+        while (k->slots[i] != NULL) {
+            struct cio_key *key = k->slots[i];
+            k->slots[i] = key->hnext;
+            key->hnext = slots[hash(key->name) & (n - 1)];
+            slots[hash(key->name) & (n - 1)] = key;
+        }
+    free(k->slots);
+    k->slots = slots;
+    k->nslots = n;
+}
+
+static void sweep(struct cio_keys *k, uint64_t now);
+
+static void apply(struct cio_key *key, const cio_limits *l, uint64_t now)
+{
+    key->lim = *l;
+    cio__rl_init(&key->rl, l->rate_per_minute, l->burst, now);
+}
+
+struct cio_key *cio__keys_get(struct cio_keys *k, const char *name, uint64_t now)
+{
+    uint64_t h = hash(name);
+
+    for (struct cio_key *key = k->slots[h & (k->nslots - 1)]; key != NULL; key = key->hnext)
+        if (strcmp(key->name, name) == 0)
+            return key;
+    if (k->nkeys >= k->sweep_at)
+        sweep(k, now);
+    size_t n = strlen(name);
+    struct cio_key *key = calloc(1, sizeof *key + n + 1);
+    if (key == NULL)
+        return NULL;
+    memcpy(key->name, name, n + 1);
+    /* Items without a key of their own share "", limited only by the pool's limits. */
+    static const cio_limits none;
+    apply(key, name[0] == '\0' ? &none : &k->dflt, now);
+    key->hnext = k->slots[h & (k->nslots - 1)];
+    k->slots[h & (k->nslots - 1)] = key;
+    if (++k->nkeys > k->nslots)
+        grow(k);
+    return key;
+}
+
+int cio__keys_set(struct cio_keys *k, const char *name, const cio_limits *l, uint64_t now)
+{
+    struct cio_key *key = cio__keys_get(k, name, now);
+
+    if (key == NULL)
+        return CIO_E_NOMEM;
+    apply(key, l, now);
+    key->own_limits = 1;
+    return CIO_OK;
+}
+
+void cio__keys_release(struct cio_keys *k, struct cio_key *key, uint64_t now)
+{
+    if (key->own_limits || key->tasks > 0 || !cio__rl_full(&key->rl, now))
+        return;
+    struct cio_key **at = &k->slots[hash(key->name) & (k->nslots - 1)];
+    while (*at != key)
+        at = &(*at)->hnext;
+    *at = key->hnext;
+    k->nkeys--;
+    free(key);
+}
+
+/* Keys whose bucket was still refilling when their last task ended are let go here,
+ * once the table has doubled since the last sweep: memory follows the keys in use. */
+static void sweep(struct cio_keys *k, uint64_t now)
+{
+    for (size_t i = 0; i < k->nslots; i++) {
+        struct cio_key *key = k->slots[i];
+        while (key != NULL) {
+            struct cio_key *next = key->hnext;
+            cio__keys_release(k, key, now);
+            key = next;
+        }
+    }
+    k->sweep_at = k->nkeys * 2 > FIRST_SLOTS ? k->nkeys * 2 : FIRST_SLOTS;
+}
+
+static void ring_add(struct cio_keys *k, struct cio_key *key)
+{
+    if (k->cursor == NULL) {
+        key->rnext = key->rprev = key;
+        k->cursor = key;
+        return;
+    }
+    /* Just before the cursor: the newest key is served last in this round. */
+    key->rnext = k->cursor;
+    key->rprev = k->cursor->rprev;
+    key->rprev->rnext = key;
+    k->cursor->rprev = key;
+}
+
+static void ring_remove(struct cio_keys *k, struct cio_key *key)
+{
+    if (key->rnext == key) {
+        k->cursor = NULL;
+    } else {
+        key->rprev->rnext = key->rnext;
+        key->rnext->rprev = key->rprev;
+        if (k->cursor == key)
+            k->cursor = key->rnext;
+    }
+    key->rnext = key->rprev = NULL;
+}
+
+void cio__keys_push(struct cio_keys *k, cio_task *t, int front)
+{
+    struct cio_key *key = t->key;
+
+    if (key->queue.len == 0)
+        ring_add(k, key);
+    if (front)
+        cio__list_push_front(&key->queue, t);
+    else
+        cio__list_push(&key->queue, t);
+    k->queued++;
+}
+
+void cio__keys_remove(struct cio_keys *k, cio_task *t)
+{
+    struct cio_key *key = t->key;
+
+    cio__list_remove(t);
+    k->queued--;
+    if (key->queue.len == 0)
+        ring_remove(k, key);
+}
+
+cio_task *cio__keys_find(struct cio_keys *k, cio_task_id id)
+{
+    struct cio_key *key = k->cursor;
+
+    for (size_t n = 0; key != NULL && n < k->nkeys; n++, key = key->rnext) {
+        for (cio_task *t = key->queue.head; t != NULL; t = t->next)
+            if (t->id == id)
+                return t;
+        if (key->rnext == k->cursor)
+            break;
+    }
+    return NULL;
+}
+
+cio_task *cio__keys_next(struct cio_keys *k, uint64_t now,
+                         int (*ready)(const cio_task *t, void *arg), void *arg, uint64_t *wait_ms)
+{
+    struct cio_key *key = k->cursor;
+    uint64_t best = 0;
+
+    for (size_t n = 0; key != NULL && n < k->nkeys; n++, key = key->rnext) {
+        if (n > 0 && key == k->cursor)
+            break; /* once around the ring */
+        if (key->lim.max_concurrency != 0 && key->in_flight >= key->lim.max_concurrency)
+            continue;
+        if (ready != NULL && !ready(key->queue.head, arg))
+            continue;
+        uint64_t wait = cio__rl_wait(&key->rl, now);
+        if (wait > 0) {
+            best = best == 0 || wait < best ? wait : best;
+            continue;
+        }
+        cio__rl_take(&key->rl, now);
+        cio_task *t = key->queue.head;
+        k->cursor = key->rnext; /* round robin: the next key goes first next time */
+        cio__keys_remove(k, t);
+        return t;
+    }
+    *wait_ms = best;
+    return NULL;
+}
+
+int cio__url_key(const char *url, char *out, size_t len)
+{
+    const char *scheme_end = strstr(url, "://");
+    const char *scheme = url;
+    const char *dflt;
+
+    if (scheme_end == NULL)
+        return -1;
+    size_t slen = (size_t)(scheme_end - scheme);
+    if (slen == 4 && strncasecmp(scheme, "http", 4) == 0)
+        dflt = "80";
+    else if (slen == 5 && strncasecmp(scheme, "https", 5) == 0)
+        dflt = "443";
+    else
+        return -1;
+    const char *auth = scheme_end + 3;
+    size_t alen = strcspn(auth, "/?#");
+    /* Drop user:password@; an '@' may appear in the userinfo only before the host. */
+    for (size_t i = alen; i > 0; i--)
+        if (auth[i - 1] == '@') {
+            auth += i;
+            alen -= i;
+            break;
+        }
+    const char *host = auth, *port = NULL;
+    size_t hlen = alen;
+    if (alen > 0 && auth[0] == '[') { /* [IPv6]:port */
+        const char *close = memchr(auth, ']', alen);
+        if (close == NULL)
+            return -1;
+        hlen = (size_t)(close - auth) + 1;
+        if (hlen < alen && auth[hlen] == ':')
+            port = auth + hlen + 1;
+    } else {
+        const char *colon = memchr(auth, ':', alen);
+        if (colon != NULL) {
+            hlen = (size_t)(colon - auth);
+            port = colon + 1;
+        }
+    }
+    size_t plen = port != NULL ? (size_t)(auth + alen - port) : 0;
+    if (hlen == 0)
+        return -1;
+    if (plen == 0) {
+        port = dflt;
+        plen = strlen(dflt);
+    }
+    int n =
+        snprintf(out, len, "%.*s://%.*s:%.*s", (int)slen, scheme, (int)hlen, host, (int)plen, port);
+    if (n < 0 || (size_t)n >= len)
+        return -1;
+    for (char *c = out; *c != '\0'; c++)
+        if (*c >= 'A' && *c <= 'Z')
+            *c = (char)(*c - 'A' + 'a');
+    return 0;
+}
