@@ -62,7 +62,7 @@ struct cio_pool {
     int phase_rc;         /* what cio_pool_run returns for this run */
     uint64_t deadline_at; /* ms on cio__now_ms's clock */
     int depth;            /* entry points and callbacks on the stack */
-    struct cio_rl rl;
+    struct cio_lim lim;
     struct cio_keys keys; /* the queues, one per key */
     struct cio_list running, ending;
     struct cio_list waiting; /* between attempts */

@@ -18,6 +18,12 @@ static uint64_t hash(const char *s)
     return h;
 }
 
+static void key_free(struct cio_key *key)
+{
+    cio__lim_free(&key->lim);
+    free(key);
+}
+
 int cio__keys_init(struct cio_keys *k, const cio_limits *dflt)
 {
     memset(k, 0, sizeof *k);
@@ -37,7 +43,7 @@ void cio__keys_free(struct cio_keys *k)
         while (k->slots[i] != NULL) {
             struct cio_key *key = k->slots[i];
             k->slots[i] = key->hnext;
-            free(key);
+            key_free(key);
         }
     free(k->slots);
     memset(k, 0, sizeof *k);
@@ -64,10 +70,18 @@ static void grow(struct cio_keys *k)
 
 static void sweep(struct cio_keys *k, uint64_t now);
 
-static void apply(struct cio_key *key, const cio_limits *l, uint64_t now)
+static int apply(struct cio_key *key, const cio_limits *l, uint64_t now)
 {
-    key->lim = *l;
-    cio__rl_init(&key->rl, l->rate_per_minute, l->burst, now);
+    cio_rate r = l->rate.count != 0 ? l->rate : cio__rate_per_minute(l->rate_per_minute, l->burst);
+    struct cio_lim fresh;
+    int rc = cio__lim_init(&fresh, &r, now);
+
+    if (rc != CIO_OK)
+        return rc;
+    cio__lim_free(&key->lim);
+    key->lim = fresh;
+    key->limits = *l;
+    return CIO_OK;
 }
 
 struct cio_key *cio__keys_get(struct cio_keys *k, const char *name, uint64_t now)
@@ -86,7 +100,10 @@ struct cio_key *cio__keys_get(struct cio_keys *k, const char *name, uint64_t now
     memcpy(key->name, name, n + 1);
     /* Items without a key of their own share "", limited only by the pool's limits. */
     static const cio_limits none;
-    apply(key, name[0] == '\0' ? &none : &k->dflt, now);
+    if (apply(key, name[0] == '\0' ? &none : &k->dflt, now) != CIO_OK) {
+        free(key);
+        return NULL;
+    }
     key->hnext = k->slots[h & (k->nslots - 1)];
     k->slots[h & (k->nslots - 1)] = key;
     if (++k->nkeys > k->nslots)
@@ -100,21 +117,22 @@ int cio__keys_set(struct cio_keys *k, const char *name, const cio_limits *l, uin
 
     if (key == NULL)
         return CIO_E_NOMEM;
-    apply(key, l, now);
-    key->own_limits = 1;
-    return CIO_OK;
+    int rc = apply(key, l, now);
+    if (rc == CIO_OK)
+        key->own_limits = 1;
+    return rc;
 }
 
 void cio__keys_release(struct cio_keys *k, struct cio_key *key, uint64_t now)
 {
-    if (key->own_limits || key->tasks > 0 || !cio__rl_full(&key->rl, now))
+    if (key->own_limits || key->tasks > 0 || !cio__lim_idle(&key->lim, now))
         return;
     struct cio_key **at = &k->slots[hash(key->name) & (k->nslots - 1)];
     while (*at != key)
         at = &(*at)->hnext;
     *at = key->hnext;
     k->nkeys--;
-    free(key);
+    key_free(key);
 }
 
 /* Keys whose bucket was still refilling when their last task ended are let go here,
@@ -205,16 +223,16 @@ cio_task *cio__keys_next(struct cio_keys *k, uint64_t now,
     for (size_t n = 0; key != NULL && n < k->nkeys; n++, key = key->rnext) {
         if (n > 0 && key == k->cursor)
             break; /* once around the ring */
-        if (key->lim.max_concurrency != 0 && key->in_flight >= key->lim.max_concurrency)
+        if (key->limits.max_concurrency != 0 && key->in_flight >= key->limits.max_concurrency)
             continue;
         if (ready != NULL && !ready(key->queue.head, arg))
             continue;
-        uint64_t wait = cio__rl_wait(&key->rl, now);
+        uint64_t wait = cio__lim_wait(&key->lim, now);
         if (wait > 0) {
             best = best == 0 || wait < best ? wait : best;
             continue;
         }
-        cio__rl_take(&key->rl, now);
+        cio__lim_take(&key->lim, now);
         cio_task *t = key->queue.head;
         k->cursor = key->rnext; /* round robin: the next key goes first next time */
         cio__keys_remove(k, t);

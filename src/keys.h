@@ -25,9 +25,9 @@ struct cio_key {
     struct cio_list queue;
     size_t in_flight;
     size_t tasks; /* unfinished tasks with this key, queued or not */
-    cio_limits lim;
+    cio_limits limits;
     unsigned own_limits : 1; /* set by cio_pool_set_key_limits: kept for good */
-    struct cio_rl rl;
+    struct cio_lim lim;
     char name[];
 };
 

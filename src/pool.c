@@ -61,7 +61,15 @@ cio_pool *cio_pool_new(const cio_pool_opts *o, int *err)
         return NULL;
     }
     p->rand_state = (cio__now_ms() << 20) ^ (uint64_t)(uintptr_t)p ^ 0x9E3779B97F4A7C15ULL;
-    cio__rl_init(&p->rl, p->o.rate_per_minute, p->o.burst, cio__now_ms());
+    cio_rate rate =
+        p->o.rate.count != 0 ? p->o.rate : cio__rate_per_minute(p->o.rate_per_minute, p->o.burst);
+    int rc = cio__lim_init(&p->lim, &rate, cio__now_ms());
+    if (rc != CIO_OK) {
+        cio_pool_free(p);
+        if (err != NULL)
+            *err = rc;
+        return NULL;
+    }
     p->next_id = 1;
     p->phase_rc = CIO_OK;
     if (err != NULL)
@@ -80,6 +88,7 @@ static void destroy(cio_pool *p)
     free(p->dns_nameserver);
     free(p->retry_statuses);
     cio__keys_free(&p->keys);
+    cio__lim_free(&p->lim);
     if (p->kick != NULL)
         event_free(p->kick);
     if (p->rate_timer != NULL)
@@ -275,12 +284,12 @@ static void admit(cio_pool *p)
 {
     while (p->keys.queued > 0 && p->in_flight < p->o.max_concurrency && !p->closing) {
         uint64_t now = cio__now_ms();
-        uint64_t wait = cio__rl_wait(&p->rl, now);
+        uint64_t wait = cio__lim_wait(&p->lim, now);
 
         if (wait == 0) {
             cio_task *t = cio__keys_next(&p->keys, now, admissible, p, &wait);
             if (t != NULL) {
-                cio__rl_take(&p->rl, now);
+                cio__lim_take(&p->lim, now);
                 cio__task_start(t, now);
                 continue;
             }

@@ -1,13 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Token bucket: how many starts may happen now, and how long until the next may. */
+/* Rate limiters: how many starts may happen now, and how long until the next may. */
+#include <stdlib.h>
+
 #include "ratelimit.h"
+
+void cio__rl_init_period(struct cio_rl *rl, unsigned count, unsigned period_ms, unsigned burst,
+                         uint64_t now)
+{
+    rl->rate = count;
+    rl->unit = period_ms != 0 ? period_ms : CIO_RL_MINUTE;
+    rl->cap = (uint64_t)(burst == 0 ? 1 : burst) * rl->unit;
+    rl->level = rl->cap;
+    rl->last = now;
+}
 
 void cio__rl_init(struct cio_rl *rl, unsigned per_minute, unsigned burst, uint64_t now)
 {
-    rl->rate = per_minute;
-    rl->cap = (uint64_t)(burst == 0 ? 1 : burst) * CIO_RL_UNIT;
-    rl->level = rl->cap;
-    rl->last = now;
+    cio__rl_init_period(rl, per_minute, CIO_RL_MINUTE, burst, now);
 }
 
 /* The bucket holds up to cap plus less than one millisecond of refill. A waiter wakes
@@ -30,9 +39,9 @@ uint64_t cio__rl_wait(struct cio_rl *rl, uint64_t now)
     if (rl->rate == 0)
         return 0;
     refill(rl, now);
-    if (rl->level >= CIO_RL_UNIT)
+    if (rl->level >= rl->unit)
         return 0;
-    return (CIO_RL_UNIT - rl->level + rl->rate - 1) / rl->rate;
+    return (rl->unit - rl->level + rl->rate - 1) / rl->rate;
 }
 
 uint64_t cio__rl_take(struct cio_rl *rl, uint64_t now)
@@ -40,7 +49,7 @@ uint64_t cio__rl_take(struct cio_rl *rl, uint64_t now)
     uint64_t wait = cio__rl_wait(rl, now);
 
     if (wait == 0 && rl->rate != 0)
-        rl->level -= CIO_RL_UNIT;
+        rl->level -= rl->unit;
     return wait;
 }
 
@@ -50,4 +59,90 @@ int cio__rl_full(struct cio_rl *rl, uint64_t now)
         return 1;
     refill(rl, now);
     return rl->level >= rl->cap;
+}
+
+void cio__rw_init(struct cio_rw *w, uint64_t *ring, unsigned count, unsigned period_ms,
+                  int start_empty, uint64_t now)
+{
+    w->ring = ring;
+    w->count = count;
+    w->period = period_ms != 0 ? period_ms : CIO_RL_MINUTE;
+    w->head = 0;
+    w->used = 0;
+    if (start_empty)
+        for (; w->used < count; w->used++)
+            ring[w->used] = now;
+}
+
+uint64_t cio__rw_wait(const struct cio_rw *w, uint64_t now)
+{
+    if (w->count == 0 || w->used < w->count)
+        return 0;
+    uint64_t free_at = w->ring[w->head] + w->period; /* when the oldest leaves the window */
+    return free_at > now ? free_at - now : 0;
+}
+
+void cio__rw_take(struct cio_rw *w, uint64_t now)
+{
+    if (w->count == 0)
+        return;
+    if (w->used < w->count) {
+        w->ring[(w->head + w->used++) % w->count] = now;
+        return;
+    }
+    w->ring[w->head] = now; /* the oldest start gives its place to the newest */
+    w->head = (w->head + 1) % w->count;
+}
+
+cio_rate cio__rate_per_minute(unsigned per_minute, unsigned burst)
+{
+    cio_rate r = {.count = per_minute, .period_ms = CIO_RL_MINUTE, .burst = burst};
+    return r;
+}
+
+int cio__lim_init(struct cio_lim *l, const cio_rate *r, uint64_t now)
+{
+    l->window = r->mode == CIO_RATE_WINDOW && r->count != 0;
+    l->rw.ring = NULL;
+    cio__rl_init_period(&l->rl, r->count, r->period_ms, r->burst, now);
+    if (r->start_empty)
+        l->rl.level = 0;
+    if (!l->window)
+        return CIO_OK;
+    if (r->count > CIO_RW_MAX)
+        return CIO_E_INVAL;
+    uint64_t *ring = malloc((size_t)r->count * sizeof *ring);
+    if (ring == NULL)
+        return CIO_E_NOMEM;
+    cio__rw_init(&l->rw, ring, r->count, r->period_ms, r->start_empty, now);
+    return CIO_OK;
+}
+
+void cio__lim_free(struct cio_lim *l)
+{
+    free(l->rw.ring);
+    l->rw.ring = NULL;
+}
+
+uint64_t cio__lim_wait(struct cio_lim *l, uint64_t now)
+{
+    return l->window ? cio__rw_wait(&l->rw, now) : cio__rl_wait(&l->rl, now);
+}
+
+void cio__lim_take(struct cio_lim *l, uint64_t now)
+{
+    if (l->window)
+        cio__rw_take(&l->rw, now);
+    else
+        cio__rl_take(&l->rl, now);
+}
+
+int cio__lim_idle(struct cio_lim *l, uint64_t now)
+{
+    if (!l->window)
+        return cio__rl_full(&l->rl, now);
+    if (l->rw.used == 0)
+        return 1;
+    unsigned newest = (l->rw.head + l->rw.used - 1) % l->rw.count;
+    return l->rw.ring[newest] + l->rw.period <= now;
 }

@@ -1,35 +1,74 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Token bucket: pure integer arithmetic on (state, now); no clock, no allocation. */
+/* Rate limiters: pure integer arithmetic on (state, now); no clock, no allocation but
+ * the window's ring, which cio__lim_init makes.
+ *
+ * Paced: a token bucket. A token is `period` units and a rate of `count` per period adds
+ * exactly `count` units per millisecond, so the long-run rate is exact with no rounding
+ * drift. Starts in any window of T ms never exceed burst + count * (T + 1) / period:
+ * the + 1 is the millisecond granularity of the clock, exact when count divides it.
+ *
+ * Window: never more than `count` starts in any window of `period` ms: a start is
+ * allowed when fewer than count starts happened in the last period (the Python
+ * original's per-minute semantics; it lets count go at once, then holds). */
 #ifndef CIO_RATELIMIT_H
 #define CIO_RATELIMIT_H
 
 #include <stdint.h>
 
-/* One token is CIO_RL_UNIT units and a rate of N per minute adds exactly N units per
- * millisecond, so the long-run rate is exact with no rounding drift. */
-#define CIO_RL_UNIT 60000u
+#include "concurio/concurio.h"
+
+#define CIO_RL_MINUTE 60000u
+#define CIO_RW_MAX 1000000u /* the most starts a window may remember */
 
 struct cio_rl {
-    uint64_t rate;  /* units per ms (= starts per minute); 0: unlimited */
-    uint64_t cap;   /* burst * CIO_RL_UNIT */
+    uint64_t rate;  /* units per ms (= starts per period); 0: unlimited */
+    uint64_t unit;  /* units per token (= the period in ms) */
+    uint64_t cap;   /* burst * unit */
     uint64_t level; /* units in the bucket at `last` */
     uint64_t last;  /* ms of the last refill */
 };
 
-/* A bucket of `burst` tokens (0 counts as 1), full at `now`. Starts in any window of
- * T ms never exceed burst + rate * (T + 1) / 60000: the + 1 is the millisecond
- * granularity of the clock, exact when the rate divides 60000. */
+/* A bucket of `burst` tokens (0 counts as 1), full at `now`, for `per_minute` starts a
+ * minute; cio__rl_init_period for `count` per `period_ms`. */
 void cio__rl_init(struct cio_rl *rl, unsigned per_minute, unsigned burst, uint64_t now);
+void cio__rl_init_period(struct cio_rl *rl, unsigned count, unsigned period_ms, unsigned burst,
+                         uint64_t now);
 
 /* Takes a token at `now` and returns 0, or takes nothing and returns how many ms to
  * wait until one exists. A `now` earlier than a previous one counts as that one. */
 uint64_t cio__rl_take(struct cio_rl *rl, uint64_t now);
-
 /* What cio__rl_take would return, taking nothing. */
 uint64_t cio__rl_wait(struct cio_rl *rl, uint64_t now);
-
-/* 1 when the bucket is full at `now` (always, without a rate): forgetting it then
- * changes nothing. */
+/* 1 when the bucket is full at `now` (always, without a rate). */
 int cio__rl_full(struct cio_rl *rl, uint64_t now);
+
+struct cio_rw {
+    uint64_t *ring; /* times of the last `count` starts, oldest at head once full */
+    unsigned count, head, used;
+    uint64_t period;
+};
+
+/* A window over `ring` (count slots); start_empty: as if count starts just happened. */
+void cio__rw_init(struct cio_rw *w, uint64_t *ring, unsigned count, unsigned period_ms,
+                  int start_empty, uint64_t now);
+uint64_t cio__rw_wait(const struct cio_rw *w, uint64_t now);
+void cio__rw_take(struct cio_rw *w, uint64_t now);
+
+/* Either kind, as a cio_rate says. */
+struct cio_lim {
+    unsigned window : 1;
+    struct cio_rl rl;
+    struct cio_rw rw;
+};
+
+/* CIO_E_INVAL for a window over CIO_RW_MAX starts; CIO_E_NOMEM. */
+int cio__lim_init(struct cio_lim *l, const cio_rate *r, uint64_t now);
+void cio__lim_free(struct cio_lim *l);
+uint64_t cio__lim_wait(struct cio_lim *l, uint64_t now);
+void cio__lim_take(struct cio_lim *l, uint64_t now);
+/* 1 when forgetting the limiter at `now` would change nothing. */
+int cio__lim_idle(struct cio_lim *l, uint64_t now);
+/* The cio_rate for the simple form: per_minute starts a minute, paced, burst. */
+cio_rate cio__rate_per_minute(unsigned per_minute, unsigned burst);
 
 #endif

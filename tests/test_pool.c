@@ -478,3 +478,30 @@ Test(pool, without_on_timeout_a_timeout_reaches_on_error, .init = setup, .timeou
     cr_assert_eq(st.timeouts, 1);
     cr_assert_eq(st.errors, 0);
 }
+
+Test(pool, a_window_rate_lets_the_quota_go_then_holds, .init = setup, .timeout = 30)
+{
+    O.rate = (cio_rate){.count = 5, .period_ms = 400, .mode = CIO_RATE_WINDOW};
+    cio_pool *p = pool_with(20);
+
+    submit_delays(p, 12, 1);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(L.done, 12);
+    /* Starts are recorded a moment after admission: allow 2 ms of that. */
+    for (int i = 0, j = 0; i < 12; i++) {
+        while (j < 12 && delay_starts_ms[j] < delay_starts_ms[i] + 398)
+            j++;
+        cr_assert_leq(j - i, 5, "%d starts within 400 ms", j - i);
+    }
+    cr_assert_geq(delay_starts_ms[11] - delay_starts_ms[0], 798, "three windows for 12");
+}
+
+Test(pool, an_impossible_rate_is_refused_at_creation, .init = setup)
+{
+    int err = 0;
+
+    O.rate = (cio_rate){.count = 2000000, .mode = CIO_RATE_WINDOW};
+    cr_assert_null(cio_pool_new(&O, &err));
+    cr_assert_eq(err, CIO_E_INVAL);
+}

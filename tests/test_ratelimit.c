@@ -140,3 +140,104 @@ Test(ratelimit, huge_rates_and_gaps_do_not_overflow)
     cr_assert_eq(cio__rl_take(&rl, 0), 60000);
     cr_assert_eq(cio__rl_take(&rl, UINT64_MAX), 0);
 }
+
+/* ---- any period, start empty, and the window mode ---------------------------------- */
+
+Test(ratelimit, thirty_per_hour_is_one_every_two_minutes)
+{
+    struct cio_rl rl;
+
+    cio__rl_init_period(&rl, 30, 3600000, 1, 0);
+    cr_assert_eq(cio__rl_take(&rl, 0), 0);
+    cr_assert_eq(cio__rl_take(&rl, 0), 120000);
+    cr_assert_eq(cio__rl_take(&rl, 120000), 0);
+}
+
+Test(ratelimit, a_bucket_may_start_empty)
+{
+    struct cio_lim l;
+    cio_rate r = {.count = 60, .period_ms = 60000, .burst = 5, .start_empty = 1};
+
+    cr_assert_eq(cio__lim_init(&l, &r, 0), CIO_OK);
+    cr_assert_eq(cio__lim_wait(&l, 0), 1000);
+    cr_assert_eq(cio__lim_wait(&l, 1000), 0);
+    cr_assert_eq(cio__lim_idle(&l, 1000), 0);
+    cr_assert_eq(cio__lim_idle(&l, 5000), 1, "full again after burst tokens' time");
+    cio__lim_free(&l);
+}
+
+static void check_window(unsigned count, unsigned period, int start_empty)
+{
+    struct cio_lim l;
+    cio_rate r = {
+        .count = count, .period_ms = period, .mode = CIO_RATE_WINDOW, .start_empty = start_empty};
+    uint64_t t[3000], now = 0;
+    unsigned n = 0;
+
+    cr_assert_eq(cio__lim_init(&l, &r, 0), CIO_OK);
+    while (n < 3000) {
+        uint64_t wait = cio__lim_wait(&l, now);
+        if (wait == 0) {
+            cio__lim_take(&l, now);
+            t[n++] = now;
+        } else {
+            now += wait + (n % 5 == 0 ? n % 3 : 0); /* sometimes wake late */
+        }
+    }
+    cio__lim_free(&l);
+    /* No window [t, t + period) ever holds more than count starts. */
+    for (unsigned i = 0, j = 0; i < n; i++) {
+        while (j < n && t[j] < t[i] + period)
+            j++;
+        cr_assert_leq(j - i, count, "%u starts within %u ms of t=%llu", j - i, period,
+                      (unsigned long long)t[i]);
+    }
+    if (!start_empty)
+        cr_assert_eq(t[count - 1], 0, "the whole quota may go at once");
+    else
+        cr_assert_eq(t[0], period, "an empty start waits a whole period");
+    /* And it is not slower than the quota: count per period, long run. */
+    cr_assert_leq(t[n - 1], (uint64_t)(n / count + 1) * (period + 3));
+}
+
+Test(ratelimit, a_window_never_holds_more_than_its_count)
+{
+    check_window(100, 60000, 0); /* 100 a minute */
+    check_window(7, 1000, 0);    /* 7 a second */
+    check_window(100, 60000, 1);
+    check_window(1, 500, 0);
+}
+
+Test(ratelimit, a_paced_minute_holds_at_most_burst_plus_count)
+{
+    /* The REST issue's property: in paced mode no 60 s window exceeds B + N. */
+    struct cio_lim l;
+    cio_rate r = {.count = 600, .period_ms = 60000, .burst = 20};
+    uint64_t t[3000], now = 0;
+    unsigned n = 0;
+
+    cr_assert_eq(cio__lim_init(&l, &r, 0), CIO_OK);
+    while (n < 3000) {
+        uint64_t wait = cio__lim_wait(&l, now);
+        if (wait == 0) {
+            cio__lim_take(&l, now);
+            t[n++] = now;
+        } else {
+            now += wait + (n % 7 == 0 ? 3 : 0);
+        }
+    }
+    for (unsigned i = 0, j = 0; i < n; i++) {
+        while (j < n && t[j] < t[i] + 60000)
+            j++;
+        cr_assert_leq(j - i, 620);
+    }
+    cio__lim_free(&l);
+}
+
+Test(ratelimit, an_oversized_window_is_refused)
+{
+    struct cio_lim l;
+    cio_rate r = {.count = CIO_RW_MAX + 1, .mode = CIO_RATE_WINDOW};
+
+    cr_assert_eq(cio__lim_init(&l, &r, 0), CIO_E_INVAL);
+}

@@ -87,6 +87,25 @@ typedef struct cio_retry {
     unsigned max_wait_ms;           /* 0: 60000 */
 } cio_retry;
 
+/* Rate limiter modes. */
+enum {
+    CIO_RATE_PACED = 0, /* token bucket: starts evenly spaced, up to `burst` at once */
+    CIO_RATE_WINDOW = 1 /* never more than `count` starts in any window of `period_ms` */
+};
+
+/* A rate limit in full: `count` starts per `period_ms` (so "N/s", "N/m", "N/h" are all
+ * exact), paced or windowed. In paced mode starts in any window of T ms never exceed
+ * burst + count * T / period_ms (the bucket starts full: the first `burst` go at once).
+ * In window mode `count` may go at once, then the window holds. start_empty begins as
+ * if the quota had just been used, for a quota shared with earlier runs. */
+typedef struct cio_rate {
+    unsigned count;       /* starts per period; 0: unlimited */
+    unsigned period_ms;   /* 0: 60000 */
+    unsigned burst;       /* paced mode's bucket size; 0: 1 (evenly paced) */
+    unsigned mode;        /* CIO_RATE_PACED or CIO_RATE_WINDOW */
+    unsigned start_empty; /* 1: no start allowed until the quota refills */
+} cio_rate;
+
 /* Limits for one key. Every item has a key: an HTTP request's is its URL's
  * "scheme://host:port" unless it names one (an API token, an endpoint group); a generic
  * item's is the one in its cio_task_opts, or none. Each key has its own queue,
@@ -97,6 +116,8 @@ typedef struct cio_limits {
     unsigned max_concurrency; /* in flight with this key */
     unsigned rate_per_minute; /* starts per minute with this key */
     unsigned burst;           /* token-bucket size; 0: 1 */
+    cio_rate rate;            /* the full form; when rate.count is set it replaces the two
+                                 fields above */
 } cio_limits;
 
 /* An HTTP request. Only http:// and https:// URLs are accepted (redirects too). */
@@ -208,6 +229,8 @@ typedef struct cio_pool_opts {
     const char *dns_nameserver; /* "IP[:PORT]" for cio_submit_dns; NULL: the system's */
     cio_retry retry;            /* HTTP retry policy (per request: cio_http_req.retry) */
     cio_limits per_key;         /* limits of every key without its own (per host) */
+    cio_rate rate;              /* the full form of the pool's rate limit; when rate.count
+                                   is set it replaces rate_per_minute and burst */
 } cio_pool_opts;
 
 /* Per-pool counters, since the pool was made. */
