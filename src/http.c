@@ -37,6 +37,7 @@ struct work {
     char *head;
     size_t head_len, head_cap;
     unsigned truncated : 1, nomem : 1;
+    unsigned item_limited : 1; /* this attempt's timeout is the rest of the item's budget */
     char err[CURL_ERROR_SIZE];
     char blob[];
 };
@@ -256,6 +257,11 @@ static int on_timer(CURLM *multi, long ms, void *arg)
 
 /* ---- ends ---------------------------------------------------------------------------- */
 
+static const cio_retry *policy_of(const struct work *w)
+{
+    return w->req.retry != NULL ? w->req.retry : &w->h->pool->o.retry;
+}
+
 static void detach(struct work *w)
 {
     struct cio_http *h = w->h;
@@ -328,12 +334,19 @@ static void finish(struct work *w, CURLcode rc)
     w->h->pool->st.connects += (uint64_t)connects;
 
     cio_pool *p = w->h->pool;
-    const cio_retry *policy = w->req.retry != NULL ? w->req.retry : &p->o.retry;
+    const cio_retry *policy = policy_of(w);
     curl_off_t after_s = 0;
     curl_easy_getinfo(e, CURLINFO_RETRY_AFTER, &after_s);
     int64_t after_ms = after_s > 0 ? (int64_t)after_s * 1000 : -1;
     int64_t wait = cio__retry_wait(policy, w->task->attempts, res.status, res.http_status, after_ms,
                                    cio__retry_rand(&p->rand_state));
+    if (wait >= 0 && policy->budget_ms != 0 &&
+        cio__now_ms() + (uint64_t)wait >= w->task->first_start_ms + policy->budget_ms)
+        wait = CIO_RETRY_STOP; /* the next attempt could not start within the budget */
+    if (res.status == CIO_E_TIMEOUT && w->item_limited) {
+        w->task->budget = CIO_BUDGET_ITEM;
+        w->task->timeout_ms = policy->budget_ms; /* the limit that expired */
+    }
     if (wait >= 0) {
         detach(w); /* the connection goes back to the cache; the copy stays */
         cio__task_retry(w->task, (uint64_t)wait);
@@ -481,7 +494,19 @@ static int http_start(cio_task *task, void *work, struct event_base *base)
     w->body_len = w->head_len = 0;
     w->truncated = w->nomem = 0;
     w->err[0] = '\0';
-    int rc = setup(w, e, task->timeout_ms);
+    /* The attempt's limit, or what is left of the item's budget if that is sooner. */
+    unsigned limit = task->timeout_ms;
+    unsigned budget = policy_of(w)->budget_ms;
+    w->item_limited = 0;
+    if (budget != 0) {
+        uint64_t used = cio__now_ms() - task->first_start_ms;
+        unsigned left = used < budget ? (unsigned)(budget - used) : 1;
+        if (limit == 0 || left < limit) {
+            limit = left;
+            w->item_limited = 1;
+        }
+    }
+    int rc = setup(w, e, limit);
     if (rc == CIO_OK && curl_multi_add_handle(w->h->multi, e) != CURLM_OK)
         rc = CIO_E_NOMEM;
     if (rc != CIO_OK) {

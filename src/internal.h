@@ -39,6 +39,11 @@ struct cio_task {
     unsigned in_start : 1;   /* inside vt->start: an end there must not free it */
     unsigned self_timed : 1; /* the adapter enforces timeout_ms itself (HTTP) */
     uint64_t submit_ms, start_ms;
+    uint64_t first_start_ms; /* the first attempt's start: the item budget's clock */
+    uint64_t enqueued_ms;    /* when it last joined a queue */
+    uint64_t queued_total, rate_wait_total;
+    uint64_t rate_wait_from;   /* 0, or since when only a token keeps it waiting */
+    int budget;                /* CIO_BUDGET_* of a timeout the adapter reports */
     struct event *timer;       /* per-item limit of generic items */
     struct event *retry_timer; /* the wait before the next attempt */
     uint64_t retry_at;

@@ -229,6 +229,8 @@ cio_task *cio__keys_next(struct cio_keys *k, uint64_t now,
             continue;
         uint64_t wait = cio__lim_wait(&key->lim, now);
         if (wait > 0) {
+            if (key->queue.head->rate_wait_from == 0)
+                key->queue.head->rate_wait_from = now;
             best = best == 0 || wait < best ? wait : best;
             continue;
         }
@@ -297,4 +299,16 @@ int cio__url_key(const char *url, char *out, size_t len)
         if (*c >= 'A' && *c <= 'Z')
             *c = (char)(*c - 'A' + 'a');
     return 0;
+}
+
+void cio__keys_mark_rate_wait(struct cio_keys *k, uint64_t now)
+{
+    struct cio_key *key = k->cursor;
+
+    for (size_t n = 0; key != NULL && n < k->nkeys; n++, key = key->rnext) {
+        if (n > 0 && key == k->cursor)
+            break;
+        if (key->queue.head->rate_wait_from == 0)
+            key->queue.head->rate_wait_from = now;
+    }
 }

@@ -64,6 +64,9 @@ struct cio_task *cio__keys_next(struct cio_keys *k, uint64_t now,
                                 int (*ready)(const struct cio_task *t, void *arg), void *arg,
                                 uint64_t *wait_ms);
 
+/* Notes `now` as the start of a wait for a rate token on every key's first item. */
+void cio__keys_mark_rate_wait(struct cio_keys *k, uint64_t now);
+
 /* "scheme://host:port" of an http(s) URL, lowercase, default ports filled in; 0, or -1
  * when it does not fit or is not an absolute http(s) URL. Pure. */
 int cio__url_key(const char *url, char *out, size_t len);

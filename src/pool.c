@@ -295,6 +295,8 @@ static void admit(cio_pool *p)
             }
             if (wait == 0)
                 return;
+        } else {
+            cio__keys_mark_rate_wait(&p->keys, now); /* every head waits for our token */
         }
         cio__timer_arm(p->rate_timer, now + wait);
         return;
@@ -352,6 +354,7 @@ int cio__pool_enqueue(cio_pool *p, cio_task *t, const char *key, cio_task_id *id
     t->key->tasks++;
     t->id = p->next_id++;
     t->submit_ms = now;
+    t->enqueued_ms = now;
     t->state = CIO_TS_QUEUED;
     cio__keys_push(&p->keys, t, 0);
     p->count++;

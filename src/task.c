@@ -110,17 +110,19 @@ static void report_timeout(cio_task *t, uint64_t start, uint64_t now)
         .name = t->name,
         .timeout_ms = t->timeout_ms,
         .request = t->req,
-        .queued_ms = start - t->submit_ms,
+        .queued_ms = t->queued_total,
         .ran_ms = now - start,
         .started_ms = start,
         .expired_ms = now,
         .task_user = t->user,
+        .attempts = t->attempts,
+        .budget = t->budget,
     };
 
     t->pool->o.on_timeout(t->pool, &rec, t->pool->o.user);
 }
 
-static void report_result(cio_task *t, int code, cio_result *given, uint64_t start, uint64_t now)
+static void report_result(cio_task *t, int code, cio_result *given, uint64_t now)
 {
     cio_pool *p = t->pool;
     cio_result local = {0};
@@ -130,9 +132,9 @@ static void report_result(cio_task *t, int code, cio_result *given, uint64_t sta
     res->status = code;
     res->task_user = t->user;
     res->attempts = t->attempts;
-    res->timings.queued_ms = start - t->submit_ms;
-    if (res->timings.total_ms == 0)
-        res->timings.total_ms = now - start;
+    res->timings.queued_ms = t->queued_total;
+    res->timings.rate_wait_ms = t->rate_wait_total;
+    res->timings.total_ms = now - t->submit_ms;
     if (res->message == NULL)
         res->message = code == CIO_OK ? "" : cio_strerror(code);
     if (t->req != NULL && res->url == NULL) {
@@ -155,6 +157,11 @@ static void deliver(cio_task *t, int code, cio_result *given)
     uint64_t now = cio__now_ms();
     uint64_t start = t->attempts > 0 ? t->start_ms : now;
 
+    if (t->state == CIO_TS_ENDED && t->on == NULL && t->enqueued_ms != 0) {
+        t->queued_total += now - t->enqueued_ms; /* it ended while queued */
+        t->enqueued_ms = 0;
+    }
+
     if (code == CIO_OK)
         p->st.done++;
     else if (code == CIO_E_TIMEOUT)
@@ -165,7 +172,7 @@ static void deliver(cio_task *t, int code, cio_result *given)
     if (code == CIO_E_TIMEOUT && p->o.on_timeout != NULL)
         report_timeout(t, start, now);
     else
-        report_result(t, code, given, start, now);
+        report_result(t, code, given, now);
     p->depth--;
 }
 
@@ -223,6 +230,7 @@ static void retry_due(evutil_socket_t fd, short what, void *arg)
     cio__pool_enter(p);
     cio__list_remove(t);
     t->state = CIO_TS_QUEUED;
+    t->enqueued_ms = cio__now_ms();
     cio__keys_push(&p->keys, t, 1); /* it waited its turn already */
     p->need_dispatch = 1;
     cio__pool_leave(p);
@@ -295,7 +303,14 @@ void cio__task_start(cio_task *t, uint64_t now)
 
     t->state = CIO_TS_RUNNING;
     t->start_ms = now;
-    t->attempts++;
+    if (t->attempts++ == 0)
+        t->first_start_ms = now;
+    t->queued_total += now - t->enqueued_ms;
+    t->enqueued_ms = 0;
+    if (t->rate_wait_from != 0) {
+        t->rate_wait_total += now - t->rate_wait_from;
+        t->rate_wait_from = 0;
+    }
     cio__list_push(&p->running, t);
     p->in_flight++;
     t->key->in_flight++;

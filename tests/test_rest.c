@@ -270,3 +270,93 @@ TEST_REST(cancel_and_deadline_reach_items_waiting_to_retry, .timeout = 30)
     cr_assert_eq(L.by_status[-CIO_E_DEADLINE], 1);
     cr_assert_eq(ledger_once(&L, 1), 1);
 }
+
+static cio_timings timings_seen[16];
+static int ntimings;
+
+static void keep_timings(cio_pool *p, const cio_result *r, void *user)
+{
+    keep(p, r, user);
+    if (ntimings < 16)
+        timings_seen[ntimings++] = r->timings;
+}
+
+TEST_REST(timings_split_queue_time_from_rate_waits, .timeout = 30)
+{
+    O.on_done = O.on_error = keep_timings;
+    O.rate_per_minute = 600; /* one start every 100 ms */
+    cio_pool *p = pool_with(10);
+
+    for (int i = 0; i < 3; i++)
+        get(p, "/ok");
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(ntimings, 3);
+    const cio_timings *third = &timings_seen[2];
+    /* Queued ~200 ms; its turn came when the second started, ~100 ms in. */
+    cr_assert_geq(third->queued_ms, 180);
+    cr_assert_geq(third->rate_wait_ms, 80);
+    cr_assert_leq(third->rate_wait_ms, third->queued_ms);
+    cr_assert_geq(third->total_ms, third->queued_ms);
+    cr_assert_leq(timings_seen[0].rate_wait_ms, 5, "the first had a token at once");
+}
+
+TEST_REST(total_time_spans_every_attempt_and_wait, .timeout = 30)
+{
+    O.on_done = O.on_error = keep_timings;
+    O.retry = (cio_retry){.max_attempts = 2, .base_ms = 1};
+    cio_pool *p = pool_with(1);
+
+    get(p, "/flaky/t/1?status=503&retry_after=1");
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(last.attempts, 2);
+    cr_assert_geq(timings_seen[0].total_ms, 1000);
+    cr_assert_lt(timings_seen[0].queued_ms, 500, "the Retry-After wait is not queue time");
+}
+
+static cio_timeouted_task timeout_seen;
+
+static void keep_timeout(cio_pool *p, const cio_timeouted_task *rec, void *user)
+{
+    (void)p;
+    ((struct ledger *)user)->timeouts++;
+    timeout_seen = *rec;
+}
+
+TEST_REST(an_item_budget_bounds_all_attempts_together, .timeout = 30)
+{
+    O.on_timeout = keep_timeout;
+    O.timeout_ms = 300; /* each attempt */
+    O.retry = (cio_retry){.max_attempts = 10,
+                          .on = CIO_RETRY_DEFAULT | CIO_RETRY_TIMEOUT,
+                          .base_ms = 1,
+                          .budget_ms = 700};
+    cio_pool *p = pool_with(1);
+    uint64_t t0 = now_ms();
+
+    get(p, "/delay/5000");
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    uint64_t took = now_ms() - t0;
+    cio_pool_free(p);
+    cr_assert_eq(L.timeouts, 1);
+    cr_assert_eq(timeout_seen.budget, CIO_BUDGET_ITEM);
+    cr_assert_eq(timeout_seen.timeout_ms, 700);
+    cr_assert_geq(timeout_seen.attempts, 3, "300 + 300 + the rest");
+    cr_assert_geq(took, 690);
+    cr_assert_lt(took, 3000, "not ten attempts of 300 ms");
+}
+
+TEST_REST(an_attempts_own_timeout_says_so, .timeout = 30)
+{
+    O.on_timeout = keep_timeout;
+    O.timeout_ms = 200;
+    cio_pool *p = pool_with(1);
+
+    get(p, "/delay/3000");
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(timeout_seen.budget, CIO_BUDGET_ATTEMPT);
+    cr_assert_eq(timeout_seen.attempts, 1);
+    cr_assert_eq(timeout_seen.timeout_ms, 200);
+}

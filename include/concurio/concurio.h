@@ -85,6 +85,9 @@ typedef struct cio_retry {
     size_t nstatuses;               /*   (instead of CIO_RETRY_429 and CIO_RETRY_5XX) */
     unsigned base_ms;               /* 0: 500 */
     unsigned max_wait_ms;           /* 0: 60000 */
+    unsigned budget_ms;             /* the whole item from its first start, attempts and
+                                       waits together; 0: none. No retry starts past it,
+                                       and an attempt running into it times out */
 } cio_retry;
 
 /* Rate limiter modes. */
@@ -137,11 +140,12 @@ typedef struct cio_http_req {
 
 /* Time an item spent in each phase, in milliseconds. */
 typedef struct cio_timings {
-    uint64_t queued_ms;     /* from submit until admitted (slot and token) */
-    uint64_t connect_ms;    /* from admission until TCP connected (0: reused) */
-    uint64_t tls_ms;        /* until TLS was established (0: plain or reused) */
-    uint64_t first_byte_ms; /* until the first response byte */
-    uint64_t total_ms;      /* from admission until the end */
+    uint64_t queued_ms;     /* waiting for admission, over all attempts */
+    uint64_t connect_ms;    /* last attempt: from its start until TCP connected (0: reused) */
+    uint64_t tls_ms;        /* last attempt: until TLS was established (0: plain, reused) */
+    uint64_t first_byte_ms; /* last attempt: until the first response byte */
+    uint64_t total_ms;      /* from submit until the end */
+    uint64_t rate_wait_ms;  /* of queued_ms: its turn had come, only a rate token was missing */
 } cio_timings;
 
 /* The outcome of an item, given to on_done and on_error. Borrowed: every pointer is
@@ -182,7 +186,16 @@ typedef struct cio_timeouted_task {
     uint64_t started_ms;         /* monotonic clock at admission */
     uint64_t expired_ms;         /* monotonic clock at expiry */
     void *task_user;
+    unsigned attempts; /* attempts started, the expired one included */
+    int budget;        /* CIO_BUDGET_ATTEMPT or CIO_BUDGET_ITEM: which expired */
 } cio_timeouted_task;
+
+/* Which time budget a cio_timeouted_task reports. (The whole-run deadline ends items
+ * with on_error and CIO_E_DEADLINE instead.) */
+enum {
+    CIO_BUDGET_ATTEMPT = 0, /* the attempt's own timeout_ms */
+    CIO_BUDGET_ITEM = 1     /* cio_retry.budget_ms: the item across all its attempts */
+};
 
 /* ---- the pool ----------------------------------------------------------------------- */
 
