@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <curl/curl.h>
 #include <event2/event.h>
@@ -303,6 +304,32 @@ static int classify(const struct work *w, CURLcode rc, long http_status)
     return CIO_OK;
 }
 
+/* CIO_ADAPTIVE: slow the key down on 429 and 503, pause it when the server says its
+ * quota is used up. */
+static void adapt(struct work *w, const cio_result *res)
+{
+    char remaining[32] = "", reset[32] = "";
+    static const char *const names[][2] = {{"RateLimit-Remaining", "RateLimit-Reset"},
+                                           {"X-RateLimit-Remaining", "X-RateLimit-Reset"}};
+
+    for (size_t i = 0; i < 2 && remaining[0] == '\0'; i++) {
+        size_t n = 0, m = 0;
+        const char *v = cio_result_header(res, names[i][0], &n);
+        const char *r = cio_result_header(res, names[i][1], &m);
+        if (v != NULL && r != NULL && n < sizeof remaining && m < sizeof reset) {
+            memcpy(remaining, v, n);
+            remaining[n] = '\0';
+            memcpy(reset, r, m);
+            reset[m] = '\0';
+        }
+    }
+    uint64_t pause =
+        remaining[0] != '\0' ? cio__adapt_pause_ms(remaining, reset, (uint64_t)time(NULL)) : 0;
+    int cut = res->http_status == 429 || res->http_status == 503;
+    if (cio__keys_throttled(w->task->key, cio__now_ms(), cut, pause))
+        w->h->pool->st.throttles++;
+}
+
 static void finish(struct work *w, CURLcode rc)
 {
     CURL *e = w->easy;
@@ -335,6 +362,8 @@ static void finish(struct work *w, CURLcode rc)
 
     cio_pool *p = w->h->pool;
     const cio_retry *policy = policy_of(w);
+    if (p->o.flags & CIO_ADAPTIVE)
+        adapt(w, &res);
     curl_off_t after_s = 0;
     curl_easy_getinfo(e, CURLINFO_RETRY_AFTER, &after_s);
     int64_t after_ms = after_s > 0 ? (int64_t)after_s * 1000 : -1;

@@ -125,7 +125,8 @@ int cio__keys_set(struct cio_keys *k, const char *name, const cio_limits *l, uin
 
 void cio__keys_release(struct cio_keys *k, struct cio_key *key, uint64_t now)
 {
-    if (key->own_limits || key->tasks > 0 || !cio__lim_idle(&key->lim, now))
+    if (key->own_limits || key->tasks > 0 || !cio__lim_idle(&key->lim, now) ||
+        key->adapt.rate != 0 || key->adapt.paused_until > now)
         return;
     struct cio_key **at = &k->slots[hash(key->name) & (k->nslots - 1)];
     while (*at != key)
@@ -200,6 +201,49 @@ void cio__keys_remove(struct cio_keys *k, cio_task *t)
         ring_remove(k, key);
 }
 
+/* The key's limiter follows its adaptive rate, or its own limits again once recovered.
+ * A cut starts its bucket empty: the next start waits one interval at the new rate. */
+static void slow_down(struct cio_key *key, uint64_t now)
+{
+    if (key->adapt.rate == 0) {
+        apply(key, &key->limits, now);
+        return;
+    }
+    cio_rate r = {.count = (unsigned)key->adapt.rate,
+                  .period_ms = CIO_RL_MINUTE,
+                  .burst = 1,
+                  .start_empty = 1};
+    struct cio_lim fresh;
+    if (cio__lim_init(&fresh, &r, now) != CIO_OK)
+        return;
+    cio__lim_free(&key->lim);
+    key->lim = fresh;
+}
+
+static uint64_t per_minute(const cio_limits *l)
+{
+    if (l->rate.count == 0)
+        return l->rate_per_minute;
+    uint64_t period = l->rate.period_ms != 0 ? l->rate.period_ms : CIO_RL_MINUTE;
+    return (uint64_t)l->rate.count * CIO_RL_MINUTE / period;
+}
+
+int cio__keys_throttled(struct cio_key *key, uint64_t now, int cut, uint64_t pause_ms)
+{
+    int changed = cut && cio__adapt_throttled(&key->adapt, now, per_minute(&key->limits));
+
+    if (changed)
+        slow_down(key, now);
+    if (pause_ms > 0 && now + pause_ms > key->adapt.paused_until)
+        key->adapt.paused_until = now + pause_ms;
+    return changed;
+}
+
+void cio__keys_started(struct cio_key *key, uint64_t now)
+{
+    cio__adapt_start(&key->adapt, now);
+}
+
 cio_task *cio__keys_find(struct cio_keys *k, cio_task_id id)
 {
     struct cio_key *key = k->cursor;
@@ -227,7 +271,10 @@ cio_task *cio__keys_next(struct cio_keys *k, uint64_t now,
             continue;
         if (ready != NULL && !ready(key->queue.head, arg))
             continue;
-        uint64_t wait = cio__lim_wait(&key->lim, now);
+        if (cio__adapt_tick(&key->adapt, now))
+            slow_down(key, now);
+        uint64_t wait = key->adapt.paused_until > now ? key->adapt.paused_until - now
+                                                      : cio__lim_wait(&key->lim, now);
         if (wait > 0) {
             if (key->queue.head->rate_wait_from == 0)
                 key->queue.head->rate_wait_from = now;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "concurio/concurio.h"
+#include "adapt.h"
 #include "ratelimit.h"
 
 struct cio_task;
@@ -27,6 +28,7 @@ struct cio_key {
     size_t tasks; /* unfinished tasks with this key, queued or not */
     cio_limits limits;
     unsigned own_limits : 1; /* set by cio_pool_set_key_limits: kept for good */
+    struct cio_adapt adapt;  /* CIO_ADAPTIVE's state */
     struct cio_lim lim;
     char name[];
 };
@@ -63,6 +65,12 @@ struct cio_task *cio__keys_find(struct cio_keys *k, uint64_t id);
 struct cio_task *cio__keys_next(struct cio_keys *k, uint64_t now,
                                 int (*ready)(const struct cio_task *t, void *arg), void *arg,
                                 uint64_t *wait_ms);
+
+/* CIO_ADAPTIVE: a 429 or 503 for the key at `now`; a pause of pause_ms (0: none) from
+ * its rate-limit headers. Returns 1 when the key's rate was cut. */
+int cio__keys_throttled(struct cio_key *key, uint64_t now, int cut, uint64_t pause_ms);
+/* Counts a start for CIO_ADAPTIVE. */
+void cio__keys_started(struct cio_key *key, uint64_t now);
 
 /* Notes `now` as the start of a wait for a rate token on every key's first item. */
 void cio__keys_mark_rate_wait(struct cio_keys *k, uint64_t now);

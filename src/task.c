@@ -314,6 +314,8 @@ void cio__task_start(cio_task *t, uint64_t now)
     cio__list_push(&p->running, t);
     p->in_flight++;
     t->key->in_flight++;
+    if (p->o.flags & CIO_ADAPTIVE)
+        cio__keys_started(t->key, now);
     p->st.started++;
     if (p->in_flight > p->st.max_in_flight)
         p->st.max_in_flight = p->in_flight;

@@ -360,3 +360,60 @@ TEST_REST(an_attempts_own_timeout_says_so, .timeout = 30)
     cr_assert_eq(timeout_seen.attempts, 1);
     cr_assert_eq(timeout_seen.timeout_ms, 200);
 }
+
+static int oks;
+
+static void count_ok(cio_pool *p, const cio_result *r, void *user)
+{
+    keep(p, r, user);
+    oks += r->http_status == 200;
+}
+
+/* 30 requests, 10 at a time, against an endpoint that answers 429 above 10 a second
+ * (and counts the rejected ones too, as many APIs do). Returns the retries drawn. */
+static uint64_t retries_with(unsigned flags)
+{
+    cio_stats st;
+
+    oks = 0;
+    O.flags = flags;
+    O.retry = (cio_retry){.max_attempts = 8, .base_ms = 50, .max_wait_ms = 1000};
+    cio_pool *p = pool_with(10);
+    for (int i = 0; i < 30; i++)
+        get(p, "/limited/10");
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_stats(p, &st);
+    cio_pool_free(p);
+    return st.retries;
+}
+
+TEST_REST(adaptive_slowdown_draws_fewer_429s_than_retrying_blindly, .timeout = 120)
+{
+    O.on_done = O.on_error = count_ok;
+    uint64_t blind = retries_with(0);
+    int blind_oks = oks;
+    uint64_t adaptive = retries_with(CIO_ADAPTIVE);
+
+    cr_log_info("429s drawn: %llu blind (%d of 30 got through), %llu adaptive (%d)",
+                (unsigned long long)blind, blind_oks, (unsigned long long)adaptive, oks);
+    cr_assert_eq(oks, 30, "adaptive: every request got through within its attempts");
+    cr_assert_lt(adaptive * 2, blind);
+}
+
+TEST_REST(a_used_up_quota_pauses_its_key_until_the_reset, .timeout = 30)
+{
+    struct server_stats st;
+
+    O.flags = CIO_ADAPTIVE;
+    cio_pool *p = pool_with(1);
+    get(p, "/status/200?ratelimit_remaining=0&ratelimit_reset=1");
+    get(p, "/ok");
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(L.done, 2);
+    cr_assert_eq(server_stats(&S, &st), 0);
+    cr_assert_eq(st.nstarts, 2);
+    cr_assert_geq(st.starts_ms[1] - st.starts_ms[0], 990, "paused %llu ms",
+                  (unsigned long long)(st.starts_ms[1] - st.starts_ms[0]));
+    server_stats_free(&st);
+}

@@ -220,7 +220,15 @@ enum {
     CIO_INSECURE = 1 << 1,           /* do not verify TLS certificates or host names */
     CIO_NO_REDIRECTS = 1 << 2,       /* do not follow 3xx Location (default: up to 10) */
     CIO_DISCARD_BODY = 1 << 3,       /* read but keep no response body */
+    CIO_ADAPTIVE = 1 << 4,           /* on 429 and 503 slow that key down (see below) */
 };
+
+/* CIO_ADAPTIVE: a 429 or 503 halves the rate of the request's key (at most one cut a
+ * second; with no rate set, half the starts seen in the last second); every second
+ * without one the key gets back a tenth of its configured rate (or of the rate before
+ * the first cut), never more. A response saying RateLimit-Remaining: 0 (or
+ * X-RateLimit-Remaining: 0) pauses its key until RateLimit-Reset / X-RateLimit-Reset
+ * (seconds, or an epoch time) instead of burning attempts. */
 
 /* Options of a pool. A zero field means its default, so cio_pool_opts_init and = {0}
  * agree. Fields are only ever appended. */
@@ -255,6 +263,7 @@ typedef struct cio_stats {
     uint64_t connects;            /* HTTP connections opened (the rest were reused) */
     uint64_t ignored_completions; /* cio_task_complete on an ended item: a bug, ignored */
     uint64_t retries;             /* attempts started again after a failure */
+    uint64_t throttles;           /* rate cuts made by CIO_ADAPTIVE */
 } cio_stats;
 
 /* Fills *o with the defaults (all zero). */

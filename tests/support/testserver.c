@@ -5,11 +5,13 @@
  *   /bytes/N         200 with N bytes
  *   /delay/MS        200 "ok" after MS milliseconds
  *   /status/CODE     that status; ?retry_after=S adds "Retry-After: S",
- *                    ?retry_after_date=S a Retry-After HTTP date S seconds ahead
+ *                    ?retry_after_date=S a Retry-After HTTP date S seconds ahead,
+ *                    ?ratelimit_remaining=N&ratelimit_reset=S RateLimit-* headers
  *   /flaky/KEY/N     fails the first N requests for KEY (?status=503 by default, and
  *                    the Retry-After options of /status), then answers 200 "ok"
  *   /echo            method, URI, headers and body back as JSON
  *   /gzip/N          N zero bytes, gzip-encoded (Content-Encoding: gzip): ~160:1, a bomb
+ *   /limited/RPS     200, or 429 when more than RPS requests came in the last second
  *   /redirect?to=URL 302 to URL
  *   /drop            starts a chunked body, then closes the connection mid-response
  *   /trickle/MS      one byte every MS milliseconds (?n=COUNT, default 20)
@@ -141,7 +143,17 @@ static long query_number(struct evhttp_request *req, const char *key, long dflt)
 static void add_retry_after(struct evhttp_request *req)
 {
     struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+    long remaining = query_number(req, "ratelimit_remaining", -1);
+    long reset = query_number(req, "ratelimit_reset", -1);
     long ra = query_number(req, "retry_after", -1);
+    char rv[32];
+
+    if (remaining >= 0 && reset >= 0) {
+        snprintf(rv, sizeof rv, "%ld", remaining);
+        evhttp_add_header(out, "RateLimit-Remaining", rv);
+        snprintf(rv, sizeof rv, "%ld", reset);
+        evhttp_add_header(out, "RateLimit-Reset", rv);
+    }
     long rad = query_number(req, "retry_after_date", -1);
     char v[64];
 
@@ -155,6 +167,28 @@ static void add_retry_after(struct evhttp_request *req)
         strftime(v, sizeof v, "%a, %d %b %Y %H:%M:%S GMT", &tm);
         evhttp_add_header(out, "Retry-After", v);
     }
+}
+
+/* /limited/RPS: arrival times of the last second's requests, in a ring. */
+static uint64_t limited_at[4096];
+static size_t limited_head, limited_len;
+
+static void do_limited(struct evhttp_request *req, long rps)
+{
+    uint64_t now = now_ms();
+
+    while (limited_len > 0 && limited_at[limited_head] + 1000 <= now) {
+        limited_head = (limited_head + 1) % 4096;
+        limited_len--;
+    }
+    if (limited_len < 4096) {
+        limited_at[(limited_head + limited_len) % 4096] = now;
+        limited_len++;
+    }
+    if ((long)limited_len > rps)
+        reply(req, 429, "text/plain", "slow down", 9);
+    else
+        reply(req, 200, "text/plain", "ok", 2);
 }
 
 /* /flaky/KEY/N: per-key failure counters, a small fixed table. */
@@ -489,7 +523,9 @@ static void route(struct evhttp_request *req, void *arg)
         add_retry_after(req);
         snprintf(v, sizeof v, "status %ld", n);
         reply(req, (int)n, "text/plain", v, strlen(v));
-    } else if (strncmp(path, "/flaky/", 7) == 0)
+    } else if ((n = path_number(path, "/limited/")) >= 0)
+        do_limited(req, n);
+    else if (strncmp(path, "/flaky/", 7) == 0)
         do_flaky(req, path + 7);
     else if (strcmp(path, "/redirect") == 0)
         do_redirect(req);
