@@ -337,6 +337,13 @@ static void finish(struct work *w, CURLcode rc)
     char *effective = NULL;
 
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &res.http_status);
+    long version = 0;
+    curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &version);
+    res.http_version = version == CURL_HTTP_VERSION_1_0   ? 10
+                       : version == CURL_HTTP_VERSION_1_1 ? 11
+                       : version == CURL_HTTP_VERSION_2_0 ? 20
+                       : version == CURL_HTTP_VERSION_3   ? 30
+                                                          : 0;
     curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &effective);
     res.status = classify(w, rc, res.http_status);
     res.curl_code = (int)rc;
@@ -458,7 +465,8 @@ static int has_header(const cio_http_req *r, const char *name)
 static int setup(struct work *w, CURL *e, unsigned timeout_ms)
 {
     const cio_http_req *r = &w->req;
-    unsigned flags = w->h->pool->o.flags;
+    const cio_pool *pool = w->h->pool;
+    unsigned flags = pool->o.flags;
     long verify = (flags & CIO_INSECURE) ? 0L : 1L;
     CURLcode rc = CURLE_OK;
 
@@ -492,6 +500,15 @@ static int setup(struct work *w, CURL *e, unsigned timeout_ms)
     rc |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     rc |= curl_easy_setopt(e, CURLOPT_HEADERDATA, w);
     rc |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, w->slist);
+    if (pool->o.ca_file != NULL)
+        rc |= curl_easy_setopt(e, CURLOPT_CAINFO, pool->o.ca_file);
+    if (pool->o.http_version == CIO_HTTP_1_1)
+        rc |= curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    else if (pool->o.http_version == CIO_HTTP_2)
+        rc |= curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_0);
+    /* Rather wait for a connection that can multiplex than open one more. */
+    if (pool->o.http_version != CIO_HTTP_1_1)
+        rc |= curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
     if (timeout_ms > 0)
         rc |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
 
@@ -575,7 +592,7 @@ static const cio_task_vtable http_vtable = {
 static struct cio_http *http_new(cio_pool *p)
 {
     struct cio_http *h = calloc(1, sizeof *h);
-    long cap = (long)p->o.max_concurrency;
+    long cap = (long)(p->o.max_connections != 0 ? p->o.max_connections : p->o.max_concurrency);
 
     if (h == NULL)
         return NULL;
@@ -597,6 +614,7 @@ static struct cio_http *http_new(cio_pool *p)
      * would already be running. */
     curl_multi_setopt(h->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, cap);
     curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, cap);
+    curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
     return h;
 }
 

@@ -83,6 +83,7 @@ struct cio_pool {
     struct cio_threads *threads; /* made at the first blocking submit */
     struct cio_dns *dns;         /* made at the first DNS submit */
     char *dns_nameserver;        /* the pool's copy of o.dns_nameserver */
+    char *ca_file;               /* the pool's copy of o.ca_file */
 };
 
 /* clock.c */

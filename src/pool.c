@@ -32,6 +32,16 @@ cio_pool *cio_pool_new(const cio_pool_opts *o, int *err)
         p->o.max_concurrency = DEFAULT_CONCURRENCY;
     if (p->o.max_body == 0)
         p->o.max_body = DEFAULT_MAX_BODY;
+    if (p->o.ca_file != NULL) {
+        p->ca_file = strdup(p->o.ca_file);
+        p->o.ca_file = p->ca_file;
+        if (p->ca_file == NULL) {
+            cio_pool_free(p);
+            if (err != NULL)
+                *err = CIO_E_NOMEM;
+            return NULL;
+        }
+    }
     if (p->o.dns_nameserver != NULL) {
         p->dns_nameserver = strdup(p->o.dns_nameserver);
         p->o.dns_nameserver = p->dns_nameserver;
@@ -87,6 +97,7 @@ static void destroy(cio_pool *p)
     cio__dns_free(p->dns);
     free(p->dns_nameserver);
     free(p->retry_statuses);
+    free(p->ca_file);
     cio__keys_free(&p->keys);
     cio__lim_free(&p->lim);
     if (p->kick != NULL)

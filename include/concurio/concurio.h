@@ -166,8 +166,9 @@ typedef struct cio_result {
     size_t headers_len;
     unsigned attempts; /* how many times the item was started */
     cio_timings timings;
-    void *value;     /* generic items: the data given to cio_task_complete */
-    void *task_user; /* the request's user pointer */
+    void *value;       /* generic items: the data given to cio_task_complete */
+    void *task_user;   /* the request's user pointer */
+    long http_version; /* of the response: 10, 11, 20, 30; 0 when none */
 } cio_result;
 
 /* The value of response header `name` (case-insensitive) in res, or NULL; *len gets its
@@ -223,6 +224,13 @@ enum {
     CIO_ADAPTIVE = 1 << 4,           /* on 429 and 503 slow that key down (see below) */
 };
 
+/* HTTP versions (cio_pool_opts.http_version). */
+enum {
+    CIO_HTTP_DEFAULT = 0, /* HTTP/2 over TLS when the server offers it, else HTTP/1.1 */
+    CIO_HTTP_1_1 = 1,     /* HTTP/1.1 only */
+    CIO_HTTP_2 = 2        /* HTTP/2 wherever possible (also h2c upgrades on http://) */
+};
+
 /* CIO_ADAPTIVE: a 429 or 503 halves the rate of the request's key (at most one cut a
  * second; with no rate set, half the starts seen in the last second); every second
  * without one the key gets back a tenth of its configured rate (or of the rate before
@@ -252,6 +260,12 @@ typedef struct cio_pool_opts {
     cio_limits per_key;         /* limits of every key without its own (per host) */
     cio_rate rate;              /* the full form of the pool's rate limit; when rate.count
                                    is set it replaces rate_per_minute and burst */
+    unsigned max_connections;   /* HTTP connections open at most; 0: max_concurrency. Over
+                                   HTTP/2 one connection carries many requests, so the
+                                   request cap and the connection cap differ */
+    unsigned http_version;      /* CIO_HTTP_DEFAULT, CIO_HTTP_1_1 or CIO_HTTP_2 */
+    const char *ca_file;        /* PEM certificates to verify servers with; NULL: the
+                                   system's (copied) */
 } cio_pool_opts;
 
 /* Per-pool counters, since the pool was made. */
