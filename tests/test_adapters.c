@@ -21,6 +21,7 @@
 #include "support/delay.h"
 #include "support/ledger.h"
 #include "support/server.h"
+#include "support/clock.h"
 
 static struct ledger L;
 static cio_pool_opts O;
@@ -30,14 +31,6 @@ static void setup(void)
     cio_pool_opts_init(&O);
     ledger_opts(&O, &L);
     delay_reset();
-}
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static cio_pool *pool_with(unsigned cap)
@@ -126,9 +119,9 @@ Test(adapters, a_mixed_pool_shares_one_rate, .init = setup, .timeout = 30)
         cr_assert_eq(cio_submit(p, &delay_vtable, delay_new(1), NULL, NULL), CIO_OK);
         cr_assert_eq(cio_submit_timer(p, 1, NULL, NULL), CIO_OK);
     }
-    uint64_t t0 = now_ms();
+    uint64_t t0 = test_now_ms();
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
-    uint64_t took = now_ms() - t0;
+    uint64_t took = test_now_ms() - t0;
     cio_pool_free(p);
     cr_assert_eq(L.done, 9);
     cr_assert_geq(took, 800, "9 starts at 10/s need 8 gaps of 100 ms; took %llu",
@@ -144,7 +137,7 @@ static void note_timeout(cio_pool *p, const cio_timeouted_task *rec, void *user)
     (void)p;
     ((struct ledger *)user)->timeouts++;
     ((struct ledger *)user)->last_timeout = *rec;
-    timeout_at = now_ms();
+    timeout_at = test_now_ms();
 }
 
 static void note_done(cio_pool *p, const cio_result *r, void *user)
@@ -152,7 +145,7 @@ static void note_done(cio_pool *p, const cio_result *r, void *user)
     (void)p;
     (void)r;
     ((struct ledger *)user)->done++;
-    timer_done_at = now_ms();
+    timer_done_at = test_now_ms();
 }
 
 Test(adapters, a_timed_out_blocking_function_neither_blocks_the_loop_nor_leaks, .init = setup,
@@ -163,11 +156,11 @@ Test(adapters, a_timed_out_blocking_function_neither_blocks_the_loop_nor_leaks, 
     cio_pool *p = pool_with(4);
 
     reset_blocking();
-    uint64_t t0 = now_ms();
+    uint64_t t0 = test_now_ms();
     submit_sleepy(p, 1, 800, 100);
     cr_assert_eq(cio_submit_timer(p, 200, NULL, NULL), CIO_OK);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
-    uint64_t run_took = now_ms() - t0;
+    uint64_t run_took = test_now_ms() - t0;
     cr_assert_eq(L.timeouts, 1);
     cr_assert_str_eq(L.last_timeout.name, "blocking");
     cr_assert_eq(L.last_timeout.timeout_ms, 100);

@@ -13,6 +13,7 @@
 #include "internal.h"
 #include "support/ledger.h"
 #include "support/server.h"
+#include "support/clock.h"
 
 static struct ledger L;
 static cio_pool_opts O;
@@ -21,14 +22,6 @@ static void setup(void)
 {
     cio_pool_opts_init(&O);
     ledger_opts(&O, &L);
-}
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 /* ---- the default key of a URL ----------------------------------------------------- */
@@ -92,7 +85,7 @@ static int stamp_start(cio_task *task, void *work, struct event_base *base)
 
     s->task = task;
     start_tags[nstarts] = s->tag;
-    start_at[nstarts++] = now_ms();
+    start_at[nstarts++] = test_now_ms();
     if (++running_by_tag[(int)s->tag] > max_by_tag[(int)s->tag])
         max_by_tag[(int)s->tag] = running_by_tag[(int)s->tag];
     s->ev = evtimer_new(base, stamp_fire, s);
@@ -173,9 +166,9 @@ Test(keys, each_key_has_its_own_bucket, .init = setup, .timeout = 20)
 
     submit_stamps(p, "a", 'a', 5, 1);
     submit_stamps(p, "b", 'b', 5, 1);
-    uint64_t t0 = now_ms();
+    uint64_t t0 = test_now_ms();
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
-    uint64_t took = now_ms() - t0;
+    uint64_t took = test_now_ms() - t0;
     cio_pool_free(p);
     cr_assert_eq(L.done, 10);
     for (char tag = 'a'; tag <= 'b'; tag++) {

@@ -18,6 +18,7 @@
 
 #include "support/ledger.h"
 #include "support/server.h"
+#include "support/clock.h"
 
 static struct server S;
 static struct ledger L;
@@ -32,20 +33,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    int rc = server_stop(&S);
-
-    if (rc != 0) {
-        cr_log_error("the test server exited with %d", rc);
-        abort();
-    }
-}
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    server_stop_checked(&S);
 }
 
 static cio_pool *pool_with(unsigned cap)
@@ -87,7 +75,7 @@ static void keep(cio_pool *p, const cio_result *r, void *user)
     last.status = r->http_status;
     last.attempts = r->attempts;
     last.code = r->status;
-    last.at = now_ms();
+    last.at = test_now_ms();
     snprintf(last.message, sizeof last.message, "%s", r->message);
 }
 
@@ -133,7 +121,7 @@ TEST_REST(retry_after_in_seconds_is_waited_for, .timeout = 30)
     O.on_done = O.on_error = keep;
     O.retry = (cio_retry){.max_attempts = 2, .base_ms = 1};
     cio_pool *p = pool_with(1);
-    uint64_t t0 = now_ms();
+    uint64_t t0 = test_now_ms();
     get(p, "/flaky/c/1?status=429&retry_after=1");
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cio_pool_free(p);
@@ -147,7 +135,7 @@ TEST_REST(retry_after_as_an_http_date_is_waited_for, .timeout = 30)
     O.on_done = O.on_error = keep;
     O.retry = (cio_retry){.max_attempts = 2, .base_ms = 1};
     cio_pool *p = pool_with(1);
-    uint64_t t0 = now_ms();
+    uint64_t t0 = test_now_ms();
     /* A date 2 s ahead, with one-second resolution: at least 1 s from now. */
     get(p, "/flaky/d/1?status=503&retry_after_date=2");
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
@@ -220,7 +208,7 @@ static void note_ok(cio_pool *p, const cio_result *r, void *user)
 {
     keep(p, r, user);
     if (strstr(r->url, "/ok") != NULL)
-        ok_at = now_ms();
+        ok_at = test_now_ms();
 }
 
 TEST_REST(an_item_waiting_to_retry_holds_no_slot, .timeout = 30)
@@ -228,7 +216,7 @@ TEST_REST(an_item_waiting_to_retry_holds_no_slot, .timeout = 30)
     O.on_done = O.on_error = note_ok;
     O.retry = (cio_retry){.max_attempts = 2, .base_ms = 1};
     cio_pool *p = pool_with(1); /* one slot */
-    uint64_t t0 = now_ms();
+    uint64_t t0 = test_now_ms();
     get(p, "/flaky/h/1?status=503&retry_after=2");
     get(p, "/ok");
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
@@ -333,11 +321,11 @@ TEST_REST(an_item_budget_bounds_all_attempts_together, .timeout = 30)
                           .base_ms = 1,
                           .budget_ms = 700};
     cio_pool *p = pool_with(1);
-    uint64_t t0 = now_ms();
+    uint64_t t0 = test_now_ms();
 
     get(p, "/delay/5000");
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
-    uint64_t took = now_ms() - t0;
+    uint64_t took = test_now_ms() - t0;
     cio_pool_free(p);
     cr_assert_eq(L.timeouts, 1);
     cr_assert_eq(timeout_seen.budget, CIO_BUDGET_ITEM);

@@ -2,6 +2,7 @@
 /* The delay work item of the tests: start, cancel, destroy, complete once. */
 #define _POSIX_C_SOURCE 200809L
 #include "delay.h"
+#include "clock.h"
 
 #include <stdlib.h>
 #include <time.h>
@@ -23,14 +24,6 @@ void delay_reset(void)
     delay_running = delay_max_running = delay_destroyed = delay_nstarts = 0;
 }
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static void fire(evutil_socket_t fd, short what, void *arg)
 {
     struct delay *d = arg;
@@ -47,7 +40,7 @@ static int start(cio_task *task, void *work, struct event_base *base)
 
     d->task = task;
     if (delay_nstarts < 20000)
-        delay_starts_ms[delay_nstarts++] = now_ms();
+        delay_starts_ms[delay_nstarts++] = test_now_ms();
     if (++delay_running > delay_max_running)
         delay_max_running = delay_running;
     if (d->ms == 0) {

@@ -27,6 +27,8 @@ struct server_stats {
 int server_start(struct server *s);
 /* Stops it; its exit status (0: clean, LeakSanitizer makes it non-zero on a leak). */
 int server_stop(struct server *s);
+/* As a .fini: stops it and crashes the test if it did not exit cleanly. */
+void server_stop_checked(struct server *s);
 /* URL of `path` on the server, in a static buffer (one at a time). */
 const char *server_url(const struct server *s, const char *path);
 int server_stats(const struct server *s, struct server_stats *st);

@@ -172,6 +172,7 @@ static void add_retry_after(struct evhttp_request *req)
 /* /limited/RPS: arrival times of the last second's requests, in a ring. */
 static uint64_t limited_at[4096];
 static size_t limited_head, limited_len;
+static long limited_rejected;
 
 static void do_limited(struct evhttp_request *req, long rps)
 {
@@ -185,9 +186,10 @@ static void do_limited(struct evhttp_request *req, long rps)
         limited_at[(limited_head + limited_len) % 4096] = now;
         limited_len++;
     }
-    if ((long)limited_len > rps)
+    if ((long)limited_len > rps) {
+        limited_rejected++;
         reply(req, 429, "text/plain", "slow down", 9);
-    else
+    } else
         reply(req, 200, "text/plain", "ok", 2);
 }
 
@@ -467,6 +469,7 @@ static void do_stats(struct evhttp_request *req)
     cJSON_AddNumberToObject(o, "requests", (double)S.requests);
     cJSON_AddNumberToObject(o, "in_flight", (double)(S.in_flight - 1));
     cJSON_AddNumberToObject(o, "max_in_flight", (double)S.max_in_flight);
+    cJSON_AddNumberToObject(o, "limited_rejected", (double)limited_rejected);
     for (size_t i = 0; i < S.nstarts; i++)
         cJSON_AddItemToArray(a, cJSON_CreateNumber((double)S.starts[i]));
     cJSON_AddItemToObject(o, "starts_ms", a);
@@ -502,6 +505,8 @@ static void route(struct evhttp_request *req, void *arg)
         S.nstarts = 0;
         S.t0 = now_ms();
         memset(hosts, 0, sizeof hosts);
+        limited_rejected = 0;
+        limited_len = 0;
         track(req, +1, 0);
         reply(req, 200, "text/plain", "ok", 2);
         return;
