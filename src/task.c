@@ -103,7 +103,14 @@ void cio__task_reap(cio_pool *p)
         release(t);
 }
 
-static void report_timeout(cio_task *t, uint64_t start, uint64_t now)
+static void fill_timings(const cio_task *t, cio_timings *tm, uint64_t now)
+{
+    tm->queued_ms = t->queued_total;
+    tm->rate_wait_ms = t->rate_wait_total;
+    tm->total_ms = now - t->submit_ms;
+}
+
+static void report_timeout(cio_task *t, const cio_result *given, uint64_t start, uint64_t now)
 {
     cio_timeouted_task rec = {
         .id = t->id,
@@ -119,6 +126,10 @@ static void report_timeout(cio_task *t, uint64_t start, uint64_t now)
         .budget = t->budget,
     };
 
+    if (given != NULL)
+        rec.timings = given->timings; /* the adapter's phases: connect, TLS, first byte */
+    fill_timings(t, &rec.timings, now);
+
     t->pool->o.on_timeout(t->pool, &rec, t->pool->o.user);
 }
 
@@ -132,9 +143,7 @@ static void report_result(cio_task *t, int code, cio_result *given, uint64_t now
     res->status = code;
     res->task_user = t->user;
     res->attempts = t->attempts;
-    res->timings.queued_ms = t->queued_total;
-    res->timings.rate_wait_ms = t->rate_wait_total;
-    res->timings.total_ms = now - t->submit_ms;
+    fill_timings(t, &res->timings, now);
     if (res->message == NULL)
         res->message = code == CIO_OK ? "" : cio_strerror(code);
     if (t->req != NULL && res->url == NULL) {
@@ -170,7 +179,7 @@ static void deliver(cio_task *t, int code, cio_result *given)
         p->st.errors++;
     p->depth++;
     if (code == CIO_E_TIMEOUT && p->o.on_timeout != NULL)
-        report_timeout(t, start, now);
+        report_timeout(t, given, start, now);
     else
         report_result(t, code, given, now);
     p->depth--;

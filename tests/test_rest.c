@@ -347,6 +347,8 @@ TEST_REST(an_attempts_own_timeout_says_so, .timeout = 30)
     cr_assert_eq(timeout_seen.budget, CIO_BUDGET_ATTEMPT);
     cr_assert_eq(timeout_seen.attempts, 1);
     cr_assert_eq(timeout_seen.timeout_ms, 200);
+    cr_assert_geq(timeout_seen.timings.total_ms, 200);
+    cr_assert_leq(timeout_seen.timings.connect_ms, timeout_seen.timings.total_ms);
 }
 
 static int oks;

@@ -187,8 +187,9 @@ typedef struct cio_timeouted_task {
     uint64_t started_ms;         /* monotonic clock at admission */
     uint64_t expired_ms;         /* monotonic clock at expiry */
     void *task_user;
-    unsigned attempts; /* attempts started, the expired one included */
-    int budget;        /* CIO_BUDGET_ATTEMPT or CIO_BUDGET_ITEM: which expired */
+    unsigned attempts;   /* attempts started, the expired one included */
+    int budget;          /* CIO_BUDGET_ATTEMPT or CIO_BUDGET_ITEM: which expired */
+    cio_timings timings; /* as in cio_result: the phases the attempt reached */
 } cio_timeouted_task;
 
 /* Which time budget a cio_timeouted_task reports. (The whole-run deadline ends items
