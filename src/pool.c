@@ -16,74 +16,76 @@ void cio_pool_opts_init(cio_pool_opts *o)
     memset(o, 0, sizeof *o);
 }
 
-cio_pool *cio_pool_new(const cio_pool_opts *o, int *err)
+/* Copies what the options point to, so the caller's may go; NULL stays NULL. */
+static int own_string(const char **field, char **copy)
 {
-    cio_pool *p = calloc(1, sizeof *p);
+    if (*field == NULL)
+        return CIO_OK;
+    *copy = strdup(*field);
+    *field = *copy;
+    return *copy != NULL ? CIO_OK : CIO_E_NOMEM;
+}
 
-    if (p == NULL || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        free(p);
-        if (err != NULL)
-            *err = CIO_E_NOMEM;
-        return NULL;
-    }
-    if (o != NULL)
-        p->o = *o;
+static int setup(cio_pool *p)
+{
+    cio_retry *r = &p->o.retry;
+    int rc;
+
     if (p->o.max_concurrency == 0)
         p->o.max_concurrency = DEFAULT_CONCURRENCY;
     if (p->o.max_body == 0)
         p->o.max_body = DEFAULT_MAX_BODY;
-    if (p->o.ca_file != NULL) {
-        p->ca_file = strdup(p->o.ca_file);
-        p->o.ca_file = p->ca_file;
-        if (p->ca_file == NULL) {
-            cio_pool_free(p);
-            if (err != NULL)
-                *err = CIO_E_NOMEM;
-            return NULL;
-        }
+    if ((rc = own_string(&p->o.ca_file, &p->ca_file)) != CIO_OK ||
+        (rc = own_string(&p->o.dns_nameserver, &p->dns_nameserver)) != CIO_OK)
+        return rc;
+    if (r->statuses != NULL && r->nstatuses > 0) {
+        size_t n = r->nstatuses * sizeof *p->retry_statuses;
+        if ((p->retry_statuses = malloc(n)) == NULL)
+            return CIO_E_NOMEM;
+        memcpy(p->retry_statuses, r->statuses, n);
+        r->statuses = p->retry_statuses;
     }
-    if (p->o.dns_nameserver != NULL) {
-        p->dns_nameserver = strdup(p->o.dns_nameserver);
-        p->o.dns_nameserver = p->dns_nameserver;
-        if (p->dns_nameserver == NULL) {
-            cio_pool_free(p);
-            if (err != NULL)
-                *err = CIO_E_NOMEM;
-            return NULL;
-        }
-    }
-    if (p->o.retry.statuses != NULL && p->o.retry.nstatuses > 0) {
-        size_t n = p->o.retry.nstatuses * sizeof *p->retry_statuses;
-        p->retry_statuses = malloc(n);
-        if (p->retry_statuses == NULL) {
-            cio_pool_free(p);
-            if (err != NULL)
-                *err = CIO_E_NOMEM;
-            return NULL;
-        }
-        memcpy(p->retry_statuses, p->o.retry.statuses, n);
-        p->o.retry.statuses = p->retry_statuses;
-    }
-    if (cio__keys_init(&p->keys, &p->o.per_key) != CIO_OK) {
-        cio_pool_free(p);
-        if (err != NULL)
-            *err = CIO_E_NOMEM;
-        return NULL;
-    }
-    p->rand_state = (cio__now_ms() << 20) ^ (uint64_t)(uintptr_t)p ^ 0x9E3779B97F4A7C15ULL;
+    /* A per-key rate that cannot be made is refused here, not at some later submit. */
+    const cio_limits *k = &p->o.per_key;
+    cio_rate key_rate =
+        k->rate.count != 0 ? k->rate : cio__rate_per_minute(k->rate_per_minute, k->burst);
+    struct cio_lim probe;
+    uint64_t now = cio__now_ms();
+    if ((rc = cio__lim_init(&probe, &key_rate, now)) != CIO_OK)
+        return rc;
+    cio__lim_free(&probe);
+    if ((rc = cio__keys_init(&p->keys, k)) != CIO_OK)
+        return rc;
     cio_rate rate =
         p->o.rate.count != 0 ? p->o.rate : cio__rate_per_minute(p->o.rate_per_minute, p->o.burst);
-    int rc = cio__lim_init(&p->lim, &rate, cio__now_ms());
-    if (rc != CIO_OK) {
-        cio_pool_free(p);
+    if ((rc = cio__lim_init(&p->lim, &rate, now)) != CIO_OK)
+        return rc;
+    p->rand_state = (now << 20) ^ (uint64_t)(uintptr_t)p ^ 0x9E3779B97F4A7C15ULL;
+    p->next_id = 1;
+    p->phase_rc = CIO_OK;
+    return CIO_OK;
+}
+
+cio_pool *cio_pool_new(const cio_pool_opts *o, int *err)
+{
+    cio_pool *p = calloc(1, sizeof *p);
+    int rc = CIO_E_NOMEM;
+
+    if (p == NULL || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        free(p);
         if (err != NULL)
             *err = rc;
         return NULL;
     }
-    p->next_id = 1;
-    p->phase_rc = CIO_OK;
+    if (o != NULL)
+        p->o = *o;
+    rc = setup(p);
+    if (rc != CIO_OK) {
+        cio_pool_free(p);
+        p = NULL;
+    }
     if (err != NULL)
-        *err = CIO_OK;
+        *err = rc;
     return p;
 }
 

@@ -504,4 +504,8 @@ Test(pool, an_impossible_rate_is_refused_at_creation, .init = setup)
     O.rate = (cio_rate){.count = 2000000, .mode = CIO_RATE_WINDOW};
     cr_assert_null(cio_pool_new(&O, &err));
     cr_assert_eq(err, CIO_E_INVAL);
+    O.rate = (cio_rate){0};
+    O.per_key.rate = (cio_rate){.count = 2000000, .mode = CIO_RATE_WINDOW};
+    cr_assert_null(cio_pool_new(&O, &err), "a per-key rate too");
+    cr_assert_eq(err, CIO_E_INVAL);
 }
