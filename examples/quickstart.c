@@ -7,6 +7,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <concurio/concurio.h>
 
@@ -35,6 +36,17 @@ static void on_timeout(cio_pool *pool, const cio_timeouted_task *rec, void *user
     ((struct tally *)user)->timeouts++;
 }
 
+/* Python's tqdm_config: a meter on stderr, redrawn in place, when it is a terminal. */
+static void on_progress(cio_pool *pool, const cio_progress *pr, void *user)
+{
+    char line[160];
+
+    (void)pool;
+    (void)user;
+    cio_progress_format(pr, "Fetching", 20, line, sizeof line);
+    fprintf(stderr, "\r%s%s", line, pr->final ? "\n" : "");
+}
+
 int main(int argc, char **argv)
 {
     const char *base = argc > 1 ? argv[1] : "http://127.0.0.1:8080";
@@ -49,6 +61,10 @@ int main(int argc, char **argv)
     o.on_error = on_error;
     o.on_timeout = on_timeout;
     o.user = &t;
+    if (isatty(STDERR_FILENO)) {
+        o.on_progress = on_progress;
+        o.expected = 100;
+    }
     cio_pool *pool = cio_pool_new(&o, &err);
     if (pool == NULL) {
         fprintf(stderr, "concurio: %s\n", cio_strerror(err));

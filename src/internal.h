@@ -8,6 +8,7 @@
 
 #include "concurio/concurio.h"
 #include "keys.h"
+#include "progress.h"
 #include "ratelimit.h"
 
 struct event;
@@ -79,11 +80,14 @@ struct cio_pool {
     unsigned short *retry_statuses; /* the pool's copy of o.retry.statuses */
     cio_stats st;
     struct event *kick, *rate_timer, *deadline_timer, *reaper;
-    struct cio_http *http;       /* made at the first HTTP submit */
-    struct cio_threads *threads; /* made at the first blocking submit */
-    struct cio_dns *dns;         /* made at the first DNS submit */
-    char *dns_nameserver;        /* the pool's copy of o.dns_nameserver */
-    char *ca_file;               /* the pool's copy of o.ca_file */
+    struct event *progress_timer; /* only with o.on_progress */
+    struct cio_meter meter;
+    uint64_t done0, errors0, timeouts0; /* the counters when the run began */
+    struct cio_http *http;              /* made at the first HTTP submit */
+    struct cio_threads *threads;        /* made at the first blocking submit */
+    struct cio_dns *dns;                /* made at the first DNS submit */
+    char *dns_nameserver;               /* the pool's copy of o.dns_nameserver */
+    char *ca_file;                      /* the pool's copy of o.ca_file */
 };
 
 /* clock.c */

@@ -94,6 +94,8 @@ static void destroy(cio_pool *p)
     cio__task_reap(p);
     if (p->reaper != NULL)
         event_free(p->reaper);
+    if (p->progress_timer != NULL)
+        event_free(p->progress_timer);
     cio__http_free(p->http);
     cio__threads_free(p->threads);
     cio__dns_free(p->dns);
@@ -135,6 +137,37 @@ static void ev_reap(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     cio__task_reap(arg);
+}
+
+/* Hands the meter a snapshot of this run. */
+static void report(cio_pool *p, int final)
+{
+    cio_progress pr = {
+        .total = p->o.expected,
+        .done = p->st.done - p->done0,
+        .errors = p->st.errors - p->errors0,
+        .timeouts = p->st.timeouts - p->timeouts0,
+        .in_flight = p->in_flight,
+        .queued = p->keys.queued,
+        .final = final,
+    };
+
+    cio__meter_sample(&p->meter, cio__now_ms(), p->st.done + p->st.errors + p->st.timeouts, &pr);
+    p->depth++;
+    p->o.on_progress(p, &pr, p->o.user);
+    p->depth--;
+}
+
+static void ev_progress(evutil_socket_t fd, short what, void *arg)
+{
+    cio_pool *p = arg;
+
+    (void)fd;
+    (void)what;
+    cio__pool_enter(p);
+    if (p->phase && !p->closing)
+        report(p, 0);
+    cio__pool_leave(p);
 }
 
 static void ev_rate(evutil_socket_t fd, short what, void *arg)
@@ -209,6 +242,9 @@ static int make_events(cio_pool *p)
     p->rate_timer = evtimer_new(p->base, ev_rate, p);
     p->deadline_timer = evtimer_new(p->base, ev_deadline, p);
     p->reaper = event_new(p->base, -1, 0, ev_reap, p);
+    if (p->o.on_progress != NULL &&
+        (p->progress_timer = event_new(p->base, -1, EV_PERSIST, ev_progress, p)) == NULL)
+        return CIO_E_NOMEM;
     return p->kick && p->rate_timer && p->deadline_timer && p->reaper ? CIO_OK : CIO_E_NOMEM;
 }
 
@@ -243,6 +279,15 @@ void cio__pool_kick(cio_pool *p)
 
 static void begin_phase(cio_pool *p)
 {
+    if (p->progress_timer != NULL) {
+        unsigned ms = p->o.progress_ms != 0 ? p->o.progress_ms : 250;
+        struct timeval every = {ms / 1000, (ms % 1000) * 1000};
+        p->done0 = p->st.done;
+        p->errors0 = p->st.errors;
+        p->timeouts0 = p->st.timeouts;
+        cio__meter_reset(&p->meter, cio__now_ms(), p->done0 + p->errors0 + p->timeouts0);
+        event_add(p->progress_timer, &every);
+    }
     p->phase = 1;
     p->expired = 0;
     p->phase_rc = CIO_OK;
@@ -259,9 +304,13 @@ static void end_phase(cio_pool *p)
     p->phase = 0;
     evtimer_del(p->deadline_timer);
     evtimer_del(p->rate_timer);
+    if (p->progress_timer != NULL) {
+        event_del(p->progress_timer);
+        report(p, 1);
+    }
     if (p->in_run)
         event_base_loopbreak(p->base);
-    if (p->o.on_drained != NULL) {
+    if (p->o.on_drained != NULL && !p->closing) {
         p->depth++;
         p->o.on_drained(p, p->o.user);
         p->depth--;

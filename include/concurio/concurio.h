@@ -206,6 +206,22 @@ typedef void (*cio_error_cb)(cio_pool *pool, const cio_result *res, void *user);
 typedef void (*cio_timeout_cb)(cio_pool *pool, const cio_timeouted_task *rec, void *user);
 typedef void (*cio_drained_cb)(cio_pool *pool, void *user);
 
+/* A snapshot for a progress meter (the counterpart of the Python original's tqdm). */
+typedef struct cio_progress {
+    uint64_t total; /* items expected this run (cio_pool_opts.expected); 0: unknown */
+    uint64_t ended; /* items ended this run: done + errors + timeouts */
+    uint64_t done, errors, timeouts;
+    uint64_t in_flight, queued;
+    uint64_t elapsed_ms; /* since the run started */
+    double rate;         /* items ended per second over the last few seconds */
+    uint64_t eta_ms;     /* 0 when unknown */
+    int final;           /* 1 for the last snapshot of a run */
+} cio_progress;
+
+/* Called on the loop thread every progress_ms during a run, and once more at its end
+ * (final = 1) before on_drained. */
+typedef void (*cio_progress_cb)(cio_pool *pool, const cio_progress *pr, void *user);
+
 /* Return values of a feeder. */
 enum { CIO_FEED_MORE = 0, CIO_FEED_END = 1 };
 
@@ -242,31 +258,34 @@ enum {
 /* Options of a pool. A zero field means its default, so cio_pool_opts_init and = {0}
  * agree. Fields are only ever appended. */
 typedef struct cio_pool_opts {
-    unsigned max_concurrency;   /* items in flight, and HTTP connections open; 0: 50 */
-    unsigned rate_per_minute;   /* item starts per minute; 0: unlimited */
-    unsigned burst;             /* token-bucket size; 0: 1 (evenly paced starts) */
-    unsigned timeout_ms;        /* default per-item limit from admission; 0: none */
-    unsigned deadline_ms;       /* whole-run limit from cio_pool_run/start; 0: none */
-    size_t max_body;            /* response bytes kept (decoded); 0: 16 MiB */
-    unsigned flags;             /* CIO_FAIL_ON_HTTP_ERROR | CIO_INSECURE | ... */
-    cio_done_cb on_done;        /* a response arrived (any HTTP status), or work done */
-    cio_error_cb on_error;      /* transport error, cancel, deadline, ... */
-    cio_timeout_cb on_timeout;  /* the item's own limit expired (NULL: on_error, CIO_E_TIMEOUT) */
-    cio_drained_cb on_drained;  /* every item of a run has ended */
-    cio_feed_cb on_feed;        /* optional lazy source of items */
-    void *user;                 /* handed to every pool callback */
-    unsigned threads;           /* worker threads for cio_submit_blocking; 0: 4 */
-    const char *dns_nameserver; /* "IP[:PORT]" for cio_submit_dns; NULL: the system's */
-    cio_retry retry;            /* HTTP retry policy (per request: cio_http_req.retry) */
-    cio_limits per_key;         /* limits of every key without its own (per host) */
-    cio_rate rate;              /* the full form of the pool's rate limit; when rate.count
-                                   is set it replaces rate_per_minute and burst */
-    unsigned max_connections;   /* HTTP connections open at most; 0: max_concurrency. Over
-                                   HTTP/2 one connection carries many requests, so the
-                                   request cap and the connection cap differ */
-    unsigned http_version;      /* CIO_HTTP_DEFAULT, CIO_HTTP_1_1 or CIO_HTTP_2 */
-    const char *ca_file;        /* PEM certificates to verify servers with; NULL: the
-                                   system's (copied) */
+    unsigned max_concurrency;    /* items in flight, and HTTP connections open; 0: 50 */
+    unsigned rate_per_minute;    /* item starts per minute; 0: unlimited */
+    unsigned burst;              /* token-bucket size; 0: 1 (evenly paced starts) */
+    unsigned timeout_ms;         /* default per-item limit from admission; 0: none */
+    unsigned deadline_ms;        /* whole-run limit from cio_pool_run/start; 0: none */
+    size_t max_body;             /* response bytes kept (decoded); 0: 16 MiB */
+    unsigned flags;              /* CIO_FAIL_ON_HTTP_ERROR | CIO_INSECURE | ... */
+    cio_done_cb on_done;         /* a response arrived (any HTTP status), or work done */
+    cio_error_cb on_error;       /* transport error, cancel, deadline, ... */
+    cio_timeout_cb on_timeout;   /* the item's own limit expired (NULL: on_error, CIO_E_TIMEOUT) */
+    cio_drained_cb on_drained;   /* every item of a run has ended */
+    cio_feed_cb on_feed;         /* optional lazy source of items */
+    void *user;                  /* handed to every pool callback */
+    unsigned threads;            /* worker threads for cio_submit_blocking; 0: 4 */
+    const char *dns_nameserver;  /* "IP[:PORT]" for cio_submit_dns; NULL: the system's */
+    cio_retry retry;             /* HTTP retry policy (per request: cio_http_req.retry) */
+    cio_limits per_key;          /* limits of every key without its own (per host) */
+    cio_rate rate;               /* the full form of the pool's rate limit; when rate.count
+                                    is set it replaces rate_per_minute and burst */
+    unsigned max_connections;    /* HTTP connections open at most; 0: max_concurrency. Over
+                                    HTTP/2 one connection carries many requests, so the
+                                    request cap and the connection cap differ */
+    unsigned http_version;       /* CIO_HTTP_DEFAULT, CIO_HTTP_1_1 or CIO_HTTP_2 */
+    const char *ca_file;         /* PEM certificates to verify servers with; NULL: the
+                                    system's (copied) */
+    cio_progress_cb on_progress; /* optional progress meter feed */
+    unsigned progress_ms;        /* 0: 250 */
+    uint64_t expected;           /* items expected per run, for the meter's total and ETA */
 } cio_pool_opts;
 
 /* Per-pool counters, since the pool was made. */
@@ -371,6 +390,13 @@ CIO_EXTERN void cio_pool_stats(const cio_pool *pool, cio_stats *out);
  * under cio_pool_run, until it returns). NULL is fine.
  * Context: loop thread; allowed inside any Concurio callback. */
 CIO_EXTERN void cio_pool_free(cio_pool *pool);
+
+/* Writes one line for pr into buf (NUL-terminated, cut to len): with a total,
+ * "DESC  42% |#####     | 420/1000 [00:04<00:06, 98.5/s] done 400, errors 15, timeouts 5";
+ * without one, no bar, percentage or ETA. width: columns for the bar (0: none). Returns
+ * the length it wanted, as snprintf. Pure: no I/O. */
+CIO_EXTERN int cio_progress_format(const cio_progress *pr, const char *desc, unsigned width,
+                                   char *buf, size_t len);
 
 /* ---- generic work items ------------------------------------------------------------- */
 
