@@ -1,6 +1,7 @@
 #!/bin/sh
-# Long fuzzing with libFuzzer (clang, ASan + UBSan): tools/fuzz.sh [SECONDS] (default 60)
-# for each target, on a copy of its seed corpus. Findings land in build/fuzz/findings.
+# Long fuzzing with libFuzzer (clang, ASan + UBSan): tools/fuzz.sh [SECONDS] runs each
+# target for SECONDS (default 60) on a copy of its seed corpus. Findings land in
+# build/fuzz/findings; the script fails when there is one.
 set -eu
 cd "$(dirname "$0")/.."
 sh tools/deps.sh clang libclang-rt-14-dev
@@ -8,15 +9,20 @@ secs=${1:-60}
 cmake -S . -B build/fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
     -DCONCURIO_FUZZ=ON -DCONCURIO_SANITIZE=address,undefined -DCONCURIO_BUILD_EXAMPLES=OFF \
     >/dev/null
-cmake --build build/fuzz -j 2 --target fuzz_headers >/dev/null
 mkdir -p build/fuzz/findings build/fuzz/corpus
-cp -r tests/fuzz/corpus/headers build/fuzz/corpus/
-status=0
-build/fuzz/tests/fuzz/fuzz_headers -max_total_time="$secs" -artifact_prefix=build/fuzz/findings/ \
-    build/fuzz/corpus/headers >build/fuzz/fuzz_headers.log 2>&1 || status=$?
-tail -n 3 build/fuzz/fuzz_headers.log
-if [ "$status" -ne 0 ]; then
-    echo "fuzz_headers: a finding, see build/fuzz/fuzz_headers.log and build/fuzz/findings" >&2
-    exit 1
-fi
-echo "fuzz_headers: ${secs} s without a finding"
+for pair in fuzz_headers:headers fuzz_urllist:urllist; do
+    target=${pair%%:*}
+    corpus=${pair#*:}
+    cmake --build build/fuzz -j 2 --target "$target" >/dev/null
+    rm -rf "build/fuzz/corpus/$corpus"
+    cp -r "tests/fuzz/corpus/$corpus" build/fuzz/corpus/
+    status=0
+    "build/fuzz/tests/fuzz/$target" -max_total_time="$secs" -artifact_prefix=build/fuzz/findings/ \
+        "build/fuzz/corpus/$corpus" >"build/fuzz/$target.log" 2>&1 || status=$?
+    tail -n 1 "build/fuzz/$target.log"
+    if [ "$status" -ne 0 ]; then
+        echo "$target: a finding, see build/fuzz/$target.log and build/fuzz/findings" >&2
+        exit 1
+    fi
+    echo "$target: ${secs} s without a finding"
+done

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* concurio-fetch's input lines: every kind of good and bad line. Pure: no I/O. */
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "urllist.h"
+
+static struct fetch_item it;
+
+static void clear(void)
+{
+    fetch_item_clear(&it);
+}
+
+static enum fetch_line parse(const char *line)
+{
+    fetch_item_clear(&it);
+    return fetch_parse_line(line, strlen(line), &it);
+}
+
+TestSuite(urllist, .fini = clear);
+
+Test(urllist, blank_lines_and_comments_are_skipped)
+{
+    cr_assert_eq(parse(""), FETCH_SKIP);
+    cr_assert_eq(parse("   \t\r\n"), FETCH_SKIP);
+    cr_assert_eq(parse("# a comment"), FETCH_SKIP);
+    cr_assert_eq(parse("   # indented comment"), FETCH_SKIP);
+}
+
+Test(urllist, a_plain_url_is_an_item)
+{
+    cr_assert_eq(parse("  https://api.example.com/items/17 \r\n"), FETCH_ITEM);
+    cr_assert_str_eq(it.url, "https://api.example.com/items/17");
+    cr_assert_null(it.method);
+    cr_assert_null(it.id);
+    cr_assert_eq(parse("HTTP://EXAMPLE.COM/"), FETCH_ITEM);
+}
+
+Test(urllist, a_json_line_carries_method_headers_body_id_and_key)
+{
+    cr_assert_eq(parse("{\"url\": \"http://h/x\", \"method\": \"POST\", \"headers\": "
+                       "{\"X-Token\": \"abc\"}, \"body\": \"a=1\", \"id\": \"a7\", "
+                       "\"key\": \"token-1\"}"),
+                 FETCH_ITEM);
+    cr_assert_str_eq(it.url, "http://h/x");
+    cr_assert_str_eq(it.method, "POST");
+    cr_assert_eq(it.nheaders, 1);
+    cr_assert_str_eq(it.headers[0], "X-Token: abc");
+    cr_assert_str_eq(it.body, "a=1");
+    cr_assert_eq(it.body_is_json, 0);
+    cr_assert_str_eq(it.id, "\"a7\"");
+    cr_assert_str_eq(it.key, "token-1");
+}
+
+Test(urllist, a_json_body_is_sent_as_compact_json_and_numeric_ids_stay_numbers)
+{
+    cr_assert_eq(parse("{\"url\":\"https://h/\",\"body\":{\"a\": [1, 2]},\"id\":17}"), FETCH_ITEM);
+    cr_assert_str_eq(it.body, "{\"a\":[1,2]}");
+    cr_assert_eq(it.body_len, strlen(it.body));
+    cr_assert_eq(it.body_is_json, 1);
+    cr_assert_str_eq(it.id, "17");
+}
+
+static void expect_bad(const char *line, const char *why)
+{
+    cr_assert_eq(parse(line), FETCH_BAD, "line: %s", line);
+    cr_assert(strstr(it.error, why) != NULL, "error \"%s\" should say \"%s\"", it.error, why);
+    cr_assert_not_null(it.url, "a bad line still says which it was");
+}
+
+Test(urllist, bad_lines_get_an_error_that_names_the_problem)
+{
+    expect_bad("ftp://h/file", "not an http or https URL");
+    expect_bad("http://", "not an http or https URL");
+    expect_bad("example.com/x", "not an http or https URL");
+    expect_bad("http://h/a b", "space or control");
+    expect_bad("http://h/\xff\xfe", "invalid UTF-8");
+    expect_bad("{\"url\": ", "invalid JSON near byte");
+    expect_bad("{\"method\": \"GET\"}", "no \"url\"");
+    expect_bad("{\"url\": 5}", "\"url\" is not a string");
+    expect_bad("{\"url\": \"file:///etc/passwd\"}", "not an http or https URL");
+    expect_bad("{\"url\": \"http://h/\", \"method\": \"G ET\"}", "\"method\"");
+    expect_bad("{\"url\": \"http://h/\", \"headers\": [1]}", "\"headers\" is not an object");
+    expect_bad("{\"url\": \"http://h/\", \"headers\": {\"X\": \"a\\r\\nInjected: 1\"}}",
+               "CR or LF");
+    expect_bad("{\"url\": \"http://h/\", \"headers\": {\"X\": 1}}", "not a string");
+    expect_bad("{\"url\": \"http://h/\", \"body\": 3}", "\"body\"");
+    expect_bad("[\"http://h/\"]", "not an http or https URL");
+    cr_assert_str_eq(it.url, "[\"http://h/\"]", "the raw line when no URL was read");
+}
+
+Test(urllist, a_nul_byte_or_an_overlong_line_is_an_error)
+{
+    char line[] = "http://h/a\0b";
+    fetch_item_clear(&it);
+    cr_assert_eq(fetch_parse_line(line, sizeof line - 1, &it), FETCH_BAD);
+    cr_assert(strstr(it.error, "NUL") != NULL);
+
+    static char big[FETCH_MAX_LINE + 100];
+    memset(big, 'a', sizeof big - 1);
+    memcpy(big, "http://h/", 9);
+    big[sizeof big - 1] = '\0';
+    cr_assert_eq(parse(big), FETCH_BAD);
+    cr_assert(strstr(it.error, "64 KiB") != NULL);
+    cr_assert_eq(strlen(it.url), 200, "the raw line, cut");
+}
+
+Test(urllist, utf8_validation)
+{
+    cr_assert(fetch_utf8_valid("h\xc3\xa9llo", 6));
+    cr_assert(fetch_utf8_valid("\xf0\x9f\x98\x80", 4));
+    cr_assert_not(fetch_utf8_valid("\xc0\xaf", 2), "overlong");
+    cr_assert_not(fetch_utf8_valid("\xed\xa0\x80", 3), "surrogate");
+    cr_assert_not(fetch_utf8_valid("\xe2\x82", 2), "cut short");
+    cr_assert_not(fetch_utf8_valid("\xf5\x80\x80\x80", 4), "past U+10FFFF");
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* concurio-fetch's input lines: a plain URL or a JSON object per line, turned into a
+ * request or a clear error. Pure: no I/O; what it returns it allocates. */
+#ifndef CIO_FETCH_URLLIST_H
+#define CIO_FETCH_URLLIST_H
+
+#include <stddef.h>
+
+#define FETCH_MAX_LINE 65536u
+
+enum fetch_line { FETCH_SKIP = 0, FETCH_ITEM = 1, FETCH_BAD = 2 };
+
+struct fetch_item {
+    char *id;       /* the JSON text of the line's "id" ("\"a7\"", "17"); NULL: none */
+    char *url;      /* for FETCH_BAD: the URL if one could be read, else the raw line
+                       cut to 200 bytes */
+    char *method;   /* NULL: the default (-X, or GET / POST with a body) */
+    char **headers; /* "Name: value" strings */
+    size_t nheaders;
+    char *body; /* NULL: none */
+    size_t body_len;
+    int body_is_json; /* the body was a JSON object or array (sent as compact JSON) */
+    char *key;        /* the "key" field: a limits key; NULL: the URL's host */
+    char error[160];  /* what was wrong, for FETCH_BAD */
+};
+
+/* Reads one input line (without or with its "\n"). Blank lines and lines whose first
+ * non-space character is '#' are FETCH_SKIP. *out is filled for FETCH_ITEM and
+ * FETCH_BAD (free it with fetch_item_clear); out of memory is FETCH_BAD too. */
+enum fetch_line fetch_parse_line(const char *line, size_t len, struct fetch_item *out);
+void fetch_item_clear(struct fetch_item *it);
+
+/* 1 when s[0..len) is valid UTF-8 (no overlongs, no surrogates). */
+int fetch_utf8_valid(const char *s, size_t len);
+
+#endif
