@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* concurio-fetch's records: one JSON object per ended item, as one line. Pure: it
+ * builds text, the caller writes it. */
+#ifndef CIO_FETCH_OUTPUT_H
+#define CIO_FETCH_OUTPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <concurio/concurio.h>
+
+enum fetch_body { FETCH_BODY_NONE = 0, FETCH_BODY_TEXT, FETCH_BODY_BASE64 };
+enum fetch_outcome { FETCH_DONE = 0, FETCH_ERROR, FETCH_TIMEOUT };
+
+struct fetch_record {
+    const char *id; /* JSON text of the input's id, or NULL: the line number is used */
+    uint64_t line;  /* 1-based input line */
+    const char *url, *method;
+    enum fetch_outcome outcome;
+    long http_status;    /* 0: none */
+    uint64_t elapsed_ms; /* first start to end */
+    size_t bytes;        /* decoded body bytes received */
+    unsigned attempts;
+    const char *error;   /* for error and timeout */
+    unsigned timeout_ms; /* for timeout: the limit that expired */
+    const char *body;    /* with a body mode: the kept body */
+    size_t body_len;
+    int truncated;
+    const cio_timings *timings; /* NULL: no "timings" object */
+};
+
+/* The record as one line of JSON ending in "\n", malloc'ed (free it), or NULL when out
+ * of memory. */
+char *fetch_record_line(const struct fetch_record *r, enum fetch_body mode);
+
+/* s[0..len) as UTF-8 with every invalid sequence replaced by U+FFFD; malloc'ed. */
+char *fetch_utf8_repair(const char *s, size_t len);
+/* s[0..len) in standard base64 with padding; malloc'ed. */
+char *fetch_base64(const void *s, size_t len);
+/* A copy of url with the password of "user:password@" replaced by "***" (for stderr
+ * and error texts); malloc'ed. */
+char *fetch_redact(const char *url);
+
+#endif
