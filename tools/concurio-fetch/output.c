@@ -8,32 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "output.h"
-
-static size_t utf8_seq(const unsigned char *p, size_t left)
-{
-    unsigned c = p[0], need, min;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        need = 1, min = 0x80, c &= 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF)
-        need = 2, min = 0x800, c &= 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4)
-        need = 3, min = 0x10000, c &= 0x07;
-    else
-        return 0;
-    if (left < need + 1)
-        return 0;
-    for (unsigned i = 1; i <= need; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        c = (c << 6) | (p[i] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-        return 0;
-    return need + 1;
-}
+#include "urllist.h"
 
 char *fetch_utf8_repair(const char *s, size_t len)
 {
@@ -45,7 +20,7 @@ char *fetch_utf8_repair(const char *s, size_t len)
     if (out == NULL)
         return NULL;
     for (size_t i = 0; i < len;) {
-        size_t k = p[i] == 0 ? 0 : utf8_seq(p + i, len - i);
+        size_t k = p[i] == 0 ? 0 : fetch_utf8_seq((const char *)p + i, len - i);
         if (k == 0) {
             memcpy(out + n, "\xEF\xBF\xBD", 3);
             n += 3;

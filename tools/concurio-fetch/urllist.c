@@ -10,34 +10,38 @@
 
 #include "urllist.h"
 
+size_t fetch_utf8_seq(const char *s, size_t left)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    unsigned c = p[0], need, min;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        need = 1, min = 0x80, c &= 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF)
+        need = 2, min = 0x800, c &= 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4)
+        need = 3, min = 0x10000, c &= 0x07;
+    else
+        return 0;
+    if (left < need + 1)
+        return 0;
+    for (unsigned i = 1; i <= need; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        c = (c << 6) | (p[i] & 0x3F);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+        return 0;
+    return need + 1;
+}
+
 int fetch_utf8_valid(const char *s, size_t len)
 {
-    const unsigned char *p = (const unsigned char *)s, *end = p + len;
-
-    while (p < end) {
-        unsigned c = *p++;
-        unsigned need, min;
-        if (c < 0x80)
-            continue;
-        if (c >= 0xC2 && c <= 0xDF)
-            need = 1, min = 0x80, c &= 0x1F;
-        else if (c >= 0xE0 && c <= 0xEF)
-            need = 2, min = 0x800, c &= 0x0F;
-        else if (c >= 0xF0 && c <= 0xF4)
-            need = 3, min = 0x10000, c &= 0x07;
-        else
+    for (size_t i = 0, k; i < len; i += k)
+        if ((k = fetch_utf8_seq(s + i, len - i)) == 0)
             return 0;
-        if ((size_t)(end - p) < need)
-            return 0;
-        for (unsigned i = 0; i < need; i++) {
-            if ((p[i] & 0xC0) != 0x80)
-                return 0;
-            c = (c << 6) | (p[i] & 0x3F);
-        }
-        p += need;
-        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-            return 0;
-    }
     return 1;
 }
 

@@ -30,7 +30,10 @@ struct fetch_item {
 enum fetch_line fetch_parse_line(const char *line, size_t len, struct fetch_item *out);
 void fetch_item_clear(struct fetch_item *it);
 
-/* 1 when s[0..len) is valid UTF-8 (no overlongs, no surrogates). */
+/* The length of the valid UTF-8 sequence at s (left > 0 bytes there), or 0 when it is
+ * not one (overlong, surrogate, cut short, past U+10FFFF). */
+size_t fetch_utf8_seq(const char *s, size_t left);
+/* 1 when s[0..len) is valid UTF-8. */
 int fetch_utf8_valid(const char *s, size_t len);
 
 #endif
