@@ -19,6 +19,7 @@
 #include <concurio/concurio.h>
 
 #include "support/delay.h"
+#include "support/fixture.h"
 #include "support/ledger.h"
 #include "support/server.h"
 #include "support/clock.h"
@@ -31,14 +32,6 @@ static void setup(void)
     cio_pool_opts_init(&O);
     ledger_opts(&O, &L);
     delay_reset();
-}
-
-static cio_pool *pool_with(unsigned cap)
-{
-    O.max_concurrency = cap;
-    cio_pool *p = cio_pool_new(&O, NULL);
-    cr_assert_not_null(p);
-    return p;
 }
 
 /* ---- blocking functions ----------------------------------------------------------- */
@@ -88,7 +81,7 @@ static void submit_sleepy(cio_pool *p, int n, int ms, unsigned timeout_ms)
 Test(adapters, a_mixed_pool_shares_one_cap, .init = setup, .timeout = 30)
 {
     O.threads = 8;
-    cio_pool *p = pool_with(3);
+    cio_pool *p = test_pool(&O, 3);
     cio_stats st;
 
     reset_blocking();
@@ -111,7 +104,7 @@ Test(adapters, a_mixed_pool_shares_one_cap, .init = setup, .timeout = 30)
 Test(adapters, a_mixed_pool_shares_one_rate, .init = setup, .timeout = 30)
 {
     O.rate_per_minute = 600; /* one start every 100 ms, whatever the kind */
-    cio_pool *p = pool_with(10);
+    cio_pool *p = test_pool(&O, 10);
 
     reset_blocking();
     for (int i = 0; i < 3; i++) {
@@ -153,7 +146,7 @@ Test(adapters, a_timed_out_blocking_function_neither_blocks_the_loop_nor_leaks, 
 {
     O.on_timeout = note_timeout;
     O.on_done = note_done;
-    cio_pool *p = pool_with(4);
+    cio_pool *p = test_pool(&O, 4);
 
     reset_blocking();
     uint64_t t0 = test_now_ms();
@@ -178,7 +171,7 @@ Test(adapters, blocking_items_wait_for_a_worker_before_their_clock_starts, .init
      .timeout = 30)
 {
     O.threads = 1;
-    cio_pool *p = pool_with(4);
+    cio_pool *p = test_pool(&O, 4);
 
     reset_blocking();
     submit_sleepy(p, 3, 150, 250); /* one worker: 3 x 150 ms, each within 250 ms */
@@ -204,7 +197,7 @@ Test(adapters, cancel_and_deadline_reach_generic_items, .init = setup, .timeout 
     O.threads = 1;
     O.deadline_ms = 300;
     L.after = cancel_victim;
-    cio_pool *p = pool_with(4);
+    cio_pool *p = test_pool(&O, 4);
     cio_task_opts to = {0};
 
     reset_blocking();
@@ -282,7 +275,7 @@ static void keep_first(cio_pool *p, const cio_result *r, void *user)
 Test(adapters, a_completion_called_twice_or_after_cancel_is_caught, .init = setup, .timeout = 10)
 {
     O.on_done = keep_first;
-    cio_pool *p = pool_with(2);
+    cio_pool *p = test_pool(&O, 2);
     cio_stats st;
     cio_task_id slow;
 
@@ -329,7 +322,7 @@ static const cio_task_vtable failing_vtable = {
 
 Test(adapters, a_start_that_fails_ends_the_item_with_its_code, .init = setup, .timeout = 10)
 {
-    cio_pool *p = pool_with(2);
+    cio_pool *p = test_pool(&O, 2);
 
     for (int i = 0; i < 3; i++)
         cr_assert_eq(cio_submit(p, &failing_vtable, malloc(1), NULL, NULL), CIO_OK);
@@ -371,7 +364,7 @@ Test(adapters, dns_resolves_from_the_hosts_file_and_numeric_names, .init = setup
 
     O.dns_nameserver = ns;
     O.on_done = keep_address;
-    cio_pool *p = pool_with(2);
+    cio_pool *p = test_pool(&O, 2);
     cr_assert_eq(cio_submit_dns(p, "localhost", NULL, NULL), CIO_OK);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cr_assert(strcmp(address, "127.0.0.1") == 0 || strcmp(address, "::1") == 0, "%s", address);
@@ -393,7 +386,7 @@ Test(adapters, a_dns_lookup_that_gets_no_answer_times_out_or_is_canceled, .init 
     cio_task_id id;
 
     O.dns_nameserver = ns;
-    cio_pool *p = pool_with(2);
+    cio_pool *p = test_pool(&O, 2);
     cr_assert_eq(cio_submit_dns(p, "nowhere.example", &to, NULL), CIO_OK);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cr_assert_eq(L.timeouts, 1);

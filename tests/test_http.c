@@ -15,6 +15,7 @@
 
 #include <concurio/concurio.h>
 
+#include "support/fixture.h"
 #include "support/ledger.h"
 #include "support/server.h"
 
@@ -34,32 +35,15 @@ static void teardown(void)
     server_stop_checked(&S);
 }
 
-static cio_pool *pool_with(unsigned cap)
-{
-    O.max_concurrency = cap;
-    cio_pool *p = cio_pool_new(&O, NULL);
-    cr_assert_not_null(p);
-    return p;
-}
-
-static cio_task_id get(cio_pool *p, const char *path, unsigned timeout_ms)
-{
-    cio_http_req r = {.url = server_url(&S, path), .timeout_ms = timeout_ms};
-    cio_task_id id = 0;
-
-    cr_assert_eq(cio_submit_http(p, &r, &id), CIO_OK, "submit %s", path);
-    return id;
-}
-
 #define TEST_HTTP(name, ...) Test(http, name, .init = setup, .fini = teardown, __VA_ARGS__)
 
 TEST_HTTP(the_cap_is_reached_and_never_exceeded_at_the_server, .timeout = 30)
 {
-    cio_pool *p = pool_with(5);
+    cio_pool *p = test_pool(&O, 5);
     struct server_stats st;
 
     for (int i = 0; i < 20; i++)
-        get(p, "/delay/200", 0);
+        test_get(p, &S, "/delay/200", 0);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cio_pool_free(p);
     cr_assert_eq(L.done, 20);
@@ -72,11 +56,11 @@ TEST_HTTP(the_cap_is_reached_and_never_exceeded_at_the_server, .timeout = 30)
 TEST_HTTP(the_rate_holds_at_the_server, .timeout = 30)
 {
     O.rate_per_minute = 600; /* 10/s: one start every 100 ms */
-    cio_pool *p = pool_with(8);
+    cio_pool *p = test_pool(&O, 8);
     struct server_stats st;
 
     for (int i = 0; i < 12; i++)
-        get(p, "/ok", 0);
+        test_get(p, &S, "/ok", 0);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cio_pool_free(p);
     cr_assert_eq(L.done, 12);
@@ -97,10 +81,10 @@ TEST_HTTP(the_rate_holds_at_the_server, .timeout = 30)
 TEST_HTTP(time_queued_before_admission_is_not_timed, .timeout = 30)
 {
     /* The libcurl trap: with the queue inside libcurl, the third would time out. */
-    cio_pool *p = pool_with(1);
+    cio_pool *p = test_pool(&O, 1);
 
     for (int i = 0; i < 3; i++)
-        get(p, "/delay/400", 600);
+        test_get(p, &S, "/delay/400", 600);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cio_pool_free(p);
     cr_assert_eq(L.done, 3);
@@ -109,12 +93,12 @@ TEST_HTTP(time_queued_before_admission_is_not_timed, .timeout = 30)
 
 TEST_HTTP(a_timeout_gives_a_timeouted_task_record, .timeout = 30)
 {
-    cio_pool *p = pool_with(1);
+    cio_pool *p = test_pool(&O, 1);
     char url[128];
     int mine;
     cio_task_id id;
 
-    get(p, "/delay/300", 0);
+    test_get(p, &S, "/delay/300", 0);
     snprintf(url, sizeof url, "%s", server_url(&S, "/delay/5000"));
     cio_http_req r = {.url = url, .timeout_ms = 200, .user = &mine};
     cr_assert_eq(cio_submit_http(p, &r, &id), CIO_OK);
@@ -147,11 +131,11 @@ TEST_HTTP(the_timeout_record_names_method_and_url, .timeout = 30)
 {
     O.on_timeout = keep_names;
     O.timeout_ms = 100; /* the pool's default */
-    cio_pool *p = pool_with(1);
+    cio_pool *p = test_pool(&O, 1);
     char want[256];
 
     snprintf(want, sizeof want, "%s", server_url(&S, "/trickle/50?n=100"));
-    get(p, "/trickle/50?n=100", 0);
+    test_get(p, &S, "/trickle/50?n=100", 0);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cio_pool_free(p);
     cr_assert_str_eq(seen_url, want);
@@ -171,7 +155,7 @@ TEST_HTTP(connection_refused_is_an_error, .timeout = 30)
     getsockname(fd, (struct sockaddr *)&a, &len);
     close(fd); /* nothing listens there now */
     snprintf(url, sizeof url, "http://127.0.0.1:%u/", ntohs(a.sin_port));
-    cio_pool *p = pool_with(2);
+    cio_pool *p = test_pool(&O, 2);
     cio_http_req r = {.url = url};
     cr_assert_eq(cio_submit_http(p, &r, NULL), CIO_OK);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
@@ -198,7 +182,7 @@ TEST_HTTP(an_unresolvable_host_is_an_error_with_curls_message, .timeout = 30)
 
     snprintf(url, sizeof url, "http://%070d.invalid/", 0);
     O.on_error = keep_error;
-    cio_pool *p = pool_with(2);
+    cio_pool *p = test_pool(&O, 2);
     cio_http_req r = {.url = url};
     cr_assert_eq(cio_submit_http(p, &r, NULL), CIO_OK);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
@@ -210,7 +194,7 @@ TEST_HTTP(an_unresolvable_host_is_an_error_with_curls_message, .timeout = 30)
 
 TEST_HTTP(bad_requests_are_refused_at_submit, .timeout = 10)
 {
-    cio_pool *p = pool_with(2);
+    cio_pool *p = test_pool(&O, 2);
     const char *crlf[] = {"X-Ok: 1", "X-Evil: a\r\nInjected: yes", NULL};
     const char *nocolon[] = {"NoColon", NULL};
     const char *badname[] = {"Bad Name: v", NULL};
@@ -262,7 +246,7 @@ static void keep_body(cio_pool *p, const cio_result *r, void *user)
 TEST_HTTP(method_headers_and_body_reach_the_server, .timeout = 30)
 {
     O.on_done = keep_body;
-    cio_pool *p = pool_with(1);
+    cio_pool *p = test_pool(&O, 1);
     const char *headers[] = {"X-Token: abc 123", "Content-Type: text/plain", NULL};
     char body[] = "hello=world";
     cio_http_req r = {.url = server_url(&S, "/echo"),
@@ -287,18 +271,18 @@ TEST_HTTP(method_headers_and_body_reach_the_server, .timeout = 30)
 TEST_HTTP(http_statuses_are_results_unless_asked, .timeout = 30)
 {
     O.on_done = keep_body;
-    cio_pool *p = pool_with(1);
+    cio_pool *p = test_pool(&O, 1);
 
-    get(p, "/status/404", 0);
+    test_get(p, &S, "/status/404", 0);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cio_pool_free(p);
     cr_assert_eq(L.done, 1);
     cr_assert_eq(status_seen, 404);
 
     O.flags = CIO_FAIL_ON_HTTP_ERROR;
-    p = pool_with(1);
-    get(p, "/status/503?retry_after=3", 0);
-    get(p, "/status/204", 0);
+    p = test_pool(&O, 1);
+    test_get(p, &S, "/status/503?retry_after=3", 0);
+    test_get(p, &S, "/status/204", 0);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cio_pool_free(p);
     cr_assert_eq(L.errors, 1);
@@ -310,14 +294,14 @@ TEST_HTTP(the_body_stops_at_the_cap_and_says_so, .timeout = 30)
 {
     O.on_done = keep_body;
     O.max_body = 1000;
-    cio_pool *p = pool_with(1);
+    cio_pool *p = test_pool(&O, 1);
 
-    get(p, "/bytes/5000000", 0);
+    test_get(p, &S, "/bytes/5000000", 0);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cr_assert_eq(L.done, 1);
     cr_assert_eq(len_seen, 1000);
     cr_assert_eq(truncated_seen, 1);
-    get(p, "/bytes/999", 0);
+    test_get(p, &S, "/bytes/999", 0);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cio_pool_free(p);
     cr_assert_eq(len_seen, 999);
@@ -328,14 +312,14 @@ TEST_HTTP(the_cap_applies_to_decoded_bytes_of_a_gzip_bomb, .timeout = 60)
 {
     O.on_done = keep_body;
     O.max_body = 1 << 20;
-    cio_pool *p = pool_with(1);
+    cio_pool *p = test_pool(&O, 1);
 
-    get(p, "/gzip/20971520", 0); /* 20 MiB of zeros in 130 KB */
+    test_get(p, &S, "/gzip/20971520", 0); /* 20 MiB of zeros in 130 KB */
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cr_assert_eq(L.done, 1);
     cr_assert_eq(len_seen, (size_t)1 << 20);
     cr_assert_eq(truncated_seen, 1);
-    get(p, "/gzip/3000", 0); /* decoded, whole, under the cap */
+    test_get(p, &S, "/gzip/3000", 0); /* decoded, whole, under the cap */
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cio_pool_free(p);
     cr_assert_eq(len_seen, 3000);
@@ -344,11 +328,11 @@ TEST_HTTP(the_cap_applies_to_decoded_bytes_of_a_gzip_bomb, .timeout = 60)
 
 TEST_HTTP(connections_are_reused_and_capped, .timeout = 60)
 {
-    cio_pool *p = pool_with(4);
+    cio_pool *p = test_pool(&O, 4);
     cio_stats st;
 
     for (int i = 0; i < 200; i++)
-        get(p, "/ok", 0);
+        test_get(p, &S, "/ok", 0);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cio_pool_stats(p, &st);
     cio_pool_free(p);
@@ -360,11 +344,11 @@ TEST_HTTP(connections_are_reused_and_capped, .timeout = 60)
 
 TEST_HTTP(a_connection_dropped_mid_body_is_an_error, .timeout = 30)
 {
-    cio_pool *p = pool_with(2);
+    cio_pool *p = test_pool(&O, 2);
 
     signal(SIGPIPE, SIG_DFL); /* a peer that goes away must not kill the process */
-    get(p, "/drop", 0);
-    get(p, "/ok", 0);
+    test_get(p, &S, "/drop", 0);
+    test_get(p, &S, "/ok", 0);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cio_pool_free(p);
     cr_assert_eq(L.errors, 1);
@@ -374,11 +358,11 @@ TEST_HTTP(a_connection_dropped_mid_body_is_an_error, .timeout = 30)
 
 TEST_HTTP(ten_thousand_requests_end_exactly_once_each, .timeout = 120)
 {
-    cio_pool *p = pool_with(32);
+    cio_pool *p = test_pool(&O, 32);
     struct server_stats st;
 
     for (int i = 0; i < 10000; i++)
-        get(p, "/ok", 0);
+        test_get(p, &S, "/ok", 0);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cio_pool_free(p);
     cr_assert_eq(L.done + L.errors + L.timeouts, 10000);
@@ -405,12 +389,12 @@ static void first_cancels_slow_and_submits(cio_pool *p, cio_task_id id, struct l
 
 TEST_HTTP(callbacks_may_cancel_running_requests_and_submit_new_ones, .timeout = 30)
 {
-    cio_pool *p = pool_with(3);
+    cio_pool *p = test_pool(&O, 3);
 
     L.after = first_cancels_slow_and_submits;
-    get(p, "/delay/50", 0);
+    test_get(p, &S, "/delay/50", 0);
     for (int i = 0; i < 4; i++)
-        slow_ids[i] = get(p, "/delay/10000", 0);
+        slow_ids[i] = test_get(p, &S, "/delay/10000", 0);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cio_pool_free(p);
     cr_assert_eq(L.done, 2);
@@ -421,16 +405,16 @@ TEST_HTTP(callbacks_may_cancel_running_requests_and_submit_new_ones, .timeout = 
 TEST_HTTP(the_deadline_ends_requests_in_flight_and_queued, .timeout = 30)
 {
     O.deadline_ms = 300;
-    cio_pool *p = pool_with(2);
+    cio_pool *p = test_pool(&O, 2);
 
-    get(p, "/ok", 0);
+    test_get(p, &S, "/ok", 0);
     for (int i = 0; i < 5; i++)
-        get(p, "/delay/10000", 0);
+        test_get(p, &S, "/delay/10000", 0);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_E_DEADLINE);
     cr_assert_eq(L.done, 1);
     cr_assert_eq(L.by_status[-CIO_E_DEADLINE], 5);
     /* Reuse: the next run has a deadline of its own. */
-    get(p, "/ok", 0);
+    test_get(p, &S, "/ok", 0);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cio_pool_free(p);
     cr_assert_eq(L.done, 2);
@@ -473,10 +457,10 @@ TEST_HTTP(attached_to_a_callers_event_base, .timeout = 30)
     evtimer_add(a.tick, &tv);
     O.on_drained = on_drained;
     L.ctx = &a;
-    cio_pool *p = pool_with(4);
+    cio_pool *p = test_pool(&O, 4);
     cr_assert_eq(cio_pool_attach(p, base), CIO_OK);
     for (int i = 0; i < 8; i++)
-        get(p, "/delay/100", 0);
+        test_get(p, &S, "/delay/100", 0);
     cr_assert_eq(cio_pool_start(p), CIO_OK);
     cr_assert_eq(cio_pool_start(p), CIO_E_STATE, "already running");
     cr_assert_eq(event_base_dispatch(base), 1, "returns when nothing is left");
@@ -490,10 +474,10 @@ TEST_HTTP(attached_to_a_callers_event_base, .timeout = 30)
 
 TEST_HTTP(freeing_the_pool_mid_run_cancels_requests_in_flight, .timeout = 30)
 {
-    cio_pool *p = pool_with(2);
+    cio_pool *p = test_pool(&O, 2);
 
     for (int i = 0; i < 4; i++)
-        get(p, "/delay/10000", 0);
+        test_get(p, &S, "/delay/10000", 0);
     for (int i = 0; i < 5; i++)
         cr_assert_eq(cio_pool_run(p, CIO_RUN_NOWAIT), CIO_OK);
     cio_pool_free(p);
@@ -517,15 +501,15 @@ TEST_HTTP(redirects_are_followed_to_http_only, .timeout = 30)
 
     O.on_done = keep_effective;
     O.on_error = keep_error;
-    cio_pool *p = pool_with(1);
+    cio_pool *p = test_pool(&O, 1);
     snprintf(path, sizeof path, "/redirect?to=%s/ok", S.url);
-    get(p, path, 0);
+    test_get(p, &S, path, 0);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cr_assert_eq(L.done, 1);
     cr_assert_eq(status_seen, 200);
     cr_assert_str_eq(effective_seen, server_url(&S, "/ok"));
-    get(p, "/redirect?to=ftp://127.0.0.1/x", 0);
-    get(p, "/redirect?to=file:///etc/passwd", 0);
+    test_get(p, &S, "/redirect?to=ftp://127.0.0.1/x", 0);
+    test_get(p, &S, "/redirect?to=file:///etc/passwd", 0);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cio_pool_free(p);
     cr_assert_eq(L.errors, 2);
@@ -535,11 +519,11 @@ TEST_HTTP(redirects_are_followed_to_http_only, .timeout = 30)
 TEST_HTTP(a_requests_own_timeout_overrides_the_pools, .timeout = 30)
 {
     O.timeout_ms = 100;
-    cio_pool *p = pool_with(2);
+    cio_pool *p = test_pool(&O, 2);
 
-    get(p, "/delay/400", CIO_NO_TIMEOUT); /* no limit at all */
-    get(p, "/delay/400", 2000);           /* a longer one */
-    get(p, "/delay/400", 0);              /* the pool's 100 ms */
+    test_get(p, &S, "/delay/400", CIO_NO_TIMEOUT); /* no limit at all */
+    test_get(p, &S, "/delay/400", 2000);           /* a longer one */
+    test_get(p, &S, "/delay/400", 0);              /* the pool's 100 ms */
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cio_pool_free(p);
     cr_assert_eq(L.done, 2);
@@ -550,7 +534,7 @@ TEST_HTTP(a_requests_own_timeout_overrides_the_pools, .timeout = 30)
 TEST_HTTP(head_and_delete_requests, .timeout = 30)
 {
     O.on_done = keep_body;
-    cio_pool *p = pool_with(1);
+    cio_pool *p = test_pool(&O, 1);
     cio_http_req head = {.url = server_url(&S, "/bytes/100"), .method = "HEAD"};
 
     cr_assert_eq(cio_submit_http(p, &head, NULL), CIO_OK);

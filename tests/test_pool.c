@@ -9,6 +9,7 @@
 #include <concurio/concurio.h>
 
 #include "support/delay.h"
+#include "support/fixture.h"
 #include "support/ledger.h"
 
 static struct ledger L;
@@ -21,14 +22,6 @@ static void setup(void)
     delay_reset();
 }
 
-static cio_pool *pool_with(unsigned cap)
-{
-    O.max_concurrency = cap;
-    cio_pool *p = cio_pool_new(&O, NULL);
-    cr_assert_not_null(p);
-    return p;
-}
-
 static void submit_delays(cio_pool *p, int n, int ms)
 {
     for (int i = 0; i < n; i++)
@@ -37,7 +30,7 @@ static void submit_delays(cio_pool *p, int n, int ms)
 
 Test(pool, never_runs_more_than_the_cap_and_reaches_it, .init = setup, .timeout = 20)
 {
-    cio_pool *p = pool_with(4);
+    cio_pool *p = test_pool(&O, 4);
 
     submit_delays(p, 40, 10);
     cr_assert_eq(cio_pool_count(p), 40);
@@ -56,7 +49,7 @@ Test(pool, never_runs_more_than_the_cap_and_reaches_it, .init = setup, .timeout 
 
 Test(pool, ten_thousand_items_end_exactly_once_each, .init = setup, .timeout = 60)
 {
-    cio_pool *p = pool_with(64);
+    cio_pool *p = test_pool(&O, 64);
 
     for (int i = 0; i < 10000; i++)
         cr_assert_eq(cio_submit(p, &delay_vtable, delay_new(i % 3), NULL, NULL), CIO_OK);
@@ -71,7 +64,7 @@ Test(pool, rate_limit_spaces_starts, .init = setup, .timeout = 30)
 {
     O.rate_per_minute = 1200; /* one every 50 ms */
     O.burst = 2;
-    cio_pool *p = pool_with(10);
+    cio_pool *p = test_pool(&O, 10);
 
     submit_delays(p, 12, 1);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
@@ -92,7 +85,7 @@ Test(pool, rate_limit_spaces_starts, .init = setup, .timeout = 30)
 Test(pool, a_generic_item_that_never_completes_times_out, .init = setup, .timeout = 20)
 {
     O.timeout_ms = 100;
-    cio_pool *p = pool_with(2);
+    cio_pool *p = test_pool(&O, 2);
     cio_task_id id;
     int rec = 42;
     cio_task_opts to = {.user = &rec};
@@ -115,7 +108,7 @@ Test(pool, a_generic_item_that_never_completes_times_out, .init = setup, .timeou
 Test(pool, waiting_for_admission_does_not_count_against_the_timeout, .init = setup, .timeout = 20)
 {
     O.timeout_ms = 300;
-    cio_pool *p = pool_with(1);
+    cio_pool *p = test_pool(&O, 1);
 
     submit_delays(p, 3, 150); /* the third waits 300 ms in the queue */
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
@@ -126,7 +119,7 @@ Test(pool, waiting_for_admission_does_not_count_against_the_timeout, .init = set
 
 Test(pool, an_item_may_complete_inside_start, .init = setup, .timeout = 10)
 {
-    cio_pool *p = pool_with(3);
+    cio_pool *p = test_pool(&O, 3);
 
     submit_delays(p, 20, 0);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
@@ -145,7 +138,7 @@ static void resubmit_twice(cio_pool *p, cio_task_id id, struct ledger *l)
 
 Test(pool, callbacks_may_submit_more, .init = setup, .timeout = 20)
 {
-    cio_pool *p = pool_with(4);
+    cio_pool *p = test_pool(&O, 4);
 
     L.after = resubmit_twice;
     submit_delays(p, 10, 1);
@@ -165,7 +158,7 @@ static void cancel_next(cio_pool *p, cio_task_id id, struct ledger *l)
 
 Test(pool, callbacks_may_cancel_others, .init = setup, .timeout = 20)
 {
-    cio_pool *p = pool_with(2);
+    cio_pool *p = test_pool(&O, 2);
 
     L.after = cancel_next;
     submit_delays(p, 4, 30); /* ids 1..4; completions cancel 2 and 4 */
@@ -186,7 +179,7 @@ static void cancel_all_at_first(cio_pool *p, cio_task_id id, struct ledger *l)
 
 Test(pool, cancel_all_ends_every_unfinished_item, .init = setup, .timeout = 20)
 {
-    cio_pool *p = pool_with(3);
+    cio_pool *p = test_pool(&O, 3);
 
     L.after = cancel_all_at_first;
     cr_assert_eq(cio_submit(p, &delay_vtable, delay_new(1), NULL, NULL), CIO_OK);
@@ -203,7 +196,7 @@ Test(pool, cancel_all_ends_every_unfinished_item, .init = setup, .timeout = 20)
 Test(pool, deadline_ends_the_run_and_everything_unfinished, .init = setup, .timeout = 20)
 {
     O.deadline_ms = 200;
-    cio_pool *p = pool_with(2);
+    cio_pool *p = test_pool(&O, 2);
 
     submit_delays(p, 2, 10);
     submit_delays(p, 6, 10000);
@@ -217,7 +210,7 @@ Test(pool, deadline_ends_the_run_and_everything_unfinished, .init = setup, .time
 
 Test(pool, reuse_after_a_run, .init = setup, .timeout = 20)
 {
-    cio_pool *p = pool_with(5);
+    cio_pool *p = test_pool(&O, 5);
 
     for (int round = 1; round <= 3; round++) {
         submit_delays(p, 10, 1);
@@ -239,7 +232,7 @@ static void free_at_third(cio_pool *p, cio_task_id id, struct ledger *l)
 
 Test(pool, freeing_inside_a_callback_ends_the_rest_canceled, .init = setup, .timeout = 20)
 {
-    cio_pool *p = pool_with(1);
+    cio_pool *p = test_pool(&O, 1);
 
     L.after = free_at_third;
     submit_delays(p, 10, 1);
@@ -252,7 +245,7 @@ Test(pool, freeing_inside_a_callback_ends_the_rest_canceled, .init = setup, .tim
 
 Test(pool, freeing_with_items_queued_and_running_cancels_them, .init = setup, .timeout = 10)
 {
-    cio_pool *p = pool_with(2);
+    cio_pool *p = test_pool(&O, 2);
 
     submit_delays(p, 5, 10000);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_NOWAIT), CIO_OK);
@@ -290,7 +283,7 @@ Test(pool, a_feeder_keeps_the_queue_bounded, .init = setup, .timeout = 60)
 
     O.on_feed = feed;
     L.ctx = &f;
-    cio_pool *p = pool_with(8);
+    cio_pool *p = test_pool(&O, 8);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cio_pool_free(p);
     cr_assert_eq(L.done, 20000);
@@ -336,7 +329,7 @@ Test(pool, attached_to_a_callers_loop_beside_its_own_timer, .init = setup, .time
     evtimer_add(a.tick, &tv);
     O.on_drained = on_drained;
     L.ctx = &a;
-    cio_pool *p = pool_with(2);
+    cio_pool *p = test_pool(&O, 2);
     cr_assert_eq(cio_pool_attach(p, a.base), CIO_OK);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_E_STATE);
     submit_delays(p, 6, 40);
@@ -360,7 +353,7 @@ Test(pool, attached_to_a_callers_loop_beside_its_own_timer, .init = setup, .time
 
 Test(pool, bad_arguments_are_errors_not_crashes, .init = setup)
 {
-    cio_pool *p = pool_with(1);
+    cio_pool *p = test_pool(&O, 1);
     cio_task_vtable no_cancel = {
         .name = "x", .start = delay_vtable.start, .destroy = delay_vtable.destroy};
 
@@ -386,7 +379,7 @@ static void run_from_callback(cio_pool *p, cio_task_id id, struct ledger *l)
 
 Test(pool, run_inside_a_callback_is_refused, .init = setup, .timeout = 10)
 {
-    cio_pool *p = pool_with(1);
+    cio_pool *p = test_pool(&O, 1);
 
     L.after = run_from_callback;
     submit_delays(p, 1, 1);
@@ -411,7 +404,7 @@ static void submit_late(cio_pool *p, cio_task_id id, struct ledger *l)
 Test(pool, nothing_new_starts_after_the_deadline, .init = setup, .timeout = 10)
 {
     O.deadline_ms = 50;
-    cio_pool *p = pool_with(1);
+    cio_pool *p = test_pool(&O, 1);
 
     L.after = submit_late;
     submit_delays(p, 3, 10000);
@@ -431,7 +424,7 @@ static void free_when_drained(cio_pool *p, void *user)
 Test(pool, the_pool_may_be_freed_in_on_drained, .init = setup, .timeout = 10)
 {
     O.on_drained = free_when_drained;
-    cio_pool *p = pool_with(2);
+    cio_pool *p = test_pool(&O, 2);
 
     submit_delays(p, 3, 1);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
@@ -454,7 +447,7 @@ static int feed_every_other_call(cio_pool *p, size_t room, void *user)
 Test(pool, a_paused_feeder_is_asked_again_when_an_item_ends, .init = setup, .timeout = 10)
 {
     O.on_feed = feed_every_other_call;
-    cio_pool *p = pool_with(4);
+    cio_pool *p = test_pool(&O, 4);
 
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cio_pool_free(p);
@@ -466,7 +459,7 @@ Test(pool, without_on_timeout_a_timeout_reaches_on_error, .init = setup, .timeou
 {
     O.on_timeout = NULL;
     O.timeout_ms = 20;
-    cio_pool *p = pool_with(1);
+    cio_pool *p = test_pool(&O, 1);
     cio_stats st;
 
     submit_delays(p, 1, -1);
@@ -482,7 +475,7 @@ Test(pool, without_on_timeout_a_timeout_reaches_on_error, .init = setup, .timeou
 Test(pool, a_window_rate_lets_the_quota_go_then_holds, .init = setup, .timeout = 30)
 {
     O.rate = (cio_rate){.count = 5, .period_ms = 400, .mode = CIO_RATE_WINDOW};
-    cio_pool *p = pool_with(20);
+    cio_pool *p = test_pool(&O, 20);
 
     submit_delays(p, 12, 1);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);

@@ -16,6 +16,7 @@
 
 #include <concurio/concurio.h>
 
+#include "support/fixture.h"
 #include "support/ledger.h"
 #include "support/server.h"
 #include "support/clock.h"
@@ -34,23 +35,6 @@ static void setup(void)
 static void teardown(void)
 {
     server_stop_checked(&S);
-}
-
-static cio_pool *pool_with(unsigned cap)
-{
-    O.max_concurrency = cap;
-    cio_pool *p = cio_pool_new(&O, NULL);
-    cr_assert_not_null(p);
-    return p;
-}
-
-static cio_task_id get(cio_pool *p, const char *path)
-{
-    cio_http_req r = {.url = server_url(&S, path)};
-    cio_task_id id = 0;
-
-    cr_assert_eq(cio_submit_http(p, &r, &id), CIO_OK, "submit %s", path);
-    return id;
 }
 
 struct seen {
@@ -87,8 +71,8 @@ TEST_REST(a_flaky_endpoint_succeeds_within_its_attempts, .timeout = 30)
 
     O.on_done = O.on_error = keep;
     O.retry = (cio_retry){.max_attempts = 3, .base_ms = 20};
-    cio_pool *p = pool_with(2);
-    get(p, "/flaky/a/2");
+    cio_pool *p = test_pool(&O, 2);
+    test_get(p, &S, "/flaky/a/2", 0);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cio_stats cs;
     cio_pool_stats(p, &cs);
@@ -107,8 +91,8 @@ TEST_REST(when_attempts_run_out_the_last_response_is_the_result, .timeout = 30)
 {
     O.on_done = O.on_error = keep;
     O.retry = (cio_retry){.max_attempts = 3, .base_ms = 10};
-    cio_pool *p = pool_with(2);
-    get(p, "/flaky/b/10?status=502");
+    cio_pool *p = test_pool(&O, 2);
+    test_get(p, &S, "/flaky/b/10?status=502", 0);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cio_pool_free(p);
     cr_assert_eq(L.done, 1, "an HTTP status is a result");
@@ -120,9 +104,9 @@ TEST_REST(retry_after_in_seconds_is_waited_for, .timeout = 30)
 {
     O.on_done = O.on_error = keep;
     O.retry = (cio_retry){.max_attempts = 2, .base_ms = 1};
-    cio_pool *p = pool_with(1);
+    cio_pool *p = test_pool(&O, 1);
     uint64_t t0 = test_now_ms();
-    get(p, "/flaky/c/1?status=429&retry_after=1");
+    test_get(p, &S, "/flaky/c/1?status=429&retry_after=1", 0);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cio_pool_free(p);
     cr_assert_eq(last.status, 200);
@@ -134,10 +118,10 @@ TEST_REST(retry_after_as_an_http_date_is_waited_for, .timeout = 30)
 {
     O.on_done = O.on_error = keep;
     O.retry = (cio_retry){.max_attempts = 2, .base_ms = 1};
-    cio_pool *p = pool_with(1);
+    cio_pool *p = test_pool(&O, 1);
     uint64_t t0 = test_now_ms();
     /* A date 2 s ahead, with one-second resolution: at least 1 s from now. */
-    get(p, "/flaky/d/1?status=503&retry_after_date=2");
+    test_get(p, &S, "/flaky/d/1?status=503&retry_after_date=2", 0);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cio_pool_free(p);
     cr_assert_eq(last.status, 200);
@@ -149,8 +133,8 @@ TEST_REST(a_retry_after_beyond_the_maximum_wait_ends_the_item, .timeout = 30)
 {
     O.on_done = O.on_error = keep;
     O.retry = (cio_retry){.max_attempts = 5, .max_wait_ms = 5000};
-    cio_pool *p = pool_with(1);
-    get(p, "/flaky/e/1?status=429&retry_after=120");
+    cio_pool *p = test_pool(&O, 1);
+    test_get(p, &S, "/flaky/e/1?status=429&retry_after=120", 0);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cio_pool_free(p);
     cr_assert_eq(L.errors, 1);
@@ -172,7 +156,7 @@ TEST_REST(transport_errors_are_retried_then_reported, .timeout = 30)
     snprintf(url, sizeof url, "http://127.0.0.1:%u/", ntohs(a.sin_port));
     O.on_done = O.on_error = keep;
     O.retry = (cio_retry){.max_attempts = 4, .base_ms = 5};
-    cio_pool *p = pool_with(1);
+    cio_pool *p = test_pool(&O, 1);
     cio_http_req r = {.url = url};
     cr_assert_eq(cio_submit_http(p, &r, NULL), CIO_OK);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
@@ -189,14 +173,14 @@ TEST_REST(a_requests_own_policy_overrides_the_pools, .timeout = 30)
 
     O.on_done = O.on_error = keep;
     O.retry = (cio_retry){.max_attempts = 5, .base_ms = 1};
-    cio_pool *p = pool_with(1);
+    cio_pool *p = test_pool(&O, 1);
     cio_http_req r = {.url = server_url(&S, "/flaky/f/5?status=418"), .retry = &mine};
     cr_assert_eq(cio_submit_http(p, &r, NULL), CIO_OK);
     memset(&mine, 0, sizeof mine); /* copied at submit */
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cr_assert_eq(last.status, 418);
     cr_assert_eq(last.attempts, 2);
-    get(p, "/flaky/g/1?status=418"); /* the pool's policy does not retry 418 */
+    test_get(p, &S, "/flaky/g/1?status=418", 0); /* the pool's policy does not retry 418 */
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cio_pool_free(p);
     cr_assert_eq(last.attempts, 1);
@@ -215,10 +199,10 @@ TEST_REST(an_item_waiting_to_retry_holds_no_slot, .timeout = 30)
 {
     O.on_done = O.on_error = note_ok;
     O.retry = (cio_retry){.max_attempts = 2, .base_ms = 1};
-    cio_pool *p = pool_with(1); /* one slot */
+    cio_pool *p = test_pool(&O, 1); /* one slot */
     uint64_t t0 = test_now_ms();
-    get(p, "/flaky/h/1?status=503&retry_after=2");
-    get(p, "/ok");
+    test_get(p, &S, "/flaky/h/1?status=503&retry_after=2", 0);
+    test_get(p, &S, "/ok", 0);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cio_pool_free(p);
     cr_assert_eq(L.done, 2);
@@ -238,11 +222,11 @@ static void cancel_the_waiting(cio_pool *p, cio_task_id id, struct ledger *l)
 TEST_REST(cancel_and_deadline_reach_items_waiting_to_retry, .timeout = 30)
 {
     O.retry = (cio_retry){.max_attempts = 3};
-    cio_pool *p = pool_with(2);
+    cio_pool *p = test_pool(&O, 2);
 
     L.after = cancel_the_waiting;
-    waiting_id = get(p, "/flaky/i/5?status=429&retry_after=30");
-    get(p, "/delay/300"); /* its end cancels the waiting one */
+    waiting_id = test_get(p, &S, "/flaky/i/5?status=429&retry_after=30", 0);
+    test_get(p, &S, "/delay/300", 0); /* its end cancels the waiting one */
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cr_assert_eq(L.by_status[-CIO_E_CANCELED], 1);
     L.after = NULL;
@@ -251,8 +235,8 @@ TEST_REST(cancel_and_deadline_reach_items_waiting_to_retry, .timeout = 30)
     memset(L.ends, 0, sizeof L.ends); /* the next pool counts its ids from 1 again */
 
     O.deadline_ms = 300;
-    p = pool_with(2);
-    get(p, "/flaky/j/5?status=429&retry_after=30");
+    p = test_pool(&O, 2);
+    test_get(p, &S, "/flaky/j/5?status=429&retry_after=30", 0);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_E_DEADLINE);
     cio_pool_free(p);
     cr_assert_eq(L.by_status[-CIO_E_DEADLINE], 1);
@@ -273,10 +257,10 @@ TEST_REST(timings_split_queue_time_from_rate_waits, .timeout = 30)
 {
     O.on_done = O.on_error = keep_timings;
     O.rate_per_minute = 600; /* one start every 100 ms */
-    cio_pool *p = pool_with(10);
+    cio_pool *p = test_pool(&O, 10);
 
     for (int i = 0; i < 3; i++)
-        get(p, "/ok");
+        test_get(p, &S, "/ok", 0);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cio_pool_free(p);
     cr_assert_eq(ntimings, 3);
@@ -293,9 +277,9 @@ TEST_REST(total_time_spans_every_attempt_and_wait, .timeout = 30)
 {
     O.on_done = O.on_error = keep_timings;
     O.retry = (cio_retry){.max_attempts = 2, .base_ms = 1};
-    cio_pool *p = pool_with(1);
+    cio_pool *p = test_pool(&O, 1);
 
-    get(p, "/flaky/t/1?status=503&retry_after=1");
+    test_get(p, &S, "/flaky/t/1?status=503&retry_after=1", 0);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cio_pool_free(p);
     cr_assert_eq(last.attempts, 2);
@@ -320,10 +304,10 @@ TEST_REST(an_item_budget_bounds_all_attempts_together, .timeout = 30)
                           .on = CIO_RETRY_DEFAULT | CIO_RETRY_TIMEOUT,
                           .base_ms = 1,
                           .budget_ms = 700};
-    cio_pool *p = pool_with(1);
+    cio_pool *p = test_pool(&O, 1);
     uint64_t t0 = test_now_ms();
 
-    get(p, "/delay/5000");
+    test_get(p, &S, "/delay/5000", 0);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     uint64_t took = test_now_ms() - t0;
     cio_pool_free(p);
@@ -339,9 +323,9 @@ TEST_REST(an_attempts_own_timeout_says_so, .timeout = 30)
 {
     O.on_timeout = keep_timeout;
     O.timeout_ms = 200;
-    cio_pool *p = pool_with(1);
+    cio_pool *p = test_pool(&O, 1);
 
-    get(p, "/delay/3000");
+    test_get(p, &S, "/delay/3000", 0);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cio_pool_free(p);
     cr_assert_eq(timeout_seen.budget, CIO_BUDGET_ATTEMPT);
@@ -368,9 +352,9 @@ static uint64_t retries_with(unsigned flags)
     oks = 0;
     O.flags = flags;
     O.retry = (cio_retry){.max_attempts = 8, .base_ms = 50, .max_wait_ms = 1000};
-    cio_pool *p = pool_with(10);
+    cio_pool *p = test_pool(&O, 10);
     for (int i = 0; i < 30; i++)
-        get(p, "/limited/10");
+        test_get(p, &S, "/limited/10", 0);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cio_pool_stats(p, &st);
     cio_pool_free(p);
@@ -395,9 +379,9 @@ TEST_REST(a_used_up_quota_pauses_its_key_until_the_reset, .timeout = 30)
     struct server_stats st;
 
     O.flags = CIO_ADAPTIVE;
-    cio_pool *p = pool_with(1);
-    get(p, "/status/200?ratelimit_remaining=0&ratelimit_reset=1");
-    get(p, "/ok");
+    cio_pool *p = test_pool(&O, 1);
+    test_get(p, &S, "/status/200?ratelimit_remaining=0&ratelimit_reset=1", 0);
+    test_get(p, &S, "/ok", 0);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cio_pool_free(p);
     cr_assert_eq(L.done, 2);

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Helpers shared by the suites. */
+#include "fixture.h"
+
+#include <criterion/criterion.h>
+
+cio_pool *test_pool(cio_pool_opts *o, unsigned cap)
+{
+    o->max_concurrency = cap;
+    cio_pool *p = cio_pool_new(o, NULL);
+    cr_assert_not_null(p);
+    return p;
+}
+
+cio_task_id test_get(cio_pool *p, const struct server *s, const char *path, unsigned timeout_ms)
+{
+    cio_http_req r = {.url = server_url(s, path), .timeout_ms = timeout_ms};
+    cio_task_id id = 0;
+
+    cr_assert_eq(cio_submit_http(p, &r, &id), CIO_OK, "submit %s", path);
+    return id;
+}

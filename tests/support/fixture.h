@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Small helpers every suite uses: a pool made from the suite's options, and a GET to
+ * the test server. Both fail the test on error. */
+#ifndef CIO_TEST_FIXTURE_H
+#define CIO_TEST_FIXTURE_H
+
+#include <concurio/concurio.h>
+
+#include "server.h"
+
+/* A pool from *o with max_concurrency = cap (o keeps the cap). */
+cio_pool *test_pool(cio_pool_opts *o, unsigned cap);
+/* Submits GET of `path` on the server; returns its id. */
+cio_task_id test_get(cio_pool *p, const struct server *s, const char *path, unsigned timeout_ms);
+
+#endif
