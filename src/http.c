@@ -35,10 +35,12 @@ struct work {
     char *label;      /* "METHOD URL" */
     char *body;
     size_t body_len, body_cap;
+    uint64_t received; /* decoded body bytes, kept or not */
     char *head;
     size_t head_len, head_cap;
     unsigned truncated : 1, nomem : 1;
     unsigned item_limited : 1; /* this attempt's timeout is the rest of the item's budget */
+    unsigned limit;            /* this attempt's CURLOPT_TIMEOUT_MS; 0: none */
     char err[CURL_ERROR_SIZE];
     char blob[];
 };
@@ -162,8 +164,11 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
     const cio_pool_opts *o = &w->h->pool->o;
     size_t len = size * n, keep = len;
 
-    if (o->flags & CIO_DISCARD_BODY)
-        return len;
+    w->received += len;
+    if (o->flags & CIO_DISCARD_BODY) {
+        w->truncated = w->received > o->max_body;
+        return w->truncated ? 0 : len; /* past the cap: stop the transfer */
+    }
     if (keep > o->max_body - w->body_len) {
         keep = o->max_body - w->body_len;
         w->truncated = 1;
@@ -357,6 +362,7 @@ static void finish(struct work *w, CURLcode rc)
     res.body = w->body != NULL ? w->body : "";
     res.body_len = w->body_len;
     res.truncated = w->truncated;
+    res.bytes = w->received;
     res.headers = w->head != NULL ? w->head : "";
     res.headers_len = w->head_len;
     res.timings.connect_ms = info_ms(e, CURLINFO_CONNECT_TIME_T);
@@ -379,14 +385,21 @@ static void finish(struct work *w, CURLcode rc)
     if (wait >= 0 && policy->budget_ms != 0 &&
         cio__now_ms() + (uint64_t)wait >= w->task->first_start_ms + policy->budget_ms)
         wait = CIO_RETRY_STOP; /* the next attempt could not start within the budget */
-    if (res.status == CIO_E_TIMEOUT && w->item_limited) {
-        w->task->budget = CIO_BUDGET_ITEM;
-        w->task->timeout_ms = policy->budget_ms; /* the limit that expired */
-    }
     if (wait >= 0) {
         detach(w); /* the connection goes back to the cache; the copy stays */
         cio__task_retry(w->task, (uint64_t)wait);
         return;
+    }
+    /* Which limit expired: the connect phase's (it is the shorter, and the attempt ended
+     * before its own), the item's budget, or the attempt's own. */
+    unsigned ct = p->o.connect_timeout_ms;
+    if (res.status == CIO_E_TIMEOUT && ct != 0 &&
+        (w->limit == 0 || (ct < w->limit && res.timings.total_ms < w->limit))) {
+        w->task->budget = CIO_BUDGET_CONNECT;
+        w->task->timeout_ms = ct;
+    } else if (res.status == CIO_E_TIMEOUT && w->item_limited) {
+        w->task->budget = CIO_BUDGET_ITEM;
+        w->task->timeout_ms = policy->budget_ms;
     }
     char why[160];
     if (wait == CIO_RETRY_TOO_LATE) {
@@ -511,6 +524,8 @@ static int setup(struct work *w, CURL *e, unsigned timeout_ms)
         rc |= curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
     if (timeout_ms > 0)
         rc |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+    if (pool->o.connect_timeout_ms > 0)
+        rc |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)pool->o.connect_timeout_ms);
 
     int is_get = strcmp(r->method, "GET") == 0, is_post = strcmp(r->method, "POST") == 0;
     if (r->body != NULL || is_post || strcmp(r->method, "PUT") == 0 ||
@@ -538,6 +553,7 @@ static int http_start(cio_task *task, void *work, struct event_base *base)
     w->easy = e;
     w->task = task;
     w->body_len = w->head_len = 0;
+    w->received = 0;
     w->truncated = w->nomem = 0;
     w->err[0] = '\0';
     /* The attempt's limit, or what is left of the item's budget if that is sooner. */
@@ -552,6 +568,7 @@ static int http_start(cio_task *task, void *work, struct event_base *base)
             w->item_limited = 1;
         }
     }
+    w->limit = limit;
     int rc = setup(w, e, limit);
     if (rc == CIO_OK && curl_multi_add_handle(w->h->multi, e) != CURLM_OK)
         rc = CIO_E_NOMEM;

@@ -63,7 +63,10 @@ struct cio_pool {
     unsigned expired : 1; /* the run's deadline passed */
     unsigned dispatching : 1;
     unsigned need_dispatch : 1;
-    unsigned kicked : 1; /* the kick event is active */
+    unsigned kicked : 1;     /* the kick event is active */
+    unsigned stopping : 1;   /* cio_pool_stop: nothing new starts; the run ends when the
+                                items in flight have */
+    unsigned meter_line : 1; /* the built-in meter redraws one line */
     enum cio_feed_state feed;
     int phase_rc;         /* what cio_pool_run returns for this run */
     uint64_t deadline_at; /* ms on cio__now_ms's clock */
@@ -88,6 +91,7 @@ struct cio_pool {
     struct cio_dns *dns;                /* made at the first DNS submit */
     char *dns_nameserver;               /* the pool's copy of o.dns_nameserver */
     char *ca_file;                      /* the pool's copy of o.ca_file */
+    char *progress_desc;                /* the pool's copy of o.progress_desc */
 };
 
 /* clock.c */

@@ -36,8 +36,13 @@ static int setup(cio_pool *p)
     if (p->o.max_body == 0)
         p->o.max_body = DEFAULT_MAX_BODY;
     if ((rc = own_string(&p->o.ca_file, &p->ca_file)) != CIO_OK ||
-        (rc = own_string(&p->o.dns_nameserver, &p->dns_nameserver)) != CIO_OK)
+        (rc = own_string(&p->o.dns_nameserver, &p->dns_nameserver)) != CIO_OK ||
+        (rc = own_string(&p->o.progress_desc, &p->progress_desc)) != CIO_OK)
         return rc;
+    if (p->o.progress_fd < 0 || p->o.progress_mode > CIO_PROGRESS_LOG)
+        return CIO_E_INVAL;
+    p->meter_line =
+        p->o.progress_fd > 0 && cio__meter_line_mode(p->o.progress_fd, p->o.progress_mode);
     if (r->statuses != NULL && r->nstatuses > 0) {
         size_t n = r->nstatuses * sizeof *p->retry_statuses;
         if ((p->retry_statuses = malloc(n)) == NULL)
@@ -102,6 +107,7 @@ static void destroy(cio_pool *p)
     free(p->dns_nameserver);
     free(p->retry_statuses);
     free(p->ca_file);
+    free(p->progress_desc);
     cio__keys_free(&p->keys);
     cio__lim_free(&p->lim);
     if (p->kick != NULL)
@@ -153,9 +159,13 @@ static void report(cio_pool *p, int final)
     };
 
     cio__meter_sample(&p->meter, cio__now_ms(), p->st.done + p->st.errors + p->st.timeouts, &pr);
-    p->depth++;
-    p->o.on_progress(p, &pr, p->o.user);
-    p->depth--;
+    if (p->o.progress_fd > 0)
+        cio__meter_draw(p->o.progress_fd, p->meter_line, &pr, p->o.progress_desc);
+    if (p->o.on_progress != NULL) {
+        p->depth++;
+        p->o.on_progress(p, &pr, p->o.user);
+        p->depth--;
+    }
 }
 
 static void ev_progress(evutil_socket_t fd, short what, void *arg)
@@ -181,14 +191,15 @@ static void ev_rate(evutil_socket_t fd, short what, void *arg)
     cio__pool_leave(p);
 }
 
-/* Ends every unfinished item with `code`. Callbacks may submit (those run later) and
- * cancel (the victims are already set aside in `ending`, where cancel finds them). */
-static size_t end_all(cio_pool *p, int code)
+/* Ends every unfinished item (with running = 0: every one not in flight) with `code`.
+ * Callbacks may submit (those run later) and cancel (the victims are already set aside
+ * in `ending`, where cancel finds them). */
+static size_t end_all(cio_pool *p, int code, int running)
 {
     size_t n = 0;
     cio_task *t;
 
-    while ((t = cio__list_pop(&p->running)) != NULL)
+    while (running && (t = cio__list_pop(&p->running)) != NULL)
         cio__list_push(&p->ending, t);
     while (p->keys.cursor != NULL) {
         t = p->keys.cursor->queue.head;
@@ -217,7 +228,7 @@ static void ev_deadline(evutil_socket_t fd, short what, void *arg)
         p->expired = 1;
         p->phase_rc = CIO_E_DEADLINE;
         p->feed = CIO_FEED_NONE;
-        end_all(p, CIO_E_DEADLINE);
+        end_all(p, CIO_E_DEADLINE, 1);
         p->need_dispatch = 1;
     }
     cio__pool_leave(p);
@@ -242,7 +253,7 @@ static int make_events(cio_pool *p)
     p->rate_timer = evtimer_new(p->base, ev_rate, p);
     p->deadline_timer = evtimer_new(p->base, ev_deadline, p);
     p->reaper = event_new(p->base, -1, 0, ev_reap, p);
-    if (p->o.on_progress != NULL &&
+    if ((p->o.on_progress != NULL || p->o.progress_fd > 0) &&
         (p->progress_timer = event_new(p->base, -1, EV_PERSIST, ev_progress, p)) == NULL)
         return CIO_E_NOMEM;
     return p->kick && p->rate_timer && p->deadline_timer && p->reaper ? CIO_OK : CIO_E_NOMEM;
@@ -280,7 +291,11 @@ void cio__pool_kick(cio_pool *p)
 static void begin_phase(cio_pool *p)
 {
     if (p->progress_timer != NULL) {
-        unsigned ms = p->o.progress_ms != 0 ? p->o.progress_ms : 250;
+        unsigned ms = p->o.progress_ms != 0                    ? p->o.progress_ms
+                      : p->o.progress_fd > 0 && !p->meter_line ? 10000
+                                                               : 250;
+        if (p->meter_line && ms < 100)
+            ms = 100; /* a terminal line is redrawn at most 10 times a second */
         struct timeval every = {ms / 1000, (ms % 1000) * 1000};
         p->done0 = p->st.done;
         p->errors0 = p->st.errors;
@@ -302,6 +317,7 @@ static void begin_phase(cio_pool *p)
 static void end_phase(cio_pool *p)
 {
     p->phase = 0;
+    p->stopping = 0;
     evtimer_del(p->deadline_timer);
     evtimer_del(p->rate_timer);
     if (p->progress_timer != NULL) {
@@ -369,6 +385,11 @@ static void dispatch(cio_pool *p)
 {
     if (!p->phase || p->closing)
         return;
+    if (p->stopping) {
+        if (p->count == 0)
+            end_phase(p);
+        return;
+    }
     feed(p);
     if (p->closing)
         return;
@@ -402,7 +423,7 @@ int cio__pool_leave(cio_pool *p)
 
 int cio__pool_enqueue(cio_pool *p, cio_task *t, const char *key, cio_task_id *id)
 {
-    if (p->closing)
+    if (p->closing || p->stopping)
         return CIO_E_STATE;
     if (p->phase && p->expired)
         return CIO_E_DEADLINE;
@@ -525,7 +546,22 @@ size_t cio_pool_cancel(cio_pool *p)
         p->phase_rc = CIO_E_CANCELED;
         p->feed = CIO_FEED_NONE;
     }
-    size_t n = end_all(p, CIO_E_CANCELED);
+    size_t n = end_all(p, CIO_E_CANCELED, 1);
+    p->need_dispatch = 1;
+    cio__pool_leave(p);
+    return n;
+}
+
+size_t cio_pool_stop(cio_pool *p)
+{
+    if (p == NULL || !p->phase || p->closing || p->stopping)
+        return 0;
+    cio__pool_enter(p);
+    p->stopping = 1;
+    p->phase_rc = CIO_E_CANCELED;
+    p->feed = CIO_FEED_NONE;
+    evtimer_del(p->rate_timer);
+    size_t n = end_all(p, CIO_E_CANCELED, 0);
     p->need_dispatch = 1;
     cio__pool_leave(p);
     return n;
@@ -561,6 +597,6 @@ void cio_pool_free(cio_pool *p)
         return;
     cio__pool_enter(p);
     p->closing = 1;
-    end_all(p, CIO_E_CANCELED);
+    end_all(p, CIO_E_CANCELED, 1);
     cio__pool_leave(p);
 }

@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The progress meter: a rate over the last few seconds, the ETA, and one formatted line. */
+/* The progress meter: a rate over the last few seconds, the ETA, one formatted line, and
+ * the built-in meter that draws it on a descriptor. */
+#include <errno.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "progress.h"
 
@@ -85,4 +89,34 @@ int cio_progress_format(const cio_progress *pr, const char *desc, unsigned width
                     d, sep, pct, bar, (unsigned long long)pr->ended, (unsigned long long)pr->total,
                     elapsed, eta, pr->rate, (unsigned long long)pr->done,
                     (unsigned long long)pr->errors, (unsigned long long)pr->timeouts);
+}
+
+/* ---- the built-in meter: drawing on a descriptor ------------------------------------ */
+
+int cio__meter_line_mode(int fd, unsigned mode)
+{
+    return mode == CIO_PROGRESS_LINE || (mode == CIO_PROGRESS_AUTO && isatty(fd));
+}
+
+void cio__meter_draw(int fd, int line_mode, const cio_progress *pr, const char *desc)
+{
+    char buf[512];
+    size_t cols = sizeof buf - 8;
+    struct winsize ws;
+
+    if (line_mode && ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 &&
+        (size_t)ws.ws_col - 1 < cols)
+        cols = (size_t)ws.ws_col - 1; /* never wrap: a wrapped line cannot be redrawn */
+    size_t n = 0;
+    if (line_mode)
+        buf[n++] = '\r';
+    int w = cio_progress_format(pr, desc, line_mode && cols >= 100 ? 20 : 0, buf + n, cols + 1);
+    n += w < 0 ? 0 : (size_t)w > cols ? cols : (size_t)w;
+    if (line_mode)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "\033[K"); /* erase what was longer */
+    if (!line_mode || pr->final)
+        buf[n++] = '\n';
+    /* A meter is best effort: a failed or short write is not worth an error. */
+    while (write(fd, buf, n) < 0 && errno == EINTR)
+        ;
 }

@@ -20,4 +20,10 @@ void cio__meter_reset(struct cio_meter *m, uint64_t now, uint64_t ended_total);
 /* Records a sample and fills pr's elapsed_ms, ended, rate and eta_ms (pr->total set). */
 void cio__meter_sample(struct cio_meter *m, uint64_t now, uint64_t ended_total, cio_progress *pr);
 
+/* 1 when the meter redraws one line in place on fd (a terminal, or asked for). */
+int cio__meter_line_mode(int fd, unsigned mode);
+/* Draws pr on fd: redrawn in place in line mode (a newline after the final one), else one
+ * log line. Best effort: write errors are ignored. */
+void cio__meter_draw(int fd, int line_mode, const cio_progress *pr, const char *desc);
+
 #endif

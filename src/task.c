@@ -108,6 +108,7 @@ static void fill_timings(const cio_task *t, cio_timings *tm, uint64_t now)
     tm->queued_ms = t->queued_total;
     tm->rate_wait_ms = t->rate_wait_total;
     tm->total_ms = now - t->submit_ms;
+    tm->elapsed_ms = t->attempts > 0 ? now - t->first_start_ms : 0;
 }
 
 static void report_timeout(cio_task *t, const cio_result *given, uint64_t start, uint64_t now)
@@ -249,6 +250,10 @@ void cio__task_retry(cio_task *t, uint64_t wait_ms)
 {
     cio_pool *p = t->pool;
 
+    if (p->stopping) { /* cio_pool_stop: no new attempt */
+        end(t, CIO_E_CANCELED, NULL, 0);
+        return;
+    }
     cio__list_remove(t);
     p->in_flight--;
     t->key->in_flight--;

@@ -2,6 +2,8 @@
 /* The pool with generic delay items: caps, rate, runs, deadline, cancel, feeder, free.
  * No network. Timing bounds are loose on purpose: they must hold on a loaded machine. */
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <event2/event.h>
@@ -501,4 +503,64 @@ Test(pool, an_impossible_rate_is_refused_at_creation, .init = setup)
     O.per_key.rate = (cio_rate){.count = 2000000, .mode = CIO_RATE_WINDOW};
     cr_assert_null(cio_pool_new(&O, &err), "a per-key rate too");
     cr_assert_eq(err, CIO_E_INVAL);
+}
+
+static void stop_at_first(cio_pool *p, cio_task_id id, struct ledger *l)
+{
+    (void)l;
+    if (id != 1)
+        return;
+    cr_assert_eq(cio_pool_stop(p), 5, "the five queued items end now");
+    cr_assert_eq(cio_submit(p, &delay_vtable, delay_new(1), NULL, NULL), CIO_E_STATE);
+    cr_assert_eq(cio_pool_stop(p), 0, "a second stop is a no-op");
+}
+
+Test(pool, a_stop_lets_running_items_finish_and_starts_nothing_new, .init = setup, .timeout = 20)
+{
+    cio_pool *p = test_pool(&O, 3);
+
+    L.after = stop_at_first;
+    cr_assert_eq(cio_submit(p, &delay_vtable, delay_new(1), NULL, NULL), CIO_OK);
+    submit_delays(p, 2, 200);
+    submit_delays(p, 5, 1);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_E_CANCELED);
+    cio_stats st;
+    cio_pool_stats(p, &st);
+    cr_assert_eq(L.done, 3, "the items in flight ran to their end");
+    cr_assert_eq(L.by_status[-CIO_E_CANCELED], 5);
+    cr_assert_eq(st.started, 3);
+    /* The next run is a normal one again. */
+    submit_delays(p, 2, 1);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(L.done, 5);
+    cr_assert_eq(ledger_once(&L, 10), 10);
+}
+
+Test(pool, the_built_in_meter_writes_log_lines_and_a_final_one, .init = setup, .timeout = 20)
+{
+    int fds[2];
+    char buf[8192];
+
+    cr_assert_eq(pipe(fds), 0);
+    O.progress_fd = fds[1];
+    O.progress_mode = CIO_PROGRESS_LOG;
+    O.progress_ms = 50;
+    O.progress_desc = "meter";
+    O.expected = 8;
+    cio_pool *p = test_pool(&O, 2);
+    submit_delays(p, 8, 100); /* four rounds of 100 ms: several log lines */
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    close(fds[1]);
+    ssize_t n = read(fds[0], buf, sizeof buf - 1);
+    close(fds[0]);
+    cr_assert_gt(n, 0);
+    buf[n] = '\0';
+    int lines = 0;
+    for (char *s = buf; (s = strchr(s, '\n')) != NULL; s++)
+        lines++;
+    cr_assert_geq(lines, 3, "%s", buf);
+    cr_assert(strstr(buf, "\r") == NULL, "log lines are not redrawn");
+    cr_assert(strstr(buf, "meter 100% 8/8") != NULL, "the last line is complete: %s", buf);
 }

@@ -146,6 +146,7 @@ typedef struct cio_timings {
     uint64_t first_byte_ms; /* last attempt: until the first response byte */
     uint64_t total_ms;      /* from submit until the end */
     uint64_t rate_wait_ms;  /* of queued_ms: its turn had come, only a rate token was missing */
+    uint64_t elapsed_ms;    /* from the first attempt's start until the end; 0: never started */
 } cio_timings;
 
 /* The outcome of an item, given to on_done and on_error. Borrowed: every pointer is
@@ -169,6 +170,8 @@ typedef struct cio_result {
     void *value;       /* generic items: the data given to cio_task_complete */
     void *task_user;   /* the request's user pointer */
     long http_version; /* of the response: 10, 11, 20, 30; 0 when none */
+    uint64_t bytes;    /* decoded body bytes received, kept or not (CIO_DISCARD_BODY); at
+                          most max_body plus one network read */
 } cio_result;
 
 /* The value of response header `name` (case-insensitive) in res, or NULL; *len gets its
@@ -196,7 +199,8 @@ typedef struct cio_timeouted_task {
  * with on_error and CIO_E_DEADLINE instead.) */
 enum {
     CIO_BUDGET_ATTEMPT = 0, /* the attempt's own timeout_ms */
-    CIO_BUDGET_ITEM = 1     /* cio_retry.budget_ms: the item across all its attempts */
+    CIO_BUDGET_ITEM = 1,    /* cio_retry.budget_ms: the item across all its attempts */
+    CIO_BUDGET_CONNECT = 2  /* cio_pool_opts.connect_timeout_ms: no connection in time */
 };
 
 /* ---- the pool ----------------------------------------------------------------------- */
@@ -237,7 +241,8 @@ enum {
     CIO_FAIL_ON_HTTP_ERROR = 1 << 0, /* status >= 400 goes to on_error as CIO_E_HTTP */
     CIO_INSECURE = 1 << 1,           /* do not verify TLS certificates or host names */
     CIO_NO_REDIRECTS = 1 << 2,       /* do not follow 3xx Location (default: up to 10) */
-    CIO_DISCARD_BODY = 1 << 3,       /* read but keep no response body */
+    CIO_DISCARD_BODY = 1 << 3,       /* keep no response body (max_body still bounds what is
+                                        read, and res->bytes counts it) */
     CIO_ADAPTIVE = 1 << 4,           /* on 429 and 503 slow that key down (see below) */
 };
 
@@ -284,9 +289,23 @@ typedef struct cio_pool_opts {
     const char *ca_file;         /* PEM certificates to verify servers with; NULL: the
                                     system's (copied) */
     cio_progress_cb on_progress; /* optional progress meter feed */
-    unsigned progress_ms;        /* 0: 250 */
+    unsigned progress_ms;        /* 0: 250 (10000 for the meter's log lines) */
     uint64_t expected;           /* items expected per run, for the meter's total and ETA */
+    unsigned connect_timeout_ms; /* HTTP: limit on the connection phase of an attempt; its
+                                    expiry is a timeout with budget CIO_BUDGET_CONNECT and
+                                    timeout_ms this limit; 0: libcurl's (300 s) */
+    int progress_fd;             /* the built-in meter: draw it on this descriptor (2 for
+                                    stderr) every progress_ms; 0: no meter */
+    const char *progress_desc;   /* the meter's label, e.g. "fetch"; NULL: none (copied) */
+    unsigned progress_mode;      /* CIO_PROGRESS_AUTO, _LINE or _LOG */
 } cio_pool_opts;
+
+/* How the built-in meter draws (cio_pool_opts.progress_fd). */
+enum {
+    CIO_PROGRESS_AUTO = 0, /* _LINE on a terminal, _LOG otherwise */
+    CIO_PROGRESS_LINE = 1, /* one line redrawn in place, at most 10 times a second */
+    CIO_PROGRESS_LOG = 2   /* a new line every progress_ms (a log file, a CI job) */
+};
 
 /* Per-pool counters, since the pool was made. */
 typedef struct cio_stats {
@@ -368,6 +387,16 @@ CIO_EXTERN int cio_cancel(cio_pool *pool, cio_task_id id);
  * Returns: how many items it ended.
  * Context: loop thread; allowed inside any Concurio callback. */
 CIO_EXTERN size_t cio_pool_cancel(cio_pool *pool);
+
+/* A graceful stop, as for a first Ctrl-C: nothing new starts. The feeder is not called
+ * again, items waiting for admission or for a retry end now with CIO_E_CANCELED (their
+ * res->attempts says whether they ever started), items in flight run to their end but are
+ * not retried (one that would be ends with CIO_E_CANCELED), and the run ends when the
+ * last of them does; cio_pool_run then returns CIO_E_CANCELED. Submitting during the
+ * stop fails with CIO_E_STATE. cio_pool_cancel still ends the items in flight at once.
+ * Returns: how many items it ended.
+ * Context: loop thread; allowed inside any Concurio callback; no-op outside a run. */
+CIO_EXTERN size_t cio_pool_stop(cio_pool *pool);
 
 /* Calls a feeder that returned CIO_FEED_MORE without submitting, at the next loop turn. */
 CIO_EXTERN void cio_pool_feed_wake(cio_pool *pool);
