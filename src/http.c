@@ -519,8 +519,10 @@ static int setup(struct work *w, CURL *e, unsigned timeout_ms)
         rc |= curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     else if (pool->o.http_version == CIO_HTTP_2)
         rc |= curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_0);
-    /* Rather wait for a connection that can multiplex than open one more. */
-    if (pool->o.http_version != CIO_HTTP_1_1)
+    /* Rather wait for a connection that can multiplex than open one more, where one
+     * can: over TLS, curl knows after the handshake (ALPN). Over cleartext it would only
+     * know when the first response ended, and every other request would wait for it. */
+    if (pool->o.http_version != CIO_HTTP_1_1 && strncasecmp(r->url, "https:", 6) == 0)
         rc |= curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
     if (timeout_ms > 0)
         rc |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);

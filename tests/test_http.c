@@ -16,6 +16,7 @@
 
 #include <concurio/concurio.h>
 
+#include "support/clock.h"
 #include "support/fixture.h"
 #include "support/ledger.h"
 #include "support/server.h"
@@ -619,4 +620,20 @@ TEST_HTTP(a_connection_that_never_completes_is_a_connect_timeout, .timeout = 30)
     cr_assert_eq(L.last_timeout.timeout_ms, 300, "the limit that expired is the connect one");
     cr_assert_geq(L.last_timeout.ran_ms, 250);
     cr_assert_lt(L.last_timeout.ran_ms, 9000);
+}
+
+TEST_HTTP(cleartext_requests_do_not_wait_for_each_other_to_multiplex, .timeout = 30)
+{
+    cio_pool *p = test_pool(&O, 5);
+
+    for (int i = 0; i < 5; i++)
+        test_get(p, &S, "/delay/500", 0);
+    uint64_t t0 = test_now_ms();
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    uint64_t took = test_now_ms() - t0;
+    cio_pool_free(p);
+    cr_assert_eq(L.done, 5);
+    /* Together: about 500 ms. One after the first (curl's PIPEWAIT on http://): 1000. */
+    cr_assert_lt(took, 900, "five 500 ms requests at a cap of 5 took %llu ms",
+                 (unsigned long long)took);
 }
