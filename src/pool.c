@@ -580,6 +580,12 @@ size_t cio_pool_count(const cio_pool *p)
     return p != NULL ? p->count : 0;
 }
 
+void cio_pool_set_expected(cio_pool *p, uint64_t expected)
+{
+    if (p != NULL)
+        p->o.expected = expected;
+}
+
 void cio_pool_stats(const cio_pool *p, cio_stats *out)
 {
     if (p == NULL) {

@@ -411,6 +411,11 @@ CIO_EXTERN size_t cio_pool_count(const cio_pool *pool);
  * Context: loop thread; allowed inside any Concurio callback. */
 CIO_EXTERN int cio_pool_set_key_limits(cio_pool *pool, const char *key, const cio_limits *limits);
 
+/* Changes the meter's total (cio_pool_opts.expected) from now on: for a caller that
+ * learns the number of items as it goes, or drops some it counted.
+ * Context: loop thread; allowed inside any Concurio callback. */
+CIO_EXTERN void cio_pool_set_expected(cio_pool *pool, uint64_t expected);
+
 /* Copies the pool's counters into *out. */
 CIO_EXTERN void cio_pool_stats(const cio_pool *pool, cio_stats *out);
 

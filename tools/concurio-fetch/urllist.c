@@ -191,7 +191,7 @@ enum fetch_line fetch_parse_line(const char *line, size_t len, struct fetch_item
         rc = bad(it, "%s", "line longer than 64 KiB");
     else if (memchr(line, '\0', len) != NULL)
         rc = bad(it, "%s", "NUL byte in the line");
-    else if (text[0] == '{')
+    else if ((it->is_json = text[0] == '{'))
         rc = parse_json(text, n, it);
     else if ((problem = url_problem(text, n)) != NULL)
         rc = bad(it, "%s", problem);

@@ -20,6 +20,7 @@ struct fetch_item {
     char *body; /* NULL: none */
     size_t body_len;
     int body_is_json; /* the body was a JSON object or array (sent as compact JSON) */
+    int is_json;      /* the line was a JSON object (-X and -d do not apply) */
     char *key;        /* the "key" field: a limits key; NULL: the URL's host */
     char error[160];  /* what was wrong, for FETCH_BAD */
 };

@@ -1,0 +1,476 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* concurio-fetch's options, with the names and defaults of its manual page. */
+#define _GNU_SOURCE /* getopt_long */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "options.h"
+
+const char fetch_usage_text[] =
+    "Usage: concurio-fetch [OPTIONS] [FILE]\n"
+    "Fetch every URL of FILE (or standard input) under a concurrency cap, a rate limit and\n"
+    "timeouts; write one JSON line per input item as each ends.\n"
+    "Input lines: a URL, or a JSON object {\"url\", \"method\", \"headers\", \"body\", \"id\",\n"
+    "\"key\"}; blank lines and #-comments are skipped.\n"
+    "\n"
+    "Limits:\n"
+    "  -c, --concurrency N       requests in flight at most (default 50)\n"
+    "      --per-host N          requests in flight to one host at most\n"
+    "  -r, --rate R              request starts: N (per minute), N/s, N/m, N/h\n"
+    "      --rate-host R         request starts per host, same form\n"
+    "      --rate-mode MODE      paced (even spacing, --burst at once) or window\n"
+    "                            (at most N in any window of the rate's unit)\n"
+    "      --burst N             paced mode's bucket size (default 1: evenly spaced)\n"
+    "      --adaptive            halve a host's rate on 429/503, recover slowly; obey\n"
+    "                            RateLimit-Remaining/-Reset headers\n"
+    "  -t, --timeout SEC         per-request limit; expiry is a \"timeout\" record\n"
+    "      --connect-timeout SEC limit on connecting\n"
+    "      --deadline SEC        limit on the whole run\n"
+    "      --retries N           extra attempts after a transport error, 429 or 5xx,\n"
+    "                            with backoff and Retry-After honoured (default 0)\n"
+    "      --retry-on LIST       what is retried: transport,429,5xx,timeout and/or status\n"
+    "                            numbers (default transport,429,5xx)\n"
+    "      --retry-max-wait SEC  longest wait before a retry (default 60); a longer\n"
+    "                            Retry-After ends the item with an error\n"
+    "Requests:\n"
+    "  -X, --request METHOD      method of plain-URL lines (default GET, POST with -d)\n"
+    "  -H, --header 'N: v'       header on every request (repeatable; a JSON line's wins)\n"
+    "  -d, --data TEXT|@FILE     body of plain-URL lines\n"
+    "      --http1.1, --http2    HTTP version (default: HTTP/2 where TLS offers it)\n"
+    "      --insecure            do not verify TLS certificates\n"
+    "Output:\n"
+    "  -o, --output FILE         write records to FILE (default standard output)\n"
+    "      --body MODE           none, text or base64 (default none)\n"
+    "      --max-body BYTES      cap on a body received (default 1M; K, M, G suffixes)\n"
+    "      --fail                HTTP status >= 400 is an error\n"
+    "      --resume FILE         skip inputs with a \"done\" record in FILE\n"
+    "Progress and signals:\n"
+    "      --progress, --no-progress   meter on or off (default: on a terminal, else\n"
+    "                            log lines); the summary stays\n"
+    "      --progress-interval SEC  seconds between log lines (default 10)\n"
+    "      --grace SEC           after Ctrl-C, time for requests in flight (default 5)\n"
+    "  -q, --quiet               no meter, no summary: only errors on stderr\n"
+    "  -V, --version             print the version\n"
+    "  -h, --help                print this help\n"
+    "\n"
+    "Exit status: 0 all done, 1 some error or timeout, 2 usage or input error,\n"
+    "74 records could not be written, 130 interrupted.\n";
+
+enum {
+    OPT_PER_HOST = 256,
+    OPT_RATE_HOST,
+    OPT_RATE_MODE,
+    OPT_BURST,
+    OPT_ADAPTIVE,
+    OPT_CONNECT_TIMEOUT,
+    OPT_DEADLINE,
+    OPT_RETRIES,
+    OPT_RETRY_ON,
+    OPT_RETRY_MAX_WAIT,
+    OPT_HTTP11,
+    OPT_HTTP2,
+    OPT_INSECURE,
+    OPT_BODY,
+    OPT_MAX_BODY,
+    OPT_FAIL,
+    OPT_RESUME,
+    OPT_PROGRESS,
+    OPT_NO_PROGRESS,
+    OPT_PROGRESS_INTERVAL,
+    OPT_GRACE,
+};
+
+static const struct option longopts[] = {
+    {"concurrency", required_argument, NULL, 'c'},
+    {"per-host", required_argument, NULL, OPT_PER_HOST},
+    {"rate", required_argument, NULL, 'r'},
+    {"rate-host", required_argument, NULL, OPT_RATE_HOST},
+    {"rate-mode", required_argument, NULL, OPT_RATE_MODE},
+    {"burst", required_argument, NULL, OPT_BURST},
+    {"adaptive", no_argument, NULL, OPT_ADAPTIVE},
+    {"timeout", required_argument, NULL, 't'},
+    {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+    {"deadline", required_argument, NULL, OPT_DEADLINE},
+    {"retries", required_argument, NULL, OPT_RETRIES},
+    {"retry-on", required_argument, NULL, OPT_RETRY_ON},
+    {"retry-max-wait", required_argument, NULL, OPT_RETRY_MAX_WAIT},
+    {"request", required_argument, NULL, 'X'},
+    {"header", required_argument, NULL, 'H'},
+    {"data", required_argument, NULL, 'd'},
+    {"http1.1", no_argument, NULL, OPT_HTTP11},
+    {"http2", no_argument, NULL, OPT_HTTP2},
+    {"insecure", no_argument, NULL, OPT_INSECURE},
+    {"output", required_argument, NULL, 'o'},
+    {"body", required_argument, NULL, OPT_BODY},
+    {"max-body", required_argument, NULL, OPT_MAX_BODY},
+    {"fail", no_argument, NULL, OPT_FAIL},
+    {"resume", required_argument, NULL, OPT_RESUME},
+    {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+    {"progress-interval", required_argument, NULL, OPT_PROGRESS_INTERVAL},
+    {"grace", required_argument, NULL, OPT_GRACE},
+    {"quiet", no_argument, NULL, 'q'},
+    {"version", no_argument, NULL, 'V'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* A positive decimal number, all of s, at most max. */
+static int parse_count(const char *s, unsigned long max, int zero_ok, unsigned *out)
+{
+    char *end;
+
+    if (s[0] < '0' || s[0] > '9')
+        return -1;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v > max || (v == 0 && !zero_ok))
+        return -1;
+    *out = (unsigned)v;
+    return 0;
+}
+
+static int parse_number(const char *s, const char **rest, double *out)
+{
+    char *end;
+
+    if (!((s[0] >= '0' && s[0] <= '9') || s[0] == '.'))
+        return -1; /* no sign, no "inf", no "nan", no hex */
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno != 0 || end == s || !isfinite(v))
+        return -1;
+    *out = v;
+    *rest = end;
+    return 0;
+}
+
+int fetch_parse_seconds(const char *s, int zero_ok, unsigned *ms)
+{
+    const char *rest;
+    double v;
+
+    if (parse_number(s, &rest, &v) != 0 || *rest != '\0' || v * 1000.0 > (double)UINT_MAX - 1)
+        return -1;
+    double m = ceil(v * 1000.0 - 1e-9); /* 0.0001 s is still a limit: 1 ms */
+    if (m <= 0.0 && !zero_ok)
+        return -1;
+    *ms = (unsigned)m;
+    return 0;
+}
+
+int fetch_parse_rate(const char *s, cio_rate *out)
+{
+    const char *rest;
+    double n, unit;
+
+    if (parse_number(s, &rest, &n) != 0 || n <= 0.0)
+        return -1;
+    if (*rest == '\0' || strcmp(rest, "/m") == 0)
+        unit = 60000.0;
+    else if (strcmp(rest, "/s") == 0)
+        unit = 1000.0;
+    else if (strcmp(rest, "/h") == 0)
+        unit = 3600000.0;
+    else
+        return -1;
+    /* Exact where it can be: 2.5/s is 5 per 2 s, 0.5/s is 1 per 2 s. */
+    double count = n, period = unit;
+    if (n < 1.0) {
+        count = 1.0;
+        period = round(unit / n);
+    } else {
+        for (int k = 0; k < 3 && fabs(count - round(count)) > 1e-9; k++) {
+            count *= 10.0;
+            period *= 10.0;
+        }
+        count = round(count);
+    }
+    if (count > (double)UINT_MAX || period > (double)UINT_MAX || period < 1.0)
+        return -1;
+    memset(out, 0, sizeof *out);
+    out->count = (unsigned)count;
+    out->period_ms = (unsigned)period;
+    return 0;
+}
+
+int fetch_parse_retry_on(const char *s, struct fetch_opts *o)
+{
+    unsigned on = 0, n = 0;
+    int numbers = 0;
+    const char *p = s;
+
+    while (*p != '\0') {
+        size_t len = strcspn(p, ",");
+        char word[16];
+        if (len == 0 || len >= sizeof word)
+            return -1;
+        memcpy(word, p, len);
+        word[len] = '\0';
+        unsigned code;
+        if (strcasecmp(word, "transport") == 0)
+            on |= CIO_RETRY_TRANSPORT;
+        else if (strcasecmp(word, "timeout") == 0)
+            on |= CIO_RETRY_TIMEOUT;
+        else if (strcmp(word, "429") == 0)
+            on |= CIO_RETRY_429;
+        else if (strcasecmp(word, "5xx") == 0)
+            on |= CIO_RETRY_5XX;
+        else if (parse_count(word, 599, 0, &code) == 0 && code >= 100 && n < FETCH_MAX_STATUSES)
+            o->retry_statuses[n++] = (unsigned short)code, numbers = 1;
+        else
+            return -1;
+        p += len;
+        if (*p == ',' && *++p == '\0')
+            return -1;
+    }
+    if (on == 0 && !numbers)
+        return -1;
+    /* With status numbers the list is exact: 429 and 5xx join it if named. */
+    if (numbers) {
+        if ((on & CIO_RETRY_429) && n < FETCH_MAX_STATUSES)
+            o->retry_statuses[n++] = 429;
+        for (unsigned c = 500; (on & CIO_RETRY_5XX) && c < 600 && n < FETCH_MAX_STATUSES; c++)
+            o->retry_statuses[n++] = (unsigned short)c;
+        o->retry.statuses = o->retry_statuses;
+        o->retry.nstatuses = n;
+    } else {
+        o->retry.statuses = NULL;
+        o->retry.nstatuses = 0;
+    }
+    /* A flag of 0 would mean the default set: keep at least one bit. */
+    o->retry.on = on != 0 ? on : CIO_RETRY_429;
+    return 0;
+}
+
+static int parse_size(const char *s, size_t *out)
+{
+    const char *rest;
+    double v, mul = 1.0;
+
+    if (parse_number(s, &rest, &v) != 0)
+        return -1;
+    if (*rest != '\0') {
+        const char *units = "KMG";
+        const char *u = strchr(units, rest[0] & ~0x20);
+        if (u == NULL ||
+            (rest[1] != '\0' && strcmp(rest + 1, "iB") != 0 && strcmp(rest + 1, "B") != 0))
+            return -1;
+        mul = pow(1024.0, (double)(u - units + 1));
+    }
+    v *= mul;
+    if (v < 1.0 || v > (double)(SIZE_MAX / 2))
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
+static int valid_header(const char *h)
+{
+    const char *colon = strchr(h, ':');
+
+    if (colon == NULL || colon == h || strpbrk(h, "\r\n") != NULL)
+        return 0;
+    for (const char *c = h; c < colon; c++)
+        if (*c <= ' ' || *c >= 127)
+            return 0;
+    return 1;
+}
+
+static int valid_method(const char *m)
+{
+    if (m[0] == '\0' || strlen(m) > 32)
+        return 0;
+    for (const char *c = m; *c != '\0'; c++)
+        if (*c <= ' ' || *c >= 127 || strchr("()<>@,;:\\\"/[]?={}", *c) != NULL)
+            return 0;
+    return 1;
+}
+
+static enum fetch_action usage(char *err, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(err, len, fmt, ap);
+    va_end(ap);
+    return FETCH_USAGE;
+}
+
+/* The option as the user wrote it, for messages: "-c" or "--concurrency". */
+static const char *name_of(int c, char *buf, size_t len)
+{
+    for (const struct option *l = longopts; l->name != NULL; l++)
+        if (l->val == c) {
+            if (c < 256)
+                snprintf(buf, len, "-%c/--%s", c, l->name);
+            else
+                snprintf(buf, len, "--%s", l->name);
+            return buf;
+        }
+    snprintf(buf, len, "-%c", c);
+    return buf;
+}
+
+static int apply(struct fetch_opts *o, int c, const char *v)
+{
+    switch (c) {
+    case 'c':
+        return parse_count(v, 1000000, 0, &o->concurrency);
+    case OPT_PER_HOST:
+        return parse_count(v, 1000000, 0, &o->per_host);
+    case 'r':
+        return fetch_parse_rate(v, &o->rate);
+    case OPT_RATE_HOST:
+        return fetch_parse_rate(v, &o->host_rate);
+    case OPT_RATE_MODE:
+        if (strcmp(v, "paced") == 0)
+            o->rate.mode = CIO_RATE_PACED;
+        else if (strcmp(v, "window") == 0)
+            o->rate.mode = CIO_RATE_WINDOW;
+        else
+            return -1;
+        return 0;
+    case OPT_BURST:
+        return parse_count(v, 1000000, 0, &o->rate.burst);
+    case OPT_ADAPTIVE:
+        o->adaptive = 1;
+        return 0;
+    case 't':
+        return fetch_parse_seconds(v, 0, &o->timeout_ms);
+    case OPT_CONNECT_TIMEOUT:
+        return fetch_parse_seconds(v, 0, &o->connect_timeout_ms);
+    case OPT_DEADLINE:
+        return fetch_parse_seconds(v, 0, &o->deadline_ms);
+    case OPT_RETRIES: {
+        unsigned n;
+        if (parse_count(v, 1000, 1, &n) != 0)
+            return -1;
+        o->retry.max_attempts = n + 1;
+        return 0;
+    }
+    case OPT_RETRY_ON:
+        return fetch_parse_retry_on(v, o);
+    case OPT_RETRY_MAX_WAIT:
+        return fetch_parse_seconds(v, 0, &o->retry.max_wait_ms);
+    case 'X':
+        o->method = v;
+        return valid_method(v) ? 0 : -1;
+    case 'd':
+        o->data = v;
+        return 0;
+    case OPT_HTTP11:
+        o->http_version = CIO_HTTP_1_1;
+        return 0;
+    case OPT_HTTP2:
+        o->http_version = CIO_HTTP_2;
+        return 0;
+    case OPT_INSECURE:
+        o->insecure = 1;
+        return 0;
+    case 'o':
+        o->output = v;
+        return v[0] != '\0' ? 0 : -1;
+    case OPT_BODY:
+        if (strcmp(v, "none") == 0)
+            o->body = FETCH_BODY_NONE;
+        else if (strcmp(v, "text") == 0)
+            o->body = FETCH_BODY_TEXT;
+        else if (strcmp(v, "base64") == 0)
+            o->body = FETCH_BODY_BASE64;
+        else
+            return -1;
+        return 0;
+    case OPT_MAX_BODY:
+        return parse_size(v, &o->max_body);
+    case OPT_FAIL:
+        o->fail = 1;
+        return 0;
+    case OPT_RESUME:
+        o->resume = v;
+        return v[0] != '\0' ? 0 : -1;
+    case OPT_PROGRESS:
+        o->progress = FETCH_PROGRESS_ON;
+        return 0;
+    case OPT_NO_PROGRESS:
+        o->progress = FETCH_PROGRESS_OFF;
+        return 0;
+    case OPT_PROGRESS_INTERVAL:
+        return fetch_parse_seconds(v, 0, &o->progress_interval_ms);
+    case OPT_GRACE:
+        return fetch_parse_seconds(v, 1, &o->grace_ms);
+    case 'q':
+        o->quiet = 1;
+        return 0;
+    }
+    return -1;
+}
+
+enum fetch_action fetch_parse_args(int argc, char **argv, struct fetch_opts *o, char *err,
+                                   size_t errlen)
+{
+    char name[48];
+    int c;
+
+    memset(o, 0, sizeof *o);
+    o->concurrency = 50;
+    o->max_body = (size_t)1 << 20;
+    o->progress_interval_ms = 10000;
+    o->grace_ms = 5000;
+    o->headers = calloc((size_t)argc + 1, sizeof *o->headers);
+    if (o->headers == NULL)
+        return usage(err, errlen, "out of memory");
+    err[0] = '\0';
+    opterr = 0;
+    optind = 1;
+    /* The rate mode may come before or after the rate: keep it aside. */
+    unsigned mode = CIO_RATE_PACED, burst = 0;
+    while ((c = getopt_long(argc, argv, ":c:r:t:X:H:d:o:qVh", longopts, NULL)) != -1) {
+        if (c == 'h')
+            return FETCH_HELP;
+        if (c == 'V')
+            return FETCH_VERSION;
+        if (c == '?') {
+            if (optopt != 0)
+                return usage(err, errlen, "unknown option -%c", optopt);
+            return usage(err, errlen, "unknown option %s", argv[optind - 1]);
+        }
+        if (c == ':')
+            return usage(err, errlen, "option %s needs a value",
+                         optopt != 0 ? name_of(optopt, name, sizeof name) : argv[optind - 1]);
+        if (c == 'H') {
+            if (!valid_header(optarg))
+                return usage(err, errlen,
+                             "-H/--header '%s': expected 'Name: value' without CR or LF", optarg);
+            o->headers[o->nheaders++] = optarg;
+            continue;
+        }
+        if (apply(o, c, optarg) != 0)
+            return usage(err, errlen, "%s: invalid value '%s'", name_of(c, name, sizeof name),
+                         optarg);
+        if (c == OPT_RATE_MODE)
+            mode = o->rate.mode;
+        if (c == OPT_BURST)
+            burst = o->rate.burst;
+    }
+    if (optind < argc - 1)
+        return usage(err, errlen, "one input FILE at most (got '%s' and '%s')", argv[optind],
+                     argv[optind + 1]);
+    o->input = optind < argc ? argv[optind] : NULL;
+    o->rate.mode = o->host_rate.mode = mode;
+    o->rate.burst = o->host_rate.burst = burst;
+    return FETCH_RUN;
+}
+
+void fetch_opts_free(struct fetch_opts *o)
+{
+    free(o->headers);
+    o->headers = NULL;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* concurio-fetch's command line: options into a struct, every mistake a one-line
+ * message naming the option. Pure: no I/O (--data @FILE is read by main). */
+#ifndef CIO_FETCH_OPTIONS_H
+#define CIO_FETCH_OPTIONS_H
+
+#include <stddef.h>
+
+#include <concurio/concurio.h>
+
+#include "output.h"
+
+#define FETCH_MAX_STATUSES 64
+
+enum fetch_progress { FETCH_PROGRESS_AUTO = 0, FETCH_PROGRESS_ON, FETCH_PROGRESS_OFF };
+enum fetch_action { FETCH_RUN = 0, FETCH_HELP, FETCH_VERSION, FETCH_USAGE };
+
+struct fetch_opts {
+    const char *input; /* NULL or "-": standard input */
+    unsigned concurrency, per_host;
+    cio_rate rate, host_rate; /* count 0: unlimited */
+    unsigned timeout_ms, connect_timeout_ms, deadline_ms;
+    cio_retry retry; /* statuses point into retry_statuses */
+    unsigned short retry_statuses[FETCH_MAX_STATUSES];
+    const char *method, *data; /* data "@FILE": main reads FILE */
+    const char **headers;      /* borrowed from argv; NULL-terminated */
+    size_t nheaders;
+    const char *output, *resume;
+    enum fetch_body body;
+    size_t max_body;
+    int fail, insecure, adaptive, quiet;
+    enum fetch_progress progress;
+    unsigned progress_interval_ms, grace_ms;
+    unsigned http_version;
+};
+
+/* Parses argv into *o (headers is malloc'ed: free it with fetch_opts_free). Returns what
+ * to do; for FETCH_USAGE, err holds the one-line message. */
+enum fetch_action fetch_parse_args(int argc, char **argv, struct fetch_opts *o, char *err,
+                                   size_t errlen);
+void fetch_opts_free(struct fetch_opts *o);
+
+/* "N", "N/s", "N/m", "N/h" (N positive, fractions allowed) into a rate; 0 or -1. */
+int fetch_parse_rate(const char *s, cio_rate *out);
+/* Seconds with fractions ("2.5") into milliseconds, at least 1 unless zero_ok; 0 or -1. */
+int fetch_parse_seconds(const char *s, int zero_ok, unsigned *ms);
+/* "transport,429,5xx,timeout,503" into a retry policy's on flags and statuses; 0 or -1. */
+int fetch_parse_retry_on(const char *s, struct fetch_opts *o);
+
+extern const char fetch_usage_text[];
+
+#endif

@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The run: input lines fed lazily to the pool, one record written per ended item,
+ * signals handled on the loop (stop, grace, cancel). */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/event.h>
+
+#include "app.h"
+#include "output.h"
+#include "urllist.h"
+
+#define LINES_PER_FEED 4096u /* then let the loop breathe, even on a file of comments */
+
+struct item {
+    char *id; /* JSON text, or NULL: the line number */
+    uint64_t line;
+};
+
+/* ---- records ------------------------------------------------------------------------ */
+
+static void write_record(struct app *a, struct fetch_record *r, int started)
+{
+    fetch_summary_add(&a->sum, r->outcome, r->http_status, started, r->elapsed_ms);
+    if (a->out_errno != 0)
+        return;
+    char *line = fetch_record_line(r, a->o.body);
+    int rc = line != NULL ? 0 : ENOMEM;
+    if (rc == 0 && a->out_tty && a->meter_tty)
+        fetch_write_all(2, "\r\033[K", 4); /* records and the meter share the terminal */
+    if (rc == 0)
+        rc = fetch_write_all(a->out_fd, line, strlen(line));
+    free(line);
+    if (rc != 0) {
+        /* Records would be lost: stop everything; what ends now is not written. */
+        a->out_errno = rc;
+        cio_pool_cancel(a->pool);
+    }
+}
+
+static void end_item(struct app *a, struct item *it)
+{
+    (void)a;
+    free(it->id);
+    free(it);
+}
+
+static const char *error_text(const cio_result *res, char *buf, size_t len)
+{
+    switch (res->status) {
+    case CIO_E_CANCELED:
+        return "cancelled";
+    case CIO_E_DEADLINE:
+        return "deadline exceeded";
+    case CIO_E_HTTP:
+        snprintf(buf, len, "HTTP status %ld", res->http_status);
+        return buf;
+    case CIO_E_TRANSPORT:
+    case CIO_E_RETRY_AFTER:
+        return res->message;
+    default:
+        snprintf(buf, len, "%s", cio_strerror(res->status));
+        return buf;
+    }
+}
+
+static void result_record(struct app *a, const cio_result *res, enum fetch_outcome outcome)
+{
+    struct item *it = res->task_user;
+    char why[64];
+    struct fetch_record r = {
+        .id = it->id,
+        .line = it->line,
+        .url = res->url,
+        .method = res->method,
+        .outcome = outcome,
+        .http_status = res->http_status,
+        .elapsed_ms = res->timings.elapsed_ms,
+        .bytes = (size_t)res->bytes,
+        .attempts = res->attempts,
+        .error = outcome == FETCH_DONE ? NULL : error_text(res, why, sizeof why),
+        .body = res->body,
+        .body_len = res->body_len,
+        .truncated = res->truncated,
+        .timings = res->attempts > 0 ? &res->timings : NULL,
+    };
+    write_record(a, &r, res->attempts > 0);
+}
+
+static void on_done(cio_pool *p, const cio_result *res, void *user)
+{
+    (void)p;
+    result_record(user, res, FETCH_DONE);
+    end_item(user, res->task_user);
+}
+
+static void on_error(cio_pool *p, const cio_result *res, void *user)
+{
+    struct app *a = user;
+
+    (void)p;
+    if (res->status == CIO_E_CANCELED && res->attempts == 0 && a->signals > 0)
+        a->not_started++; /* queued when the signal came: no record, --resume does it */
+    else
+        result_record(a, res, FETCH_ERROR);
+    if (res->status == CIO_E_DEADLINE)
+        a->deadline_errors++;
+    end_item(a, res->task_user);
+}
+
+static void on_timeout(cio_pool *p, const cio_timeouted_task *t, void *user)
+{
+    struct app *a = user;
+    struct item *it = t->task_user;
+    char why[96];
+
+    (void)p;
+    snprintf(why, sizeof why, "%s after %u ms",
+             t->budget == CIO_BUDGET_CONNECT ? "connect timed out"
+             : t->budget == CIO_BUDGET_ITEM  ? "retry budget ran out"
+                                             : "timed out",
+             t->timeout_ms);
+    struct fetch_record r = {
+        .id = it->id,
+        .line = it->line,
+        .url = t->request->url,
+        .method = t->request->method,
+        .outcome = FETCH_TIMEOUT,
+        .elapsed_ms = t->timings.elapsed_ms,
+        .attempts = t->attempts,
+        .error = why,
+        .timeout_ms = t->timeout_ms,
+        .timings = &t->timings,
+    };
+    write_record(a, &r, 1);
+    end_item(a, it);
+}
+
+/* ---- input -------------------------------------------------------------------------- */
+
+static void bad_line(struct app *a, const struct fetch_item *fi, uint64_t line)
+{
+    struct fetch_record r = {
+        .id = fi->id,
+        .line = line,
+        .url = fi->url,
+        .outcome = FETCH_ERROR,
+        .error = fi->error,
+    };
+    char why[sizeof fi->error + 32];
+
+    snprintf(why, sizeof why, "line %llu: %s", (unsigned long long)line, fi->error);
+    r.error = why;
+    write_record(a, &r, 0);
+}
+
+static int has_header(const char *const *h, size_t n, const char *name)
+{
+    size_t len = strcspn(name, ":");
+
+    for (size_t i = 0; i < n; i++)
+        if (strncasecmp(h[i], name, len) == 0 && h[i][len] == ':')
+            return 1;
+    return 0;
+}
+
+/* The request of one input item: its own headers first, then -H ones it does not set
+ * itself, then a JSON body's Content-Type unless one is set. */
+static int submit(struct app *a, struct fetch_item *fi, uint64_t line)
+{
+    const char **h = malloc((fi->nheaders + a->o.nheaders + 2) * sizeof *h);
+    struct item *it = calloc(1, sizeof *it);
+    size_t n = 0;
+    int rc = CIO_E_NOMEM;
+
+    if (h != NULL && it != NULL) {
+        for (size_t i = 0; i < fi->nheaders; i++)
+            h[n++] = fi->headers[i];
+        size_t own = n;
+        for (size_t i = 0; i < a->o.nheaders; i++)
+            if (!has_header(h, own, a->o.headers[i]))
+                h[n++] = a->o.headers[i];
+        if (fi->body_is_json && !has_header(h, n, "Content-Type:"))
+            h[n++] = "Content-Type: application/json";
+        h[n] = NULL;
+        it->id = fi->id;
+        it->line = line;
+        cio_http_req req = {
+            .method = fi->is_json ? fi->method : a->method,
+            .url = fi->url,
+            .headers = h,
+            .body = fi->is_json ? fi->body : a->data,
+            .body_len = fi->is_json ? fi->body_len : a->data_len,
+            .user = it,
+            .key = fi->key,
+        };
+        rc = cio_submit_http(a->pool, &req, NULL);
+    }
+    free(h);
+    if (rc == CIO_OK) {
+        fi->id = NULL; /* the item owns it now */
+        return 0;
+    }
+    free(it);
+    snprintf(fi->error, sizeof fi->error, "request refused: %s%s", cio_strerror(rc),
+             rc == CIO_E_INVAL ? " (a control character in the method, URL or a header)" : "");
+    bad_line(a, fi, line);
+    return -1;
+}
+
+static void drop_from_total(struct app *a)
+{
+    if (a->expected > 0) {
+        a->expected--;
+        cio_pool_set_expected(a->pool, a->expected);
+    }
+}
+
+static int feed(cio_pool *p, size_t room, void *user)
+{
+    struct app *a = user;
+    size_t submitted = 0;
+
+    for (unsigned lines = 0; submitted < room && lines < LINES_PER_FEED; lines++) {
+        const char *text;
+        size_t len;
+        int r = fetch_reader_next(a->rd, &text, &len);
+        if (r <= 0) {
+            a->read_errno = r < 0 ? errno : 0;
+            a->input_done = 1;
+            return CIO_FEED_END;
+        }
+        struct fetch_item fi;
+        enum fetch_line kind = fetch_parse_line(text, len, &fi);
+        uint64_t line = a->rd->line;
+        char number[24];
+        if (kind == FETCH_BAD) {
+            bad_line(a, &fi, line);
+            drop_from_total(a);
+        } else if (kind == FETCH_ITEM && a->done_ids.n > 0 &&
+                   (snprintf(number, sizeof number, "%llu", (unsigned long long)line),
+                    fetch_idset_has(&a->done_ids, fi.id != NULL ? fi.id : number))) {
+            a->resumed++;
+            drop_from_total(a);
+        } else if (kind == FETCH_ITEM) {
+            if (submit(a, &fi, line) == 0)
+                submitted++;
+            else
+                drop_from_total(a);
+        }
+        fetch_item_clear(&fi);
+        if (a->out_errno != 0)
+            return CIO_FEED_END;
+    }
+    if (submitted == 0)
+        cio_pool_feed_wake(p); /* only skipped lines so far: go on at the next turn */
+    return CIO_FEED_MORE;
+}
+
+/* ---- signals and the end ------------------------------------------------------------ */
+
+static void on_grace(evutil_socket_t fd, short what, void *arg)
+{
+    struct app *a = arg;
+
+    (void)fd;
+    (void)what;
+    cio_pool_cancel(a->pool);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct app *a = arg;
+
+    (void)what;
+    if (a->signals++ > 0) {
+        cio_pool_cancel(a->pool); /* a second signal: at once */
+        return;
+    }
+    fetch_say("%s: finishing requests in flight for up to %.1f s (again to cancel them)",
+              sig == SIGINT ? "interrupted" : "terminated", a->o.grace_ms / 1000.0);
+    cio_pool_stop(a->pool);
+    struct timeval tv = {a->o.grace_ms / 1000, (a->o.grace_ms % 1000) * 1000};
+    evtimer_add(a->grace, &tv);
+}
+
+static void on_drained(cio_pool *p, void *user)
+{
+    struct app *a = user;
+
+    (void)p;
+    event_base_loopbreak(a->base);
+}
+
+int fetch_run(struct app *a)
+{
+    cio_pool_opts po;
+    int err;
+
+    cio_pool_opts_init(&po);
+    po.max_concurrency = a->o.concurrency;
+    po.rate = a->o.rate;
+    po.timeout_ms = a->o.timeout_ms;
+    po.connect_timeout_ms = a->o.connect_timeout_ms;
+    po.deadline_ms = a->o.deadline_ms;
+    po.max_body = a->o.max_body;
+    po.retry = a->o.retry;
+    po.per_key.max_concurrency = a->o.per_host;
+    po.per_key.rate = a->o.host_rate;
+    po.http_version = a->o.http_version;
+    po.flags = (a->o.fail ? CIO_FAIL_ON_HTTP_ERROR : 0) | (a->o.insecure ? CIO_INSECURE : 0) |
+               (a->o.adaptive ? CIO_ADAPTIVE : 0) |
+               (a->o.body == FETCH_BODY_NONE ? CIO_DISCARD_BODY : 0);
+    po.on_done = on_done;
+    po.on_error = on_error;
+    po.on_timeout = on_timeout;
+    po.on_drained = on_drained;
+    po.on_feed = feed;
+    po.user = a;
+    po.expected = a->expected;
+    if (!a->o.quiet && a->o.progress != FETCH_PROGRESS_OFF) {
+        po.progress_fd = 2;
+        po.progress_desc = "fetch";
+        po.progress_mode = a->meter_tty ? CIO_PROGRESS_LINE : CIO_PROGRESS_LOG;
+        po.progress_ms = a->meter_tty ? 100 : a->o.progress_interval_ms;
+    }
+    if ((a->base = event_base_new()) == NULL ||
+        (a->sigint = evsignal_new(a->base, SIGINT, on_signal, a)) == NULL ||
+        (a->sigterm = evsignal_new(a->base, SIGTERM, on_signal, a)) == NULL ||
+        (a->grace = evtimer_new(a->base, on_grace, a)) == NULL ||
+        evsignal_add(a->sigint, NULL) != 0 || evsignal_add(a->sigterm, NULL) != 0) {
+        fetch_say("cannot set up the event loop");
+        return -1;
+    }
+    if ((a->pool = cio_pool_new(&po, &err)) == NULL) {
+        fetch_say("cannot make the pool: %s", cio_strerror(err));
+        return -1;
+    }
+    cio_pool_attach(a->pool, a->base);
+    cio_pool_start(a->pool);
+    event_base_dispatch(a->base);
+    cio_pool_free(a->pool);
+    a->pool = NULL;
+    event_free(a->grace);
+    event_free(a->sigterm);
+    event_free(a->sigint);
+    event_base_free(a->base);
+    return 0;
+}
