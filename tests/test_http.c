@@ -579,42 +579,19 @@ TEST_HTTP(a_discarded_body_is_counted_and_still_capped, .timeout = 30)
     cr_assert_eq(truncated_seen, 0);
 }
 
-/* A loopback listener whose accept queue is full: the kernel drops further SYNs, so a
- * connection to it never completes. Returns the listener; *fill gets the queued ones. */
-static int full_listener(int fill[2], char *url, size_t len)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t alen = sizeof a;
-    int l = socket(AF_INET, SOCK_STREAM, 0);
-
-    cr_assert_eq(bind(l, (struct sockaddr *)&a, sizeof a), 0);
-    cr_assert_eq(listen(l, 0), 0);
-    cr_assert_eq(getsockname(l, (struct sockaddr *)&a, &alen), 0);
-    for (int i = 0; i < 2; i++) {
-        fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-        connect(fill[i], (struct sockaddr *)&a, sizeof a); /* EINPROGRESS is fine */
-    }
-    nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
-    snprintf(url, len, "http://127.0.0.1:%u/", (unsigned)ntohs(a.sin_port));
-    return l;
-}
-
 TEST_HTTP(a_connection_that_never_completes_is_a_connect_timeout, .timeout = 30)
 {
-    int fill[2];
-    char url[64];
-    int l = full_listener(fill, url, sizeof url);
+    struct blackhole bh;
+    cr_assert_eq(blackhole_open(&bh), 0);
 
     O.connect_timeout_ms = 300;
     O.timeout_ms = 10000;
     cio_pool *p = test_pool(&O, 1);
-    cio_http_req r = {.url = url};
+    cio_http_req r = {.url = bh.url};
     cr_assert_eq(cio_submit_http(p, &r, NULL), CIO_OK);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cio_pool_free(p);
-    close(fill[0]);
-    close(fill[1]);
-    close(l);
+    blackhole_close(&bh);
     cr_assert_eq(L.timeouts, 1);
     cr_assert_eq(L.last_timeout.budget, CIO_BUDGET_CONNECT);
     cr_assert_eq(L.last_timeout.timeout_ms, 300, "the limit that expired is the connect one");

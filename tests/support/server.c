@@ -4,11 +4,14 @@
 #include "server.h"
 #include "clock.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -153,4 +156,33 @@ void server_stats_free(struct server_stats *st)
 {
     free(st->starts_ms);
     st->starts_ms = NULL;
+}
+
+int blackhole_open(struct blackhole *b)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof a;
+
+    b->fill[0] = b->fill[1] = -1;
+    b->listener = socket(AF_INET, SOCK_STREAM, 0);
+    if (b->listener < 0 || bind(b->listener, (struct sockaddr *)&a, sizeof a) != 0 ||
+        listen(b->listener, 0) != 0 || getsockname(b->listener, (struct sockaddr *)&a, &alen) != 0)
+        return -1;
+    /* Backlog 0 holds one connection; the second waits: the queue is full. */
+    for (int i = 0; i < 2; i++) {
+        b->fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        connect(b->fill[i], (struct sockaddr *)&a, sizeof a); /* EINPROGRESS is fine */
+    }
+    nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+    snprintf(b->url, sizeof b->url, "http://127.0.0.1:%u/", (unsigned)ntohs(a.sin_port));
+    return 0;
+}
+
+void blackhole_close(struct blackhole *b)
+{
+    for (int i = 0; i < 2; i++)
+        if (b->fill[i] >= 0)
+            close(b->fill[i]);
+    if (b->listener >= 0)
+        close(b->listener);
 }

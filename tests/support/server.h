@@ -36,4 +36,13 @@ void server_stats_free(struct server_stats *st);
 /* The most requests the server saw at once with that Host header ("localhost:PORT"). */
 long server_host_max(const struct server_stats *st, const char *host);
 
+/* A loopback listener whose accept queue is full, so the kernel drops further SYNs: a
+ * connection to it never completes (a connect timeout without leaving loopback). */
+struct blackhole {
+    int listener, fill[2];
+    char url[64]; /* "http://127.0.0.1:PORT/" */
+};
+int blackhole_open(struct blackhole *b);
+void blackhole_close(struct blackhole *b);
+
 #endif

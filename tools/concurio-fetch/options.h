@@ -10,7 +10,7 @@
 
 #include "output.h"
 
-#define FETCH_MAX_STATUSES 64
+#define FETCH_MAX_STATUSES 128
 
 enum fetch_progress { FETCH_PROGRESS_AUTO = 0, FETCH_PROGRESS_ON, FETCH_PROGRESS_OFF };
 enum fetch_action { FETCH_RUN = 0, FETCH_HELP, FETCH_VERSION, FETCH_USAGE };

@@ -43,6 +43,8 @@ uint64_t fetch_summary_quantile(const struct fetch_summary *s, double p)
     uint64_t rank = (uint64_t)(p * (double)s->latencies + 0.999999), seen = 0;
     if (rank == 0)
         rank = 1;
+    if (rank >= s->latencies)
+        return s->max_ms; /* the top is known exactly */
     for (unsigned b = 0; b < FETCH_HIST_BUCKETS; b++) {
         seen += s->hist[b];
         if (seen >= rank) {

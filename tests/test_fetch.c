@@ -1,0 +1,491 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* concurio-fetch end to end: the real tool as a process against the real test server.
+ * Records are parsed as JSON; caps and rates are checked from the server's side. */
+#define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "support/server.h"
+#include "support/tool.h"
+
+static struct server S;
+static struct tool_run R;
+static char input[1 << 20];
+
+static void setup(void)
+{
+    cr_assert_eq(server_start(&S), 0, "the test server starts");
+    input[0] = '\0';
+}
+
+static void teardown(void)
+{
+    tool_run_free(&R);
+    server_stop_checked(&S);
+}
+
+#define TEST_FETCH(name, ...) Test(fetch, name, .init = setup, .fini = teardown, __VA_ARGS__)
+
+/* Appends a line to the input; "%s" in fmt stands for the server's base URL. */
+static void add(const char *fmt)
+{
+    size_t n = strlen(input);
+    const char *mark = strstr(fmt, "%s");
+
+    if (mark == NULL)
+        snprintf(input + n, sizeof input - n, "%s\n", fmt);
+    else
+        snprintf(input + n, sizeof input - n, "%.*s%s%s\n", (int)(mark - fmt), fmt, S.url,
+                 mark + 2);
+}
+
+static void run(const char *const *args)
+{
+    tool_run(&R, input, args);
+}
+
+static size_t count_outcome(const char *outcome)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < R.nrecs; i++)
+        n += strcmp(rec_str(R.recs[i], "outcome"), outcome) == 0;
+    return n;
+}
+
+TEST_FETCH(a_plain_list_gives_one_done_record_per_url, .timeout = 30)
+{
+    add("%s/ok");
+    add("# a comment");
+    add("");
+    add("   ");
+    add("%s/bytes/10");
+    add("%s/status/404");
+    run((const char *[]){"-q", NULL});
+    cr_assert_eq(R.status, 0, "all done: %s", R.err);
+    cr_assert_eq(R.nrecs, 3);
+    cJSON *r = tool_record(&R, "1");
+    cr_assert_not_null(r, "the id is the line number");
+    cr_assert_eq(rec_num(r, "line"), 1);
+    cr_assert_str_eq(rec_str(r, "method"), "GET");
+    cr_assert_str_eq(rec_str(r, "outcome"), "done");
+    cr_assert_eq(rec_num(r, "http_status"), 200);
+    cr_assert_eq(rec_num(r, "bytes"), 2);
+    cr_assert_eq(rec_num(r, "attempts"), 1);
+    cr_assert_geq(rec_num(r, "elapsed_ms"), 0);
+    cr_assert(cJSON_IsObject(cJSON_GetObjectItem(r, "timings")));
+    cr_assert_null(cJSON_GetObjectItem(r, "error"));
+    cr_assert_eq(rec_num(tool_record(&R, "5"), "bytes"), 10);
+    cr_assert_eq(rec_num(tool_record(&R, "6"), "http_status"), 404, "a 404 is done");
+    cr_assert_str_eq(R.err, "", "-q: nothing on stderr");
+}
+
+TEST_FETCH(every_bad_line_is_one_error_record_and_the_run_goes_on, .timeout = 30)
+{
+    static char lines[4][70000];
+    add("{\"url\": ");                                                  /* 1: invalid JSON */
+    add("{\"id\": \"no-url\"}");                                        /* 2: no url */
+    add("ftp://example.org/file");                                      /* 3: not http(s) */
+    add("{\"url\": \"%s/ok\", \"headers\": {\"X\": \"a\\r\\nB: c\"}}"); /* 4: CR LF */
+    add("%s/caf\xC3");                                                  /* 5: invalid UTF-8 */
+    memset(lines[0], 'a', 69999);                                       /* 6: longer than 64 KiB */
+    memcpy(lines[0], "http://x/", 9);
+    add(lines[0]);
+    add("%s/ok"); /* 7: fine */
+    size_t n = strlen(input);
+    memcpy(input + n, "http://x/\0y\n", 12); /* 8: a NUL byte */
+    input[n + 12] = '\0';
+    /* strlen stops at the NUL: write the input by hand. */
+    FILE *f = fopen(tool_tmp("bad.txt"), "wb");
+    fwrite(input, 1, n + 12, f);
+    fclose(f);
+    char path[256];
+    snprintf(path, sizeof path, "%s", tool_tmp("bad.txt"));
+    input[0] = '\0';
+    run((const char *[]){"-q", path, NULL});
+    cr_assert_eq(R.status, 1, "some errors: exit 1");
+    cr_assert_eq(R.nrecs, 8, "one record per line: %s", R.out);
+    const char *want[] = {"invalid JSON",
+                          "no \"url\"",
+                          "not an http or https URL",
+                          "",
+                          "invalid UTF-8",
+                          "longer than 64 KiB",
+                          NULL,
+                          "NUL byte"};
+    for (int i = 0; i < 8; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "%d", i + 1);
+        if (i == 1)
+            snprintf(id, sizeof id, "\"no-url\""); /* a bad line keeps its own id */
+        cJSON *r = tool_record(&R, id);
+        cr_assert_not_null(r, "line %d has its record", i + 1);
+        if (i == 6) {
+            cr_assert_str_eq(rec_str(r, "outcome"), "done");
+            continue;
+        }
+        cr_assert_str_eq(rec_str(r, "outcome"), "error", "line %d", i + 1);
+        char where[32];
+        snprintf(where, sizeof where, "line %d:", i + 1);
+        cr_assert(strstr(rec_str(r, "error"), where) != NULL, "%s", rec_str(r, "error"));
+        cr_assert(strstr(rec_str(r, "error"), want[i]) != NULL, "%s", rec_str(r, "error"));
+        cr_assert_leq(strlen(rec_str(r, "url")), 200, "a bad line's url is cut");
+    }
+    cr_assert_str_eq(rec_str(tool_record(&R, "\"no-url\""), "url"), "{\"id\": \"no-url\"}");
+}
+
+TEST_FETCH(json_lines_carry_their_method_headers_body_and_id, .timeout = 30)
+{
+    add("{\"url\": \"%s/echo\", \"id\": \"a7\", \"body\": {\"k\": [1, 2]}, "
+        "\"headers\": {\"x-mine\": \"json\"}}");
+    add("{\"url\": \"%s/echo\", \"id\": 17, \"method\": \"PUT\", \"body\": \"text\"}");
+    add("%s/echo");
+    run((const char *[]){"-q", "--body", "text", "-H", "X-Mine: flag", "-H", "X-All: yes", "-d",
+                         "plain=1", NULL});
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cJSON *a = tool_record(&R, "\"a7\"");
+    cr_assert_not_null(a);
+    cr_assert_str_eq(rec_str(a, "method"), "POST", "a JSON body means POST");
+    const char *body = rec_str(a, "body");
+    cr_assert(strstr(body, "\"body\":\"{\\\"k\\\":[1,2]}\"") != NULL, "compact JSON sent: %s",
+              body);
+    cr_assert(strstr(body, "application/json") != NULL, "%s", body);
+    cr_assert(strstr(body, "\"x-mine\":\"json\"") != NULL, "the line's header wins: %s", body);
+    cr_assert(strstr(body, "flag") == NULL, "%s", body);
+    cr_assert(strstr(body, "\"X-All\":\"yes\"") != NULL, "-H applies to every line: %s", body);
+    cJSON *b = tool_record(&R, "17");
+    cr_assert_str_eq(rec_str(b, "method"), "PUT");
+    cr_assert(strstr(rec_str(b, "body"), "\"body\":\"text\"") != NULL);
+    cJSON *c = tool_record(&R, "3");
+    cr_assert_str_eq(rec_str(c, "method"), "POST", "-d without -X means POST");
+    cr_assert(strstr(rec_str(c, "body"), "plain=1") != NULL);
+    cr_assert_eq(cJSON_IsFalse(cJSON_GetObjectItem(c, "truncated")), 1);
+}
+
+TEST_FETCH(fail_makes_http_errors_errors, .timeout = 30)
+{
+    add("%s/status/404");
+    add("%s/ok");
+    run((const char *[]){"-q", "--fail", NULL});
+    cr_assert_eq(R.status, 1);
+    cJSON *r = tool_record(&R, "1");
+    cr_assert_str_eq(rec_str(r, "outcome"), "error");
+    cr_assert_eq(rec_num(r, "http_status"), 404);
+    cr_assert_str_eq(rec_str(r, "error"), "HTTP status 404");
+    cr_assert_str_eq(rec_str(tool_record(&R, "2"), "outcome"), "done");
+}
+
+TEST_FETCH(an_expired_timeout_is_a_timeout_record, .timeout = 30)
+{
+    add("%s/delay/5000");
+    add("%s/ok");
+    run((const char *[]){"-q", "-t", "0.3", NULL});
+    cr_assert_eq(R.status, 1);
+    cJSON *r = tool_record(&R, "1");
+    cr_assert_str_eq(rec_str(r, "outcome"), "timeout");
+    cr_assert_eq(rec_num(r, "timeout_ms"), 300);
+    cr_assert_geq(rec_num(r, "elapsed_ms"), 290);
+    cr_assert_lt(rec_num(r, "elapsed_ms"), 4000);
+    cr_assert(strstr(rec_str(r, "error"), "timed out") != NULL);
+    cr_assert_str_eq(rec_str(tool_record(&R, "2"), "outcome"), "done");
+}
+
+TEST_FETCH(the_cap_holds_and_is_reached_at_the_server, .timeout = 60)
+{
+    for (int i = 0; i < 24; i++)
+        add("%s/delay/150");
+    run((const char *[]){"-q", "-c", "4", NULL});
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert_eq(R.nrecs, 24);
+    cr_assert_eq(count_outcome("done"), 24);
+    struct server_stats st;
+    cr_assert_eq(server_stats(&S, &st), 0);
+    cr_assert_eq(st.max_in_flight, 4, "at most 4 at once, and 4 reached");
+    server_stats_free(&st);
+}
+
+TEST_FETCH(the_rate_holds_at_the_server, .timeout = 60)
+{
+    for (int i = 0; i < 11; i++)
+        add("%s/ok");
+    run((const char *[]){"-q", "-r", "20/s", NULL});
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    struct server_stats st;
+    cr_assert_eq(server_stats(&S, &st), 0);
+    cr_assert_eq(st.nstarts, 11);
+    /* 20/s with burst 1: one start every 50 ms, so 10 gaps take at least ~500 ms. */
+    uint64_t span = st.starts_ms[10] - st.starts_ms[0];
+    cr_assert_geq(span, 450, "11 starts at 20/s spanned %llu ms", (unsigned long long)span);
+    for (size_t i = 1; i < st.nstarts; i++)
+        cr_assert_geq(st.starts_ms[i] - st.starts_ms[i - 1], 30, "evenly spaced");
+    server_stats_free(&st);
+}
+
+TEST_FETCH(per_host_caps_each_host, .timeout = 60)
+{
+    char port[16];
+    const char *colon = strrchr(S.url, ':');
+    snprintf(port, sizeof port, "%s", colon + 1);
+    for (int i = 0; i < 10; i++) {
+        add("%s/delay/150");
+        size_t n = strlen(input);
+        snprintf(input + n, sizeof input - n, "http://localhost:%s/delay/150\n", port);
+    }
+    run((const char *[]){"-q", "-c", "10", "--per-host", "2", NULL});
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    struct server_stats st;
+    cr_assert_eq(server_stats(&S, &st), 0);
+    char host[64];
+    snprintf(host, sizeof host, "localhost:%s", port);
+    cr_assert_eq(server_host_max(&st, host), 2);
+    snprintf(host, sizeof host, "127.0.0.1:%s", port);
+    cr_assert_eq(server_host_max(&st, host), 2);
+    server_stats_free(&st);
+}
+
+TEST_FETCH(retries_follow_the_policy_and_are_counted, .timeout = 60)
+{
+    add("%s/flaky/a/2?status=503");
+    add("%s/flaky/b/5?status=429");
+    add("%s/status/429?retry_after=30");
+    run((const char *[]){"-q", "--retries", "3", "--retry-on", "5xx", "--retry-max-wait", "2",
+                         NULL});
+    cJSON *a = tool_record(&R, "1");
+    cr_assert_eq(rec_num(a, "http_status"), 200, "503 twice, then 200");
+    cr_assert_eq(rec_num(a, "attempts"), 3);
+    cJSON *b = tool_record(&R, "2");
+    cr_assert_eq(rec_num(b, "http_status"), 429, "429 is not in --retry-on");
+    cr_assert_eq(rec_num(b, "attempts"), 1);
+    cJSON *c = tool_record(&R, "3");
+    cr_assert_eq(rec_num(c, "attempts"), 1);
+    cr_assert_str_eq(rec_str(c, "outcome"), "done", "not retried: 429 is not in the list");
+    tool_run_free(&R);
+    input[0] = '\0';
+    add("%s/status/503?retry_after=30");
+    run((const char *[]){"-q", "--retries", "2", "--retry-max-wait", "1", NULL});
+    cJSON *d = tool_record(&R, "1");
+    cr_assert_str_eq(rec_str(d, "outcome"), "error");
+    cr_assert(strstr(rec_str(d, "error"), "Retry-After") != NULL, "%s", rec_str(d, "error"));
+    cr_assert_eq(R.status, 1);
+}
+
+TEST_FETCH(bodies_are_kept_as_asked_and_capped, .timeout = 30)
+{
+    add("%s/bytes/3000000");
+    add("%s/bytes/5");
+    run((const char *[]){"-q", "--body", "base64", "--max-body", "1K", NULL});
+    cJSON *big = tool_record(&R, "1");
+    cr_assert_eq(cJSON_IsTrue(cJSON_GetObjectItem(big, "truncated")), 1);
+    cr_assert_eq(strlen(rec_str(big, "body")), 1368, "1024 bytes in base64");
+    cr_assert_leq(rec_num(big, "bytes"), 1024 + 65536, "the transfer stopped at the cap");
+    cr_assert_eq(rec_num(tool_record(&R, "2"), "bytes"), 5);
+    tool_run_free(&R);
+    run((const char *[]){"-q", NULL}); /* no --body: still capped, at 1 MiB */
+    cr_assert_leq(rec_num(tool_record(&R, "1"), "bytes"), (1 << 20) + 65536);
+    cr_assert_geq(rec_num(tool_record(&R, "1"), "bytes"), 1 << 20);
+    cr_assert_null(cJSON_GetObjectItem(tool_record(&R, "2"), "body"));
+}
+
+TEST_FETCH(usage_errors_exit_2_with_one_line_naming_the_option, .timeout = 30)
+{
+    const char *cases[][3] = {
+        {"--bogus", NULL, "--bogus"},
+        {"-c", NULL, "-c"},
+        {"-c", "0", "--concurrency"},
+        {"-c", "12x", "--concurrency"},
+        {"--rate", "0", "--rate"},
+        {"--rate", "-5/s", "--rate"},
+        {"--rate", "3/d", "--rate"},
+        {"-t", "soon", "--timeout"},
+        {"--body", "xml", "--body"},
+        {"-H", "NoColon", "--header"},
+        {"--rate-mode", "fast", "--rate-mode"},
+        {"--retry-on", "teapot", "--retry-on"},
+    };
+    add("%s/ok");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        run((const char *[]){cases[i][0], cases[i][1], NULL});
+        cr_assert_eq(R.status, 2, "%s %s", cases[i][0], cases[i][1] ? cases[i][1] : "");
+        cr_assert_eq(R.nrecs, 0, "no records");
+        cr_assert(strstr(R.err, cases[i][2]) != NULL, "names the option: %s", R.err);
+        tool_run_free(&R);
+    }
+    run((const char *[]){"/nonexistent/list.txt", NULL});
+    cr_assert_eq(R.status, 2, "an unreadable input");
+    cr_assert(strstr(R.err, "/nonexistent/list.txt") != NULL);
+    tool_run_free(&R);
+    run((const char *[]){"--help", NULL});
+    cr_assert_eq(R.status, 0);
+    for (const char *o = "--concurrency --per-host --rate --burst --timeout --connect-timeout "
+                         "--deadline --retries --request --header --data --output --body "
+                         "--max-body --fail --insecure --resume --progress --no-progress "
+                         "--progress-interval --grace --quiet --version --rate-mode --rate-host "
+                         "--retry-on --retry-max-wait --adaptive --http1.1 --http2";
+         *o != '\0';) {
+        size_t len = strcspn(o, " ");
+        char name[32];
+        snprintf(name, sizeof name, "%.*s", (int)len, o);
+        cr_assert(strstr(R.out, name) != NULL, "--help lists %s", name);
+        o += len + (o[len] == ' ');
+    }
+}
+
+TEST_FETCH(records_that_cannot_be_written_exit_74, .timeout = 30)
+{
+    add("%s/ok");
+    run((const char *[]){"-q", "-o", "/dev/full", NULL});
+    cr_assert_eq(R.status, 74);
+    cr_assert(strstr(R.err, "/dev/full") != NULL, "%s", R.err);
+}
+
+TEST_FETCH(the_deadline_ends_the_run_with_deadline_records, .timeout = 30)
+{
+    for (int i = 0; i < 40; i++)
+        add("%s/delay/3000");
+    FILE *f = fopen(tool_tmp("slow.txt"), "w");
+    fputs(input, f);
+    fclose(f);
+    char path[256];
+    snprintf(path, sizeof path, "%s", tool_tmp("slow.txt"));
+    run((const char *[]){"-c", "2", "--deadline", "0.4", "--no-progress", path, NULL});
+    cr_assert_eq(R.status, 1);
+    cr_assert_gt(R.nrecs, 0);
+    cr_assert_lt(R.nrecs, 40, "input not yet read gets no record");
+    for (size_t i = 0; i < R.nrecs; i++)
+        cr_assert_str_eq(rec_str(R.recs[i], "error"), "deadline exceeded");
+    cr_assert(strstr(R.err, "deadline reached") != NULL, "%s", R.err);
+    cr_assert(strstr(R.err, "-o FILE") != NULL, "how to resume: %s", R.err);
+}
+
+TEST_FETCH(a_connect_timeout_is_a_timeout_record_with_its_limit, .timeout = 30)
+{
+    struct blackhole bh;
+    cr_assert_eq(blackhole_open(&bh), 0);
+
+    add(bh.url);
+    run((const char *[]){"-q", "--connect-timeout", "0.25", "-t", "20", NULL});
+    blackhole_close(&bh);
+    cJSON *r = tool_record(&R, "1");
+    cr_assert_str_eq(rec_str(r, "outcome"), "timeout", "%s", R.out);
+    cr_assert_eq(rec_num(r, "timeout_ms"), 250);
+    cr_assert(strstr(rec_str(r, "error"), "connect") != NULL);
+}
+
+static size_t lines_in(const char *path)
+{
+    char *text = tool_slurp(path);
+    size_t n = 0;
+
+    for (char *s = text; (s = strchr(s, '\n')) != NULL; s++)
+        n++;
+    free(text);
+    return n;
+}
+
+TEST_FETCH(an_interrupted_run_resumes_to_exactly_one_done_per_id, .timeout = 90)
+{
+    char list[256], out[256], err[256], junk[256];
+    snprintf(list, sizeof list, "%s", tool_tmp("list.txt"));
+    snprintf(out, sizeof out, "%s", tool_tmp("out.jsonl"));
+    snprintf(err, sizeof err, "%s", tool_tmp("err.txt"));
+    snprintf(junk, sizeof junk, "%s", tool_tmp("junk.txt"));
+    for (int i = 0; i < 30; i++)
+        add("%s/delay/300");
+    FILE *f = fopen(list, "w");
+    fputs(input, f);
+    fclose(f);
+    unlink(out);
+
+    pid_t pid = tool_spawn((const char *[]){"-c", "3", "-o", out, list, NULL}, junk, err);
+    for (int i = 0; i < 200 && lines_in(out) < 3; i++) /* the first round has ended */
+        nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+    kill(pid, SIGINT);
+    cr_assert_eq(tool_wait(pid), 130);
+    char *msg = tool_slurp(err);
+    cr_assert(strstr(msg, "inputs were not started") != NULL, "%s", msg);
+    cr_assert(strstr(msg, "to resume:") != NULL, "%s", msg);
+    cr_assert(strstr(msg, "--resume") != NULL, "%s", msg);
+    free(msg);
+    size_t first = lines_in(out);
+    cr_assert_geq(first, 3);
+    cr_assert_lt(first, 30, "interrupted before the end");
+    /* A run killed mid-write leaves a fragment; the resumed run must cut it off. */
+    f = fopen(out, "a");
+    fputs("{\"id\":9,\"line\":9,\"outc", f);
+    fclose(f);
+
+    input[0] = '\0';
+    run((const char *[]){"-q", "-c", "3", "-o", out, "--resume", out, list, NULL});
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    tool_run_free(&R);
+    char *all = tool_slurp(out);
+    tool_parse(&R, all); /* every line of the file parses */
+    free(all);
+    int seen[31] = {0};
+    for (size_t i = 0; i < R.nrecs; i++) {
+        int id = (int)rec_num(R.recs[i], "id");
+        cr_assert(id >= 1 && id <= 30);
+        if (strcmp(rec_str(R.recs[i], "outcome"), "done") == 0)
+            seen[id]++;
+    }
+    for (int id = 1; id <= 30; id++)
+        cr_assert_eq(seen[id], 1, "id %d has exactly one done record", id);
+    struct server_stats st;
+    cr_assert_eq(server_stats(&S, &st), 0);
+    cr_assert_leq(st.requests, 30 + 3, "done items were not fetched again");
+    server_stats_free(&st);
+}
+
+TEST_FETCH(resume_skips_done_ids_and_tolerates_bad_lines, .timeout = 30)
+{
+    char prev[256];
+    snprintf(prev, sizeof prev, "%s", tool_tmp("prev.jsonl"));
+    FILE *f = fopen(prev, "w");
+    fputs("{\"id\":1,\"outcome\":\"done\"}\nnot a record\n{\"id\":\"b\",\"outcome\":\"done\"}\n"
+          "{\"id\":3,\"outcome\":\"error\"}\n",
+          f);
+    fclose(f);
+    add("%s/ok");
+    add("{\"url\": \"%s/ok\", \"id\": \"b\"}");
+    add("%s/ok");
+    run((const char *[]){"--no-progress", "--resume", prev, NULL});
+    cr_assert_eq(R.status, 0);
+    cr_assert_eq(R.nrecs, 1, "only the item without a done record runs");
+    cr_assert_not_null(tool_record(&R, "3"));
+    cr_assert(strstr(R.err, "not records") != NULL, "one warning: %s", R.err);
+    tool_run_free(&R);
+    run((const char *[]){"-q", "--resume", tool_tmp("missing.jsonl"), NULL});
+    cr_assert_eq(R.nrecs, 3, "a missing resume file is empty");
+}
+
+TEST_FETCH(the_summary_and_log_lines_go_to_stderr, .timeout = 30)
+{
+    add("%s/ok");
+    add("%s/status/503");
+    add("%s/delay/2000");
+    run((const char *[]){"-t", "0.2", "--progress-interval", "0.05", NULL});
+    cr_assert_eq(R.status, 1);
+    cr_assert(strstr(R.err, "3 items in") != NULL, "%s", R.err);
+    cr_assert(strstr(R.err, "done 2, error 0, timeout 1") != NULL, "%s", R.err);
+    cr_assert(strstr(R.err, "2xx 1") != NULL && strstr(R.err, "5xx 1") != NULL, "%s", R.err);
+    cr_assert(strstr(R.err, "p50") != NULL && strstr(R.err, "p99") != NULL, "%s", R.err);
+    cr_assert(strstr(R.err, "fetch ") != NULL, "log lines when stderr is not a terminal");
+    cr_assert(strstr(R.err, "\r") == NULL, "no redrawing into a file");
+}
+
+TEST_FETCH(insecure_is_said_loudly, .timeout = 30)
+{
+    add("%s/ok");
+    run((const char *[]){"-q", "--insecure", NULL});
+    cr_assert_eq(R.status, 0);
+    cr_assert(strstr(R.err, "NOT verified") != NULL, "%s", R.err);
+}

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* concurio-fetch's options: values, defaults and the errors that name the option. */
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "options.h"
+
+static struct fetch_opts O;
+static char err[256];
+
+static enum fetch_action parse(const char *const *args)
+{
+    char *argv[64] = {"concurio-fetch"};
+    int argc = 1;
+
+    while (args[argc - 1] != NULL)
+        argv[argc] = (char *)args[argc - 1], argc++;
+    fetch_opts_free(&O);
+    return fetch_parse_args(argc, argv, &O, err, sizeof err);
+}
+
+static void teardown(void)
+{
+    fetch_opts_free(&O);
+}
+
+TestSuite(options, .fini = teardown);
+
+Test(options, defaults_are_the_documented_ones)
+{
+    cr_assert_eq(parse((const char *[]){NULL}), FETCH_RUN);
+    cr_assert_eq(O.concurrency, 50);
+    cr_assert_eq(O.max_body, 1u << 20);
+    cr_assert_eq(O.grace_ms, 5000);
+    cr_assert_eq(O.progress_interval_ms, 10000);
+    cr_assert_eq(O.rate.count, 0);
+    cr_assert_eq(O.retry.max_attempts, 0);
+    cr_assert_null(O.input);
+}
+
+Test(options, rates_in_every_unit_are_exact)
+{
+    cio_rate r;
+    cr_assert_eq(fetch_parse_rate("600", &r), 0);
+    cr_assert_eq(r.count, 600);
+    cr_assert_eq(r.period_ms, 60000, "a bare N is per minute");
+    cr_assert_eq(fetch_parse_rate("10/s", &r), 0);
+    cr_assert_eq(r.count, 10);
+    cr_assert_eq(r.period_ms, 1000);
+    cr_assert_eq(fetch_parse_rate("100/h", &r), 0);
+    cr_assert_eq(r.period_ms, 3600000);
+    cr_assert_eq(fetch_parse_rate("0.5/s", &r), 0);
+    cr_assert_eq(r.count, 1);
+    cr_assert_eq(r.period_ms, 2000);
+    cr_assert_eq(fetch_parse_rate("2.5/s", &r), 0);
+    cr_assert_eq(r.count, 25);
+    cr_assert_eq(r.period_ms, 10000);
+    const char *bad[] = {"0", "-1", "1/d", "", "abc", "1e999", "nan", "inf", "5/s/s", " 5"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        cr_assert_eq(fetch_parse_rate(bad[i], &r), -1, "'%s' is refused", bad[i]);
+}
+
+Test(options, seconds_take_fractions)
+{
+    unsigned ms;
+    cr_assert_eq(fetch_parse_seconds("2.5", 0, &ms), 0);
+    cr_assert_eq(ms, 2500);
+    cr_assert_eq(fetch_parse_seconds("0.0001", 0, &ms), 0);
+    cr_assert_eq(ms, 1, "a tiny limit is still a limit");
+    cr_assert_eq(fetch_parse_seconds("0", 0, &ms), -1);
+    cr_assert_eq(fetch_parse_seconds("0", 1, &ms), 0);
+    cr_assert_eq(fetch_parse_seconds("-1", 1, &ms), -1);
+    cr_assert_eq(fetch_parse_seconds("9999999999", 0, &ms), -1);
+    cr_assert_eq(fetch_parse_seconds("1s", 0, &ms), -1);
+}
+
+Test(options, every_option_lands_in_its_field)
+{
+    cr_assert_eq(parse((const char *[]){"-c",
+                                        "8",
+                                        "--per-host",
+                                        "2",
+                                        "-r",
+                                        "10/s",
+                                        "--burst",
+                                        "3",
+                                        "--rate-mode",
+                                        "window",
+                                        "--rate-host",
+                                        "5/s",
+                                        "-t",
+                                        "1.5",
+                                        "--connect-timeout",
+                                        "0.5",
+                                        "--deadline",
+                                        "60",
+                                        "--retries",
+                                        "4",
+                                        "--retry-max-wait",
+                                        "9",
+                                        "-X",
+                                        "PUT",
+                                        "-H",
+                                        "A: 1",
+                                        "-H",
+                                        "B: 2",
+                                        "-d",
+                                        "x",
+                                        "-o",
+                                        "out",
+                                        "--body",
+                                        "text",
+                                        "--max-body",
+                                        "2M",
+                                        "--fail",
+                                        "--insecure",
+                                        "--resume",
+                                        "r",
+                                        "--no-progress",
+                                        "--progress-interval",
+                                        "3",
+                                        "--grace",
+                                        "0",
+                                        "-q",
+                                        "--adaptive",
+                                        "--http1.1",
+                                        "list.txt",
+                                        NULL}),
+                 FETCH_RUN, "%s", err);
+    cr_assert_eq(O.concurrency, 8);
+    cr_assert_eq(O.per_host, 2);
+    cr_assert_eq(O.rate.count, 10);
+    cr_assert_eq(O.rate.burst, 3);
+    cr_assert_eq(O.rate.mode, CIO_RATE_WINDOW);
+    cr_assert_eq(O.host_rate.count, 5);
+    cr_assert_eq(O.host_rate.mode, CIO_RATE_WINDOW, "the mode applies to both");
+    cr_assert_eq(O.timeout_ms, 1500);
+    cr_assert_eq(O.connect_timeout_ms, 500);
+    cr_assert_eq(O.deadline_ms, 60000);
+    cr_assert_eq(O.retry.max_attempts, 5, "4 retries: 5 attempts");
+    cr_assert_eq(O.retry.max_wait_ms, 9000);
+    cr_assert_str_eq(O.method, "PUT");
+    cr_assert_eq(O.nheaders, 2);
+    cr_assert_str_eq(O.headers[1], "B: 2");
+    cr_assert_str_eq(O.data, "x");
+    cr_assert_str_eq(O.output, "out");
+    cr_assert_eq(O.body, FETCH_BODY_TEXT);
+    cr_assert_eq(O.max_body, 2u << 20);
+    cr_assert(O.fail && O.insecure && O.quiet && O.adaptive);
+    cr_assert_str_eq(O.resume, "r");
+    cr_assert_eq(O.progress, FETCH_PROGRESS_OFF);
+    cr_assert_eq(O.progress_interval_ms, 3000);
+    cr_assert_eq(O.grace_ms, 0);
+    cr_assert_eq(O.http_version, CIO_HTTP_1_1);
+    cr_assert_str_eq(O.input, "list.txt");
+}
+
+Test(options, retry_on_takes_words_and_statuses)
+{
+    cr_assert_eq(parse((const char *[]){"--retry-on", "transport,timeout", NULL}), FETCH_RUN);
+    cr_assert_eq(O.retry.on, CIO_RETRY_TRANSPORT | CIO_RETRY_TIMEOUT);
+    cr_assert_eq(O.retry.nstatuses, 0);
+    cr_assert_eq(parse((const char *[]){"--retry-on", "503,429,transport", NULL}), FETCH_RUN);
+    cr_assert_eq(O.retry.nstatuses, 2, "numbers make an exact list");
+    cr_assert_eq(O.retry.statuses[0], 503);
+    cr_assert_eq(O.retry.statuses[1], 429);
+    cr_assert_eq(parse((const char *[]){"--retry-on", "408,5xx", NULL}), FETCH_RUN);
+    cr_assert_eq(O.retry.nstatuses, 101, "408 and every 5xx");
+    const char *bad[] = {"", ",", "429,", "teapot", "99", "600", "5xx,,429"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        cr_assert_eq(parse((const char *[]){"--retry-on", bad[i], NULL}), FETCH_USAGE, "'%s'",
+                     bad[i]);
+}
+
+Test(options, mistakes_name_the_option)
+{
+    cr_assert_eq(parse((const char *[]){"--concurrency=0", NULL}), FETCH_USAGE);
+    cr_assert(strstr(err, "--concurrency") != NULL, "%s", err);
+    cr_assert_eq(parse((const char *[]){"--timeout", NULL}), FETCH_USAGE);
+    cr_assert(strstr(err, "--timeout") != NULL && strstr(err, "needs a value"), "%s", err);
+    cr_assert_eq(parse((const char *[]){"-Z", NULL}), FETCH_USAGE);
+    cr_assert(strstr(err, "-Z") != NULL, "%s", err);
+    cr_assert_eq(parse((const char *[]){"--frobnicate", NULL}), FETCH_USAGE);
+    cr_assert(strstr(err, "--frobnicate") != NULL, "%s", err);
+    cr_assert_eq(parse((const char *[]){"-H", "Bad\r\nHeader: x", NULL}), FETCH_USAGE);
+    cr_assert_eq(parse((const char *[]){"-X", "GET /x", NULL}), FETCH_USAGE);
+    cr_assert_eq(parse((const char *[]){"a.txt", "b.txt", NULL}), FETCH_USAGE);
+    cr_assert_eq(parse((const char *[]){"--max-body", "12Q", NULL}), FETCH_USAGE);
+    cr_assert_eq(parse((const char *[]){"-h", NULL}), FETCH_HELP);
+    cr_assert_eq(parse((const char *[]){"-V", NULL}), FETCH_VERSION);
+}
