@@ -18,3 +18,8 @@ libdir=$(dirname "$(dirname "$pc")")
 cc -o "$tmp/pc_consumer" "$src/tests/consumer/main.c" \
     $(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --cflags --libs concurio)
 LD_LIBRARY_PATH=$libdir "$tmp/pc_consumer"
+# The tool and its manual page are installed too, and the tool runs from there.
+if [ -e "$build/tools/concurio-fetch" ]; then
+    "$tmp/prefix/bin/concurio-fetch" --version
+    test -s "$tmp/prefix/share/man/man1/concurio-fetch.1"
+fi
