@@ -489,3 +489,44 @@ TEST_FETCH(insecure_is_said_loudly, .timeout = 30)
     cr_assert_eq(R.status, 0);
     cr_assert(strstr(R.err, "NOT verified") != NULL, "%s", R.err);
 }
+
+TEST_FETCH(json_keys_get_their_own_per_host_limits, .timeout = 60)
+{
+    for (int i = 0; i < 4; i++) {
+        add("{\"url\": \"%s/delay/200\", \"key\": \"token-a\"}");
+        add("{\"url\": \"%s/delay/200\", \"key\": \"token-b\"}");
+    }
+    run((const char *[]){"-q", "-c", "10", "--per-host", "1", NULL});
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    struct server_stats st;
+    cr_assert_eq(server_stats(&S, &st), 0);
+    cr_assert_eq(st.max_in_flight, 2, "one per key, two keys, one host");
+    server_stats_free(&st);
+}
+
+TEST_FETCH(a_rate_per_host_spaces_that_hosts_starts, .timeout = 60)
+{
+    for (int i = 0; i < 11; i++)
+        add("%s/ok");
+    run((const char *[]){"-q", "--rate-host", "20/s", NULL});
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    struct server_stats st;
+    cr_assert_eq(server_stats(&S, &st), 0);
+    cr_assert_eq(st.nstarts, 11);
+    cr_assert_geq(st.starts_ms[10] - st.starts_ms[0], 450);
+    server_stats_free(&st);
+}
+
+TEST_FETCH(window_mode_lets_the_quota_go_then_holds, .timeout = 60)
+{
+    for (int i = 0; i < 10; i++)
+        add("%s/ok");
+    run((const char *[]){"-q", "-r", "5/s", "--rate-mode", "window", NULL});
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    struct server_stats st;
+    cr_assert_eq(server_stats(&S, &st), 0);
+    cr_assert_eq(st.nstarts, 10);
+    cr_assert_lt(st.starts_ms[4] - st.starts_ms[0], 500, "five at once");
+    cr_assert_geq(st.starts_ms[5] - st.starts_ms[0], 950, "then the window holds a second");
+    server_stats_free(&st);
+}

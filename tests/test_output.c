@@ -130,11 +130,23 @@ Test(output, base64_matches_the_rfc_vectors)
 Test(output, passwords_in_urls_are_hidden)
 {
     static const char *const in[] = {"https://user:secret@api.example.com/x?a=b@c",
-                                     "https://user@h/", "http://h/a:b@c", "not a url",
-                                     "http://u:p:q@h:8080/"};
-    static const char *const out[] = {"https://user:***@api.example.com/x?a=b@c", "https://user@h/",
-                                      "http://h/a:b@c", "not a url", "http://u:***@h:8080/"};
-    for (int i = 0; i < 5; i++) {
+                                     "https://user@h/",
+                                     "http://h/a:b@c",
+                                     "not a url",
+                                     "http://u:p:q@h:8080/",
+                                     "Failed https://a:b@x/ then http://c:@y and ftp://d:e@z",
+                                     "://",
+                                     "x://:@"};
+    static const char *const out[] = {
+        "https://user:***@api.example.com/x?a=b@c",
+        "https://user@h/",
+        "http://h/a:b@c",
+        "not a url",
+        "http://u:***@h:8080/",
+        "Failed https://a:***@x/ then http://c:***@y and ftp://d:***@z",
+        "://",
+        "x://:***@"};
+    for (int i = 0; i < 8; i++) {
         char *r = fetch_redact(in[i]);
         cr_assert_str_eq(r, out[i]);
         free(r);

@@ -279,8 +279,7 @@ int main(int argc, char **argv)
         fetch_opts_free(&a->o);
         return EXIT_DONE;
     case FETCH_USAGE:
-        fetch_say("%s", err);
-        fetch_say("try 'concurio-fetch --help'");
+        fetch_say("%s (see --help)", err);
         fetch_opts_free(&a->o);
         return EXIT_USAGE;
     case FETCH_RUN:

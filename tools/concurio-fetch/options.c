@@ -44,6 +44,7 @@ const char fetch_usage_text[] =
     "  -H, --header 'N: v'       header on every request (repeatable; a JSON line's wins)\n"
     "  -d, --data TEXT|@FILE     body of plain-URL lines\n"
     "      --http1.1, --http2    HTTP version (default: HTTP/2 where TLS offers it)\n"
+    "      --cacert FILE         verify servers with the certificates in FILE (PEM)\n"
     "      --insecure            do not verify TLS certificates\n"
     "Output:\n"
     "  -o, --output FILE         write records to FILE (default standard output)\n"
@@ -77,6 +78,7 @@ enum {
     OPT_HTTP11,
     OPT_HTTP2,
     OPT_INSECURE,
+    OPT_CACERT,
     OPT_BODY,
     OPT_MAX_BODY,
     OPT_FAIL,
@@ -107,6 +109,7 @@ static const struct option longopts[] = {
     {"http1.1", no_argument, NULL, OPT_HTTP11},
     {"http2", no_argument, NULL, OPT_HTTP2},
     {"insecure", no_argument, NULL, OPT_INSECURE},
+    {"cacert", required_argument, NULL, OPT_CACERT},
     {"output", required_argument, NULL, 'o'},
     {"body", required_argument, NULL, OPT_BODY},
     {"max-body", required_argument, NULL, OPT_MAX_BODY},
@@ -375,6 +378,9 @@ static int apply(struct fetch_opts *o, int c, const char *v)
     case OPT_INSECURE:
         o->insecure = 1;
         return 0;
+    case OPT_CACERT:
+        o->cacert = v;
+        return v[0] != '\0' ? 0 : -1;
     case 'o':
         o->output = v;
         return v[0] != '\0' ? 0 : -1;

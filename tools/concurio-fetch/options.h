@@ -26,6 +26,7 @@ struct fetch_opts {
     const char **headers;      /* borrowed from argv; NULL-terminated */
     size_t nheaders;
     const char *output, *resume;
+    const char *cacert; /* --cacert: PEM certificates to verify servers with */
     enum fetch_body body;
     size_t max_body;
     int fail, insecure, adaptive, quiet;

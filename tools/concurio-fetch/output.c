@@ -62,31 +62,43 @@ char *fetch_base64(const void *s, size_t len)
     return out;
 }
 
-char *fetch_redact(const char *url)
+char *fetch_redact(const char *text)
 {
-    const char *auth = strstr(url, "://");
-    char *out = strdup(url);
+    /* An empty password becomes "***", 3 bytes longer: room for that per URL. */
+    size_t len = strlen(text), urls = 0;
+    for (const char *p = text; (p = strstr(p, "://")) != NULL; p += 3)
+        urls++;
+    char *out = malloc(len + 3 * urls + 1);
+    size_t n = 0;
 
-    if (out == NULL || auth == NULL)
-        return out;
-    auth += 3;
-    size_t alen = strcspn(auth, "/?#");
-    const char *at = NULL;
-    for (size_t i = 0; i < alen; i++)
-        if (auth[i] == '@')
-            at = auth + i; /* the last '@' ends the userinfo */
-    const char *colon = at != NULL ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-    if (colon == NULL)
-        return out;
-    size_t head = (size_t)(colon - url) + 1;
-    char *r = malloc(strlen(url) + 4);
-    if (r == NULL)
-        return out;
-    memcpy(r, url, head);
-    memcpy(r + head, "***", 3);
-    memcpy(r + head + 3, at, strlen(at) + 1);
-    free(out);
-    return r;
+    if (out == NULL)
+        return NULL;
+    for (const char *p = text; *p != '\0';) {
+        const char *scheme = strstr(p, "://");
+        if (scheme == NULL) {
+            memcpy(out + n, p, strlen(p));
+            n += strlen(p);
+            break;
+        }
+        const char *auth = scheme + 3;
+        size_t alen = strcspn(auth, "/?# \t\r\n\"'<>");
+        const char *at = NULL;
+        for (size_t i = 0; i < alen; i++)
+            if (auth[i] == '@')
+                at = auth + i; /* the last '@' ends the userinfo */
+        const char *colon = at != NULL ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+        const char *upto = colon != NULL ? colon + 1 : auth;
+        memcpy(out + n, p, (size_t)(upto - p));
+        n += (size_t)(upto - p);
+        if (colon != NULL) {
+            memcpy(out + n, "***", 3);
+            n += 3;
+            upto = at;
+        }
+        p = upto;
+    }
+    out[n] = '\0';
+    return out;
 }
 
 static const char *const outcomes[] = {"done", "error", "timeout"};

@@ -37,8 +37,8 @@ char *fetch_record_line(const struct fetch_record *r, enum fetch_body mode);
 char *fetch_utf8_repair(const char *s, size_t len);
 /* s[0..len) in standard base64 with padding; malloc'ed. */
 char *fetch_base64(const void *s, size_t len);
-/* A copy of url with the password of "user:password@" replaced by "***" (for stderr
- * and error texts); malloc'ed. */
-char *fetch_redact(const char *url);
+/* A copy of text with the password of every URL's "user:password@" replaced by "***"
+ * (for stderr and error texts); malloc'ed. */
+char *fetch_redact(const char *text);
 
 #endif

@@ -89,7 +89,12 @@ static void result_record(struct app *a, const cio_result *res, enum fetch_outco
         .truncated = res->truncated,
         .timings = res->attempts > 0 ? &res->timings : NULL,
     };
+    /* curl's messages may quote a URL: never with its password. */
+    char *clean = r.error != NULL && strchr(r.error, '@') != NULL ? fetch_redact(r.error) : NULL;
+    if (clean != NULL)
+        r.error = clean;
     write_record(a, &r, res->attempts > 0);
+    free(clean);
 }
 
 static void on_done(cio_pool *p, const cio_result *res, void *user)
@@ -313,6 +318,7 @@ int fetch_run(struct app *a)
     po.per_key.max_concurrency = a->o.per_host;
     po.per_key.rate = a->o.host_rate;
     po.http_version = a->o.http_version;
+    po.ca_file = a->o.cacert;
     po.flags = (a->o.fail ? CIO_FAIL_ON_HTTP_ERROR : 0) | (a->o.insecure ? CIO_INSECURE : 0) |
                (a->o.adaptive ? CIO_ADAPTIVE : 0) |
                (a->o.body == FETCH_BODY_NONE ? CIO_DISCARD_BODY : 0);
