@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The reference the benchmarks measure Concurio against: a plain libcurl multi loop on
+ * libevent in the shape of curl's hiperfifo example, one thread, a new easy handle per
+ * request, bodies discarded, no limits beyond "C at a time". Reads URLs, one per line,
+ * from standard input; prints "done=N failed=N" at the end.
+ * Usage: bench-rawmulti C < urls */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <event2/event.h>
+
+struct sock {
+    struct event *ev;
+};
+
+static struct event_base *base;
+static CURLM *multi;
+static struct event *timer;
+static long running_handles, in_flight, cap, done, failed;
+static char line[65536];
+static int input_end;
+
+static size_t discard(char *p, size_t s, size_t n, void *u)
+{
+    (void)p;
+    (void)u;
+    return s * n;
+}
+
+static void add_more(void)
+{
+    while (!input_end && in_flight < cap) {
+        if (fgets(line, sizeof line, stdin) == NULL) {
+            input_end = 1;
+            return;
+        }
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0] == '\0')
+            continue;
+        CURL *e = curl_easy_init();
+        curl_easy_setopt(e, CURLOPT_URL, line);
+        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
+        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+        curl_multi_add_handle(multi, e);
+        in_flight++;
+    }
+}
+
+static void drain(void)
+{
+    CURLMsg *m;
+    int left;
+
+    while ((m = curl_multi_info_read(multi, &left)) != NULL) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        long status = 0;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &status);
+        if (m->data.result == CURLE_OK && status == 200)
+            done++;
+        else
+            failed++;
+        CURL *e = m->easy_handle;
+        curl_multi_remove_handle(multi, e);
+        curl_easy_cleanup(e);
+        in_flight--;
+    }
+    add_more();
+}
+
+static void on_event(evutil_socket_t fd, short what, void *arg)
+{
+    int action = ((what & EV_READ) ? CURL_CSELECT_IN : 0) | ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
+    int n;
+
+    (void)arg;
+    curl_multi_socket_action(multi, fd, action, &n);
+    running_handles = n;
+    drain();
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    int n;
+
+    (void)fd;
+    (void)what;
+    (void)arg;
+    curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &n);
+    running_handles = n;
+    drain();
+}
+
+static int sock_cb(CURL *e, curl_socket_t s, int what, void *u, void *sockp)
+{
+    struct sock *k = sockp;
+
+    (void)e;
+    (void)u;
+    if (what == CURL_POLL_REMOVE) {
+        if (k != NULL) {
+            event_free(k->ev);
+            free(k);
+        }
+        curl_multi_assign(multi, s, NULL);
+        return 0;
+    }
+    if (k == NULL) {
+        k = calloc(1, sizeof *k);
+        curl_multi_assign(multi, s, k);
+    } else {
+        event_free(k->ev);
+    }
+    short kind = (short)(((what & CURL_POLL_IN) ? EV_READ : 0) |
+                         ((what & CURL_POLL_OUT) ? EV_WRITE : 0) | EV_PERSIST);
+    k->ev = event_new(base, s, kind, on_event, NULL);
+    event_add(k->ev, NULL);
+    return 0;
+}
+
+static int timer_cb(CURLM *m, long ms, void *u)
+{
+    (void)m;
+    (void)u;
+    if (ms < 0) {
+        evtimer_del(timer);
+        return 0;
+    }
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(timer, &tv);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2 || (cap = strtol(argv[1], NULL, 10)) <= 0) {
+        fprintf(stderr, "usage: %s C < urls\n", argv[0]);
+        return 2;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    base = event_base_new();
+    multi = curl_multi_init();
+    timer = evtimer_new(base, on_timer, NULL);
+    curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
+    curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+    curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, cap);
+    add_more();
+    event_base_dispatch(base);
+    printf("done=%ld failed=%ld\n", done, failed);
+    event_free(timer);
+    curl_multi_cleanup(multi);
+    event_base_free(base);
+    curl_global_cleanup();
+    return failed > 0;
+}
