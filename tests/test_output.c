@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* concurio-fetch's records: fields, escaping, bodies, redaction. Every line is parsed
  * back with cJSON. Pure: no I/O. */
+#define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,9 +12,13 @@
 
 static cJSON *parsed(const struct fetch_record *r, enum fetch_body mode)
 {
-    char *line = fetch_record_line(r, mode);
-
-    cr_assert_not_null(line);
+    struct fetch_buf b = {0};
+    cr_assert_eq(fetch_record_append(&b, r, mode), 0);
+    cr_assert_eq(fetch_record_append(&b, r, mode), 0, "records follow each other");
+    cr_assert_eq(b.len % 2, 0);
+    cr_assert_eq(memcmp(b.p, b.p + b.len / 2, b.len / 2), 0);
+    char *line = strndup(b.p, b.len / 2);
+    fetch_buf_free(&b);
     size_t n = strlen(line);
     cr_assert_eq(line[n - 1], '\n', "a whole line");
     cr_assert_null(memchr(line, '\n', n - 1), "one line");
@@ -151,4 +156,18 @@ Test(output, passwords_in_urls_are_hidden)
         cr_assert_str_eq(r, out[i]);
         free(r);
     }
+}
+
+Test(output, ids_keep_their_escapes_and_strings_stay_valid_utf8)
+{
+    struct fetch_record r = {.id = "\"a\\\"b\\u0001\xff\"",
+                             .line = 3,
+                             .url = "http://h/\xc3",
+                             .error = "bad \xe2\x82 byte",
+                             .outcome = FETCH_ERROR};
+    cJSON *o = parsed(&r, FETCH_BODY_NONE);
+    cr_assert_str_eq(str(o, "id"), "a\"b\x01\xEF\xBF\xBD");
+    cr_assert_str_eq(str(o, "url"), "http://h/\xEF\xBF\xBD");
+    cr_assert_str_eq(str(o, "error"), "bad \xEF\xBF\xBD\xEF\xBF\xBD byte");
+    cJSON_Delete(o);
 }

@@ -9,6 +9,7 @@
 #include <concurio/concurio.h>
 
 #include "options.h"
+#include "output.h"
 #include "reader.h"
 #include "resume.h"
 #include "summary.h"
@@ -20,7 +21,8 @@ struct app {
     struct fetch_opts o;
     struct event_base *base;
     cio_pool *pool;
-    struct event *sigint, *sigterm, *grace;
+    struct event *sigint, *sigterm, *grace, *flusher;
+    struct fetch_buf out; /* records not yet written */
     struct fetch_reader *rd;
     int in_regular; /* the input is a regular file: counts are exact */
     int input_done; /* read to its end */

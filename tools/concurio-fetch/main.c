@@ -332,6 +332,7 @@ out:
         close(in_fd);
     free(a->rd);
     free(a->data);
+    fetch_buf_free(&a->out);
     fetch_idset_free(&a->done_ids);
     fetch_opts_free(&a->o);
     return rc;

@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Records as JSON lines (cJSON: every string escaped, every line parses), bodies as
- * repaired UTF-8 or base64, and URLs with their passwords hidden. */
+/* Records as JSON lines (every string escaped and valid UTF-8, every line parses; the
+ * tests parse them back with cJSON), bodies as repaired UTF-8 or base64, and URLs with
+ * their passwords hidden. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <string.h>
-
-#include <cjson/cJSON.h>
 
 #include "output.h"
 #include "urllist.h"
@@ -101,58 +100,180 @@ char *fetch_redact(const char *text)
     return out;
 }
 
-static const char *const outcomes[] = {"done", "error", "timeout"};
+/* ---- the record writer: straight into a reused buffer, no allocation once warm ------- */
 
-char *fetch_record_line(const struct fetch_record *r, enum fetch_body mode)
+static int reserve(struct fetch_buf *b, size_t more)
 {
-    cJSON *o = cJSON_CreateObject();
-    char *body = NULL, *text = NULL, *line = NULL;
+    if (b->len + more <= b->cap)
+        return 0;
+    size_t cap = b->cap < 4096 ? 4096 : b->cap;
+    while (cap < b->len + more)
+        cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (p == NULL)
+        return -1;
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
 
-    if (o == NULL)
-        return NULL;
-    cJSON *id = r->id != NULL ? cJSON_Parse(r->id) : NULL;
-    if (id == NULL)
-        id = cJSON_CreateNumber((double)r->line);
-    cJSON_AddItemToObject(o, "id", id);
-    cJSON_AddNumberToObject(o, "line", (double)r->line);
-    cJSON_AddStringToObject(o, "url", r->url != NULL ? r->url : "");
+static int put(struct fetch_buf *b, const char *s, size_t n)
+{
+    if (reserve(b, n) != 0)
+        return -1;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    return 0;
+}
+
+static int put_s(struct fetch_buf *b, const char *s)
+{
+    return put(b, s, strlen(s));
+}
+
+static int put_u(struct fetch_buf *b, uint64_t v)
+{
+    char d[24];
+    size_t n = sizeof d;
+
+    do
+        d[--n] = (char)('0' + v % 10);
+    while ((v /= 10) > 0);
+    return put(b, d + n, sizeof d - n);
+}
+
+/* A JSON string: quotes, escapes, and every invalid UTF-8 sequence (NULs too) as U+FFFD,
+ * so that every line is valid UTF-8 for the strictest reader. */
+static int put_str(struct fetch_buf *b, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+
+    if (reserve(b, len * 6 + 2) != 0) /* the worst case: every byte \u00XX */
+        return -1;
+    char *o = b->p + b->len;
+    *o++ = '"';
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            *o++ = (char)c;
+            i++;
+            continue;
+        }
+        if (c == '"' || c == '\\') {
+            *o++ = '\\';
+            *o++ = (char)c;
+            i++;
+            continue;
+        }
+        if (c != 0 && c < 0x20) {
+            const char *esc = c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
+            if (esc != NULL) {
+                memcpy(o, esc, 2);
+                o += 2;
+            } else {
+                memcpy(o, "\\u00", 4);
+                o[4] = hex[c >> 4];
+                o[5] = hex[c & 15];
+                o += 6;
+            }
+            i++;
+            continue;
+        }
+        size_t k = c == 0 ? 0 : fetch_utf8_seq(s + i, len - i);
+        if (k == 0) {
+            memcpy(o, "\xEF\xBF\xBD", 3); /* never longer than the 6 reserved */
+            o += 3;
+            i++;
+        } else {
+            memcpy(o, s + i, k);
+            o += k;
+            i += k;
+        }
+    }
+    *o++ = '"';
+    b->len = (size_t)(o - b->p);
+    return 0;
+}
+
+/* Bytes as they are, but every invalid UTF-8 sequence as U+FFFD. */
+static int put_utf8(struct fetch_buf *b, const char *s, size_t len)
+{
+    if (reserve(b, len * 3) != 0)
+        return -1;
+    for (size_t i = 0; i < len;) {
+        size_t k = s[i] == 0 ? 0 : fetch_utf8_seq(s + i, len - i);
+        memcpy(b->p + b->len, k == 0 ? "\xEF\xBF\xBD" : s + i, k == 0 ? 3 : k);
+        b->len += k == 0 ? 3 : k;
+        i += k == 0 ? 1 : k;
+    }
+    return 0;
+}
+
+static int put_base64(struct fetch_buf *b, const void *data, size_t len)
+{
+    char *t = fetch_base64(data, len);
+    int rc = t != NULL ? 0 : -1;
+
+    rc = rc || put(b, "\"", 1) || put_s(b, t) || put(b, "\"", 1);
+    free(t);
+    return rc;
+}
+
+static int field_u(struct fetch_buf *b, const char *name, uint64_t v)
+{
+    return put_s(b, name) || put_u(b, v);
+}
+
+static int field_s(struct fetch_buf *b, const char *name, const char *v)
+{
+    return put_s(b, name) || put_str(b, v != NULL ? v : "", v != NULL ? strlen(v) : 0);
+}
+
+static const char *const outcomes[] = {"\"done\"", "\"error\"", "\"timeout\""};
+
+int fetch_record_append(struct fetch_buf *b, const struct fetch_record *r, enum fetch_body mode)
+{
+    size_t start = b->len;
+    int rc = put_s(b, "{\"id\":");
+
+    /* The input's id is JSON text already, escaped by cJSON: only its UTF-8 is repaired. */
+    rc = rc || (r->id != NULL ? put_utf8(b, r->id, strlen(r->id)) : put_u(b, r->line));
+    rc = rc || field_u(b, ",\"line\":", r->line) || field_s(b, ",\"url\":", r->url);
     if (r->method != NULL)
-        cJSON_AddStringToObject(o, "method", r->method);
-    cJSON_AddStringToObject(o, "outcome", outcomes[r->outcome]);
-    if (r->http_status != 0)
-        cJSON_AddNumberToObject(o, "http_status", (double)r->http_status);
-    cJSON_AddNumberToObject(o, "elapsed_ms", (double)r->elapsed_ms);
-    cJSON_AddNumberToObject(o, "bytes", (double)r->bytes);
-    cJSON_AddNumberToObject(o, "attempts", (double)r->attempts);
+        rc = rc || field_s(b, ",\"method\":", r->method);
+    rc = rc || put_s(b, ",\"outcome\":") || put_s(b, outcomes[r->outcome]);
+    if (r->http_status > 0)
+        rc = rc || field_u(b, ",\"http_status\":", (uint64_t)r->http_status);
+    rc = rc || field_u(b, ",\"elapsed_ms\":", r->elapsed_ms) ||
+         field_u(b, ",\"bytes\":", r->bytes) || field_u(b, ",\"attempts\":", r->attempts);
     if (r->outcome != FETCH_DONE)
-        cJSON_AddStringToObject(o, "error", r->error != NULL ? r->error : "");
+        rc = rc || field_s(b, ",\"error\":", r->error);
     if (r->outcome == FETCH_TIMEOUT)
-        cJSON_AddNumberToObject(o, "timeout_ms", (double)r->timeout_ms);
+        rc = rc || field_u(b, ",\"timeout_ms\":", r->timeout_ms);
     if (mode != FETCH_BODY_NONE && r->outcome == FETCH_DONE) {
-        body = mode == FETCH_BODY_TEXT
-                   ? fetch_utf8_repair(r->body != NULL ? r->body : "", r->body_len)
-                   : fetch_base64(r->body != NULL ? r->body : "", r->body_len);
-        cJSON_AddStringToObject(o, "body", body != NULL ? body : "");
-        cJSON_AddBoolToObject(o, "truncated", r->truncated);
+        const char *body = r->body != NULL ? r->body : "";
+        rc = rc || put_s(b, ",\"body\":") ||
+             (mode == FETCH_BODY_TEXT ? put_str(b, body, r->body_len)
+                                      : put_base64(b, body, r->body_len));
+        rc = rc || put_s(b, r->truncated ? ",\"truncated\":true" : ",\"truncated\":false");
     }
     if (r->timings != NULL) {
-        cJSON *t = cJSON_AddObjectToObject(o, "timings");
-        cJSON_AddNumberToObject(t, "queued_ms", (double)r->timings->queued_ms);
-        cJSON_AddNumberToObject(t, "rate_wait_ms", (double)r->timings->rate_wait_ms);
-        cJSON_AddNumberToObject(t, "connect_ms", (double)r->timings->connect_ms);
-        cJSON_AddNumberToObject(t, "tls_ms", (double)r->timings->tls_ms);
-        cJSON_AddNumberToObject(t, "first_byte_ms", (double)r->timings->first_byte_ms);
-        cJSON_AddNumberToObject(t, "total_ms", (double)r->timings->total_ms);
+        const cio_timings *t = r->timings;
+        rc = rc || field_u(b, ",\"timings\":{\"queued_ms\":", t->queued_ms) ||
+             field_u(b, ",\"rate_wait_ms\":", t->rate_wait_ms) ||
+             field_u(b, ",\"connect_ms\":", t->connect_ms) ||
+             field_u(b, ",\"tls_ms\":", t->tls_ms) ||
+             field_u(b, ",\"first_byte_ms\":", t->first_byte_ms) ||
+             field_u(b, ",\"total_ms\":", t->total_ms) || put_s(b, "}");
     }
-    text = cJSON_PrintUnformatted(o);
-    if (text != NULL && (line = malloc(strlen(text) + 2)) != NULL) {
-        size_t n = strlen(text);
-        memcpy(line, text, n);
-        line[n] = '\n';
-        line[n + 1] = '\0';
-    }
-    free(text);
-    free(body);
-    cJSON_Delete(o);
-    return line;
+    rc = rc || put_s(b, "}\n");
+    if (rc != 0)
+        b->len = start; /* never half a record */
+    return rc;
+}
+
+void fetch_buf_free(struct fetch_buf *b)
+{
+    free(b->p);
+    memset(b, 0, sizeof *b);
 }

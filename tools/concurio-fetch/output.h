@@ -29,9 +29,16 @@ struct fetch_record {
     const cio_timings *timings; /* NULL: no "timings" object */
 };
 
-/* The record as one line of JSON ending in "\n", malloc'ed (free it), or NULL when out
- * of memory. */
-char *fetch_record_line(const struct fetch_record *r, enum fetch_body mode);
+/* A growing buffer of records, reused from one to the next. */
+struct fetch_buf {
+    char *p;
+    size_t len, cap;
+};
+
+/* Appends the record as one line of JSON ending in "\n". Returns 0, or -1 when out of
+ * memory (nothing appended). */
+int fetch_record_append(struct fetch_buf *b, const struct fetch_record *r, enum fetch_body mode);
+void fetch_buf_free(struct fetch_buf *b);
 
 /* s[0..len) as UTF-8 with every invalid sequence replaced by U+FFFD; malloc'ed. */
 char *fetch_utf8_repair(const char *s, size_t len);
