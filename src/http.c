@@ -23,6 +23,8 @@ struct cio_http {
     struct event *timer;
     CURL **spare; /* reset easy handles kept warm for the next requests */
     size_t nspare, spare_cap;
+    struct work **works; /* ended works kept for the next requests (as many as spares) */
+    size_t nworks;
 };
 
 struct work {
@@ -41,6 +43,7 @@ struct work {
     unsigned truncated : 1, nomem : 1;
     unsigned item_limited : 1; /* this attempt's timeout is the rest of the item's budget */
     unsigned limit;            /* this attempt's CURLOPT_TIMEOUT_MS; 0: none */
+    size_t alloc;              /* bytes allocated for the work and its blob */
     char err[CURL_ERROR_SIZE];
     char blob[];
 };
@@ -113,8 +116,48 @@ static char *put(char **at, const void *src, size_t len)
     return s;
 }
 
+/* A work of at least `size` bytes: an ended one when the last is big enough (its header
+ * buffer kept), so a steady stream of requests allocates nothing here. */
+static struct work *take_work(struct cio_http *h, size_t size)
+{
+    struct work *w = h->nworks > 0 ? h->works[--h->nworks] : NULL;
+    char *head = NULL;
+    size_t head_cap = 0;
+
+    if (w != NULL && w->alloc >= size) {
+        head = w->head;
+        head_cap = w->head_cap;
+    } else {
+        if (w != NULL)
+            free(w->head);
+        free(w);
+        size = (size + 255) & ~(size_t)255; /* room for a slightly longer URL next time */
+        if ((w = malloc(size)) == NULL)
+            return NULL;
+        w->alloc = size;
+    }
+    size_t alloc = w->alloc;
+    memset(w, 0, sizeof *w);
+    w->alloc = alloc;
+    w->head = head;
+    w->head_cap = head_cap;
+    return w;
+}
+
+static void drop_work(struct cio_http *h, struct work *w)
+{
+    free(w->body);
+    w->body = NULL;
+    if (h->nworks < h->spare_cap) {
+        h->works[h->nworks++] = w;
+        return;
+    }
+    free(w->head);
+    free(w);
+}
+
 /* One allocation holds the work and the copy of everything the request points to. */
-static struct work *copy_request(const cio_http_req *r, size_t nh)
+static struct work *copy_request(struct cio_http *h, const cio_http_req *r, size_t nh)
 {
     const char *method = r->method != NULL ? r->method : r->body != NULL ? "POST" : "GET";
     size_t mlen = strlen(method), ulen = strlen(r->url);
@@ -127,7 +170,7 @@ static struct work *copy_request(const cio_http_req *r, size_t nh)
     for (size_t i = 0; i < nh; i++)
         size += strlen(r->headers[i]) + 1;
 
-    struct work *w = calloc(1, size);
+    struct work *w = take_work(h, size);
     if (w == NULL)
         return NULL;
     uintptr_t a = ((uintptr_t)w->blob + sizeof(char *) - 1) & ~(uintptr_t)(sizeof(char *) - 1);
@@ -594,9 +637,7 @@ static void http_destroy(void *work)
     struct work *w = work;
 
     detach(w);
-    free(w->body);
-    free(w->head);
-    free(w);
+    drop_work(w->h, w);
 }
 
 static const cio_task_vtable http_vtable = {
@@ -618,9 +659,10 @@ static struct cio_http *http_new(cio_pool *p)
     h->pool = p;
     h->spare_cap = p->o.max_concurrency;
     h->spare = calloc(h->spare_cap, sizeof *h->spare);
+    h->works = calloc(h->spare_cap, sizeof *h->works);
     h->multi = curl_multi_init();
     h->timer = evtimer_new(p->base, ev_timer, h);
-    if (h->spare == NULL || h->multi == NULL || h->timer == NULL) {
+    if (h->spare == NULL || h->works == NULL || h->multi == NULL || h->timer == NULL) {
         cio__http_free(h);
         return NULL;
     }
@@ -648,6 +690,11 @@ void cio__http_free(struct cio_http *h)
     for (size_t i = 0; i < h->nspare; i++)
         curl_easy_cleanup(h->spare[i]);
     free(h->spare);
+    for (size_t i = 0; i < h->nworks; i++) {
+        free(h->works[i]->head);
+        free(h->works[i]);
+    }
+    free(h->works);
     free(h);
 }
 
@@ -667,13 +714,13 @@ int cio_submit_http(cio_pool *p, const cio_http_req *req, cio_task_id *id)
     if (p->http == NULL && (p->http = http_new(p)) == NULL)
         return CIO_E_NOMEM;
 
-    struct work *w = copy_request(req, nh);
+    struct work *w = copy_request(p->http, req, nh);
     if (w == NULL)
         return CIO_E_NOMEM;
     w->h = p->http;
     cio_task *t = cio__task_new(p, &http_vtable, w, req->user, req->timeout_ms);
     if (t == NULL) {
-        free(w);
+        drop_work(p->http, w);
         return CIO_E_NOMEM;
     }
     t->name = w->label;
@@ -684,7 +731,7 @@ int cio_submit_http(cio_pool *p, const cio_http_req *req, cio_task_id *id)
         key[0] = '\0'; /* too long to be a key: only the pool's limits apply */
     if ((rc = cio__pool_enqueue(p, t, req->key != NULL ? req->key : key, id)) != CIO_OK) {
         cio__task_free(t);
-        free(w);
+        drop_work(p->http, w);
     }
     return rc;
 }

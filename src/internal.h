@@ -76,8 +76,10 @@ struct cio_pool {
     struct cio_list running, ending;
     struct cio_list waiting; /* between attempts */
     struct cio_list zombies; /* ended; their work is destroyed and memory freed by the reaper */
-    size_t count;            /* submitted and not yet ended */
-    size_t in_flight;        /* started and not yet stopped */
+    cio_task *spare_tasks;   /* freed tasks kept for reuse, linked by next */
+    size_t nspare_tasks;
+    size_t count;     /* submitted and not yet ended */
+    size_t in_flight; /* started and not yet stopped */
     cio_task_id next_id;
     uint64_t rand_state;            /* jitter for retries */
     unsigned short *retry_statuses; /* the pool's copy of o.retry.statuses */
@@ -123,6 +125,7 @@ int cio__pool_enqueue(cio_pool *p, cio_task *t, const char *key, cio_task_id *id
 cio_task *cio__task_new(cio_pool *p, const cio_task_vtable *vt, void *work, void *user,
                         unsigned timeout_ms);
 void cio__task_free(cio_task *t); /* an unsubmitted task; does not destroy work */
+void cio__task_spares_free(cio_pool *p);
 void cio__task_start(cio_task *t, uint64_t now);
 /* Destroys the work of ended tasks and frees them (the reaper event, and the pool's free). */
 void cio__task_reap(cio_pool *p);

@@ -97,6 +97,7 @@ cio_pool *cio_pool_new(const cio_pool_opts *o, int *err)
 static void destroy(cio_pool *p)
 {
     cio__task_reap(p);
+    cio__task_spares_free(p);
     if (p->reaper != NULL)
         event_free(p->reaper);
     if (p->progress_timer != NULL)

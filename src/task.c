@@ -65,10 +65,15 @@ cio_task *cio__list_pop(struct cio_list *l)
 cio_task *cio__task_new(cio_pool *p, const cio_task_vtable *vt, void *work, void *user,
                         unsigned timeout_ms)
 {
-    cio_task *t = calloc(1, sizeof *t);
+    cio_task *t = p->spare_tasks;
 
-    if (t == NULL)
+    if (t != NULL) { /* an ended task, kept for the next (no allocation when steady) */
+        p->spare_tasks = t->next;
+        p->nspare_tasks--;
+        memset(t, 0, sizeof *t);
+    } else if ((t = calloc(1, sizeof *t)) == NULL) {
         return NULL;
+    }
     t->pool = p;
     t->vt = vt;
     t->work = work;
@@ -82,7 +87,26 @@ cio_task *cio__task_new(cio_pool *p, const cio_task_vtable *vt, void *work, void
 
 void cio__task_free(cio_task *t)
 {
+    cio_pool *p = t->pool;
+
+    if (p->nspare_tasks < 2 * (size_t)p->o.max_concurrency) {
+        t->next = p->spare_tasks;
+        p->spare_tasks = t;
+        p->nspare_tasks++;
+        return;
+    }
     free(t);
+}
+
+void cio__task_spares_free(cio_pool *p)
+{
+    cio_task *t;
+
+    while ((t = p->spare_tasks) != NULL) {
+        p->spare_tasks = t->next;
+        free(t);
+    }
+    p->nspare_tasks = 0;
 }
 
 static void release(cio_task *t)
@@ -92,7 +116,7 @@ static void release(cio_task *t)
     if (t->retry_timer != NULL)
         event_free(t->retry_timer);
     t->vt->destroy(t->work);
-    free(t);
+    cio__task_free(t);
 }
 
 void cio__task_reap(cio_pool *p)

@@ -16,13 +16,15 @@
 
 struct event_base;
 struct event;
+struct item;
 
 struct app {
     struct fetch_opts o;
     struct event_base *base;
     cio_pool *pool;
     struct event *sigint, *sigterm, *grace, *flusher;
-    struct fetch_buf out; /* records not yet written */
+    struct fetch_buf out;     /* records not yet written */
+    struct item *spare_items; /* run.c's per-item state, kept for reuse */
     struct fetch_reader *rd;
     int in_regular; /* the input is a regular file: counts are exact */
     int input_done; /* read to its end */

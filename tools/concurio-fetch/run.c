@@ -21,6 +21,7 @@
 struct item {
     char *id; /* JSON text, or NULL: the line number */
     uint64_t line;
+    struct item *next; /* in the app's spare list */
 };
 
 /* ---- records ------------------------------------------------------------------------ */
@@ -66,11 +67,33 @@ static void write_record(struct app *a, struct fetch_record *r, int started)
         event_active(a->flusher, EV_TIMEOUT, 0);
 }
 
+/* Items are kept for reuse: a steady run allocates none. */
+static struct item *new_item(struct app *a)
+{
+    struct item *it = a->spare_items;
+
+    if (it == NULL)
+        return calloc(1, sizeof *it);
+    a->spare_items = it->next;
+    return it;
+}
+
 static void end_item(struct app *a, struct item *it)
 {
-    (void)a;
     free(it->id);
-    free(it);
+    it->id = NULL;
+    it->next = a->spare_items;
+    a->spare_items = it;
+}
+
+static void free_items(struct app *a)
+{
+    struct item *it;
+
+    while ((it = a->spare_items) != NULL) {
+        a->spare_items = it->next;
+        free(it);
+    }
 }
 
 static const char *error_text(const cio_result *res, char *buf, size_t len)
@@ -201,12 +224,14 @@ static int has_header(const char *const *h, size_t n, const char *name)
  * itself, then a JSON body's Content-Type unless one is set. */
 static int submit(struct app *a, struct fetch_item *fi, uint64_t line)
 {
-    const char **h = malloc((fi->nheaders + a->o.nheaders + 2) * sizeof *h);
-    struct item *it = calloc(1, sizeof *it);
+    /* Most lines of a long list have no headers of their own: no array for them. */
+    size_t want = fi->nheaders + a->o.nheaders + (size_t)fi->body_is_json;
+    const char **h = want > 0 ? malloc((want + 1) * sizeof *h) : NULL;
+    struct item *it = new_item(a);
     size_t n = 0;
     int rc = CIO_E_NOMEM;
 
-    if (h != NULL && it != NULL) {
+    if ((h != NULL || want == 0) && it != NULL) {
         for (size_t i = 0; i < fi->nheaders; i++)
             h[n++] = fi->headers[i];
         size_t own = n;
@@ -215,7 +240,8 @@ static int submit(struct app *a, struct fetch_item *fi, uint64_t line)
                 h[n++] = a->o.headers[i];
         if (fi->body_is_json && !has_header(h, n, "Content-Type:"))
             h[n++] = "Content-Type: application/json";
-        h[n] = NULL;
+        if (h != NULL)
+            h[n] = NULL;
         it->id = fi->id;
         it->line = line;
         cio_http_req req = {
@@ -234,7 +260,8 @@ static int submit(struct app *a, struct fetch_item *fi, uint64_t line)
         fi->id = NULL; /* the item owns it now */
         return 0;
     }
-    free(it);
+    if (it != NULL)
+        end_item(a, it);
     snprintf(fi->error, sizeof fi->error, "request refused: %s%s", cio_strerror(rc),
              rc == CIO_E_INVAL ? " (a control character in the method, URL or a header)" : "");
     bad_line(a, fi, line);
@@ -380,6 +407,7 @@ int fetch_run(struct app *a)
     cio_pool_free(a->pool);
     a->pool = NULL;
     flush(a);
+    free_items(a);
     event_free(a->flusher);
     event_free(a->grace);
     event_free(a->sigterm);
