@@ -73,7 +73,8 @@ static void drain(void)
 
 static void on_event(evutil_socket_t fd, short what, void *arg)
 {
-    int action = ((what & EV_READ) ? CURL_CSELECT_IN : 0) | ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
+    int action =
+        ((what & EV_READ) ? CURL_CSELECT_IN : 0) | ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
     int n;
 
     (void)arg;
