@@ -67,3 +67,11 @@ Test(resume, the_set_grows_and_finds_everything)
     cr_assert_eq(s.n, 100000);
     fetch_idset_free(&s);
 }
+
+Test(resume, an_infinite_number_is_not_an_id)
+{
+    int bad;
+    const char *line = "{\"id\":1e999,\"outcome\":\"done\"}";
+    cr_assert_null(fetch_resume_done_id(line, strlen(line), &bad));
+    cr_assert_eq(bad, 1);
+}

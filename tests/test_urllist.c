@@ -116,3 +116,15 @@ Test(urllist, utf8_validation)
     cr_assert_not(fetch_utf8_valid("\xe2\x82", 2), "cut short");
     cr_assert_not(fetch_utf8_valid("\xf5\x80\x80\x80", 4), "past U+10FFFF");
 }
+
+Test(urllist, an_id_must_be_a_string_or_a_finite_number)
+{
+    const char *bad[] = {"{\"url\": \"http://h/\", \"id\": 1e999}",
+                         "{\"url\": \"http://h/\", \"id\": true}",
+                         "{\"url\": \"http://h/\", \"id\": [1]}"};
+    for (size_t i = 0; i < 3; i++) {
+        cr_assert_eq(fetch_parse_line(bad[i], strlen(bad[i]), &it), FETCH_BAD, "%s", bad[i]);
+        cr_assert(strstr(it.error, "\"id\"") != NULL, "%s", it.error);
+        fetch_item_clear(&it);
+    }
+}

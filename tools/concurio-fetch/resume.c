@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* --resume: which inputs are done already. Only the ids are kept, not the records. */
 #define _POSIX_C_SOURCE 200809L
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,7 +72,8 @@ char *fetch_resume_done_id(const char *line, size_t len, int *malformed)
     if (o != NULL && cJSON_IsObject(o)) {
         const cJSON *outcome = cJSON_GetObjectItemCaseSensitive(o, "outcome");
         const cJSON *i = cJSON_GetObjectItemCaseSensitive(o, "id");
-        if (cJSON_IsString(outcome) && (cJSON_IsString(i) || cJSON_IsNumber(i))) {
+        if (cJSON_IsString(outcome) &&
+            (cJSON_IsString(i) || (cJSON_IsNumber(i) && isfinite(i->valuedouble)))) {
             *malformed = 0;
             if (strcmp(outcome->valuestring, "done") == 0)
                 id = cJSON_PrintUnformatted(i);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Input lines to requests: a plain URL, or {"url": ..., "method", "headers", "body",
  * "id", "key"}. Every problem is an error text naming it, never a crash. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,7 +114,7 @@ static enum fetch_line parse_json(const char *text, size_t len, struct fetch_ite
     const cJSON *key = cJSON_GetObjectItemCaseSensitive(o, "key");
     const char *problem = NULL;
 
-    if (id != NULL && (cJSON_IsString(id) || cJSON_IsNumber(id)))
+    if (id != NULL && (cJSON_IsString(id) || (cJSON_IsNumber(id) && isfinite(id->valuedouble))))
         it->id = cJSON_PrintUnformatted(id);
     if (cJSON_IsString(url))
         it->url = dup_n(url->valuestring, strlen(url->valuestring));
@@ -126,6 +127,9 @@ static enum fetch_line parse_json(const char *text, size_t len, struct fetch_ite
         problem = "\"method\" is not a method name";
     else if (headers != NULL && !cJSON_IsObject(headers))
         problem = "\"headers\" is not an object";
+    else if (id != NULL && !cJSON_IsString(id) &&
+             !(cJSON_IsNumber(id) && isfinite(id->valuedouble)))
+        problem = "\"id\" is not a string or a finite number";
     else if (key != NULL && !cJSON_IsString(key))
         problem = "\"key\" is not a string";
     else if (body != NULL && !cJSON_IsString(body) && !cJSON_IsObject(body) && !cJSON_IsArray(body))
