@@ -241,7 +241,13 @@ int cio__pool_bind(cio_pool *p)
         return CIO_OK;
     if (p->closing)
         return CIO_E_STATE;
-    p->base = event_base_new();
+    /* Precise timers (timerfd where there is one): paced starts wake on time. */
+    struct event_config *cfg = event_config_new();
+    if (cfg != NULL) {
+        event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+        p->base = event_base_new_with_config(cfg);
+        event_config_free(cfg);
+    }
     if (p->base == NULL)
         return CIO_E_LOOP;
     p->owns_base = 1;

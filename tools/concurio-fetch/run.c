@@ -387,7 +387,13 @@ int fetch_run(struct app *a)
     }
     /* Three priorities: the pool's events get the middle one (libevent's default), the
      * record flush the last. */
-    if ((a->base = event_base_new()) == NULL || event_base_priority_init(a->base, 3) != 0 ||
+    struct event_config *cfg = event_config_new();
+    if (cfg != NULL) /* paced starts wake on time (timerfd instead of epoll's milliseconds) */
+        event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+    a->base = cfg != NULL ? event_base_new_with_config(cfg) : NULL;
+    if (cfg != NULL)
+        event_config_free(cfg);
+    if (a->base == NULL || event_base_priority_init(a->base, 3) != 0 ||
         (a->flusher = event_new(a->base, -1, 0, on_flush, a)) == NULL ||
         event_priority_set(a->flusher, 2) != 0 ||
         (a->sigint = evsignal_new(a->base, SIGINT, on_signal, a)) == NULL ||
