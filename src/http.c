@@ -25,6 +25,10 @@ struct cio_http {
     size_t nspare, spare_cap;
     struct work **works; /* ended works kept for the next requests (as many as spares) */
     size_t nworks;
+    /* User-Agent and Accept-Encoding as ready header lines: libcurl formats its own with
+     * a printf per request (two cost more than all of Concurio's work on a request), and
+     * a request without headers of its own shares this list. */
+    struct curl_slist *base_headers;
 };
 
 struct work {
@@ -319,7 +323,8 @@ static void detach(struct work *w)
         return;
     curl_multi_remove_handle(h->multi, w->easy);
     if (h->nspare < h->spare_cap) {
-        curl_easy_reset(w->easy);
+        /* Not reset: setup() sets every option a request may change, and the pool's
+         * options stay (a reset and setting them again cost 7,000 instructions). */
         h->spare[h->nspare++] = w->easy;
     } else {
         curl_easy_cleanup(w->easy);
@@ -503,9 +508,42 @@ static void ev_timer(evutil_socket_t fd, short what, void *arg)
 
 /* ---- the vtable --------------------------------------------------------------------- */
 
+/* A handle with the pool's options set: kept from an earlier request, or new. */
 static CURL *take_easy(struct cio_http *h)
 {
-    return h->nspare > 0 ? h->spare[--h->nspare] : curl_easy_init();
+    if (h->nspare > 0)
+        return h->spare[--h->nspare];
+    CURL *e = curl_easy_init();
+    const cio_pool_opts *o = &h->pool->o;
+    long verify = (o->flags & CIO_INSECURE) ? 0L : 1L;
+    CURLcode rc = CURLE_OK;
+
+    if (e == NULL)
+        return NULL;
+    rc |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    rc |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    rc |= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    rc |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, (o->flags & CIO_NO_REDIRECTS) ? 0L : 1L);
+    rc |= curl_easy_setopt(e, CURLOPT_MAXREDIRS, MAX_REDIRECTS);
+    rc |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, verify);
+    rc |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, verify * 2);
+    /* Decode what the server compressed; the header itself is in base_headers. */
+    rc |= curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    rc |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    rc |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    if (o->ca_file != NULL)
+        rc |= curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file);
+    if (o->http_version == CIO_HTTP_1_1)
+        rc |= curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    else if (o->http_version == CIO_HTTP_2)
+        rc |= curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_0);
+    if (o->connect_timeout_ms > 0)
+        rc |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)o->connect_timeout_ms);
+    if (rc != CURLE_OK) {
+        curl_easy_cleanup(e);
+        return NULL;
+    }
+    return e;
 }
 
 static int has_header(const cio_http_req *r, const char *name)
@@ -522,12 +560,22 @@ static int setup(struct work *w, CURL *e, unsigned timeout_ms)
 {
     const cio_http_req *r = &w->req;
     const cio_pool *pool = w->h->pool;
-    unsigned flags = pool->o.flags;
-    long verify = (flags & CIO_INSECURE) ? 0L : 1L;
     CURLcode rc = CURLE_OK;
+    int own = (r->headers != NULL && r->headers[0] != NULL) || r->body != NULL;
 
-    for (size_t i = 0; r->headers != NULL && r->headers[i] != NULL; i++) {
+    for (size_t i = 0; own && r->headers != NULL && r->headers[i] != NULL; i++) {
         struct curl_slist *l = curl_slist_append(w->slist, r->headers[i]);
+        if (l == NULL)
+            return CIO_E_NOMEM;
+        w->slist = l;
+    }
+    for (struct curl_slist *b = w->h->base_headers; own && b != NULL; b = b->next) {
+        char name[32];
+        size_t n = strcspn(b->data, ":");
+        snprintf(name, sizeof name, "%.*s", (int)n, b->data);
+        if (has_header(r, name))
+            continue; /* the caller's own User-Agent or Accept-Encoding */
+        struct curl_slist *l = curl_slist_append(w->slist, b->data);
         if (l == NULL)
             return CIO_E_NOMEM;
         w->slist = l;
@@ -539,50 +587,35 @@ static int setup(struct work *w, CURL *e, unsigned timeout_ms)
             return CIO_E_NOMEM;
         w->slist = l;
     }
+    /* Everything a request may change is set for every request: the handle is reused
+     * without a reset (take_easy set the pool's own options once). */
     rc |= curl_easy_setopt(e, CURLOPT_URL, r->url);
     rc |= curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)w);
     rc |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, w->err);
-    rc |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    rc |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    rc |= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    rc |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, (flags & CIO_NO_REDIRECTS) ? 0L : 1L);
-    rc |= curl_easy_setopt(e, CURLOPT_MAXREDIRS, MAX_REDIRECTS);
-    rc |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, verify);
-    rc |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, verify * 2);
-    rc |= curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-    rc |= curl_easy_setopt(e, CURLOPT_USERAGENT, "concurio/" CIO_VERSION_STRING);
-    rc |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     rc |= curl_easy_setopt(e, CURLOPT_WRITEDATA, w);
-    rc |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     rc |= curl_easy_setopt(e, CURLOPT_HEADERDATA, w);
-    rc |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, w->slist);
-    if (pool->o.ca_file != NULL)
-        rc |= curl_easy_setopt(e, CURLOPT_CAINFO, pool->o.ca_file);
-    if (pool->o.http_version == CIO_HTTP_1_1)
-        rc |= curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-    else if (pool->o.http_version == CIO_HTTP_2)
-        rc |= curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_0);
+    rc |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, own ? w->slist : w->h->base_headers);
     /* Rather wait for a connection that can multiplex than open one more, where one
      * can: over TLS, curl knows after the handshake (ALPN). Over cleartext it would only
      * know when the first response ended, and every other request would wait for it. */
-    if (pool->o.http_version != CIO_HTTP_1_1 && strncasecmp(r->url, "https:", 6) == 0)
-        rc |= curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
-    if (timeout_ms > 0)
-        rc |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-    if (pool->o.connect_timeout_ms > 0)
-        rc |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)pool->o.connect_timeout_ms);
+    rc |= curl_easy_setopt(
+        e, CURLOPT_PIPEWAIT,
+        pool->o.http_version != CIO_HTTP_1_1 && strncasecmp(r->url, "https:", 6) == 0 ? 1L : 0L);
+    rc |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms); /* 0: none */
 
     int is_get = strcmp(r->method, "GET") == 0, is_post = strcmp(r->method, "POST") == 0;
     if (r->body != NULL || is_post || strcmp(r->method, "PUT") == 0 ||
         strcmp(r->method, "PATCH") == 0) {
+        rc |= curl_easy_setopt(e, CURLOPT_NOBODY, 0L); /* before POSTFIELDS: it resets HEAD */
         rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
         rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body != NULL ? r->body : "");
-        if (!is_post)
-            rc |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
+        rc |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, is_post ? NULL : r->method);
     } else if (strcmp(r->method, "HEAD") == 0) {
         rc |= curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-    } else if (!is_get) {
-        rc |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
+        rc |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL);
+    } else {
+        rc |= curl_easy_setopt(e, CURLOPT_HTTPGET, 1L); /* also ends NOBODY and POST */
+        rc |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, is_get ? NULL : r->method);
     }
     return rc == CURLE_OK ? CIO_OK : CIO_E_TRANSPORT;
 }
@@ -649,6 +682,34 @@ static const cio_task_vtable http_vtable = {
 
 /* ---- the per-pool engine ------------------------------------------------------------ */
 
+/* "Accept-Encoding" lists what this libcurl can decode, as CURLOPT_ACCEPT_ENCODING ""
+ * would. */
+static struct curl_slist *base_headers(void)
+{
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    char enc[80] = "Accept-Encoding:";
+    size_t n = strlen(enc);
+    const char *sep = " ";
+
+    if (v->features & CURL_VERSION_LIBZ) {
+        n += (size_t)snprintf(enc + n, sizeof enc - n, "%sdeflate, gzip", sep);
+        sep = ", ";
+    }
+    if (v->features & CURL_VERSION_BROTLI) {
+        n += (size_t)snprintf(enc + n, sizeof enc - n, "%sbr", sep);
+        sep = ", ";
+    }
+#ifdef CURL_VERSION_ZSTD
+    if (v->features & CURL_VERSION_ZSTD)
+        n += (size_t)snprintf(enc + n, sizeof enc - n, "%szstd", sep);
+#endif
+    struct curl_slist *l = curl_slist_append(NULL, "User-Agent: concurio/" CIO_VERSION_STRING);
+    struct curl_slist *m = l != NULL && strcmp(sep, " ") != 0 ? curl_slist_append(l, enc) : l;
+    if (m == NULL)
+        curl_slist_free_all(l);
+    return m;
+}
+
 static struct cio_http *http_new(cio_pool *p)
 {
     struct cio_http *h = calloc(1, sizeof *h);
@@ -660,9 +721,11 @@ static struct cio_http *http_new(cio_pool *p)
     h->spare_cap = p->o.max_concurrency;
     h->spare = calloc(h->spare_cap, sizeof *h->spare);
     h->works = calloc(h->spare_cap, sizeof *h->works);
+    h->base_headers = base_headers();
     h->multi = curl_multi_init();
     h->timer = evtimer_new(p->base, ev_timer, h);
-    if (h->spare == NULL || h->works == NULL || h->multi == NULL || h->timer == NULL) {
+    if (h->spare == NULL || h->works == NULL || h->base_headers == NULL || h->multi == NULL ||
+        h->timer == NULL) {
         cio__http_free(h);
         return NULL;
     }
@@ -695,6 +758,7 @@ void cio__http_free(struct cio_http *h)
         free(h->works[i]);
     }
     free(h->works);
+    curl_slist_free_all(h->base_headers);
     free(h);
 }
 

@@ -614,3 +614,32 @@ TEST_HTTP(cleartext_requests_do_not_wait_for_each_other_to_multiplex, .timeout =
     cr_assert_lt(took, 900, "five 500 ms requests at a cap of 5 took %llu ms",
                  (unsigned long long)took);
 }
+
+TEST_HTTP(a_reused_handle_forgets_the_last_requests_method_and_body, .timeout = 30)
+{
+    O.on_done = keep_body;
+    cio_pool *p = test_pool(&O, 1); /* one slot: every request reuses one easy handle */
+    const char *methods[] = {"POST", "GET", "HEAD", "GET", "PUT", "DELETE", "GET"};
+    const char *body[] = {"x=1", NULL, NULL, NULL, "y", NULL, NULL};
+
+    for (int i = 0; i < 7; i++) {
+        cio_http_req r = {.url = server_url(&S, "/echo"),
+                          .method = methods[i],
+                          .body = body[i],
+                          .body_len = body[i] != NULL ? strlen(body[i]) : 0};
+        cr_assert_eq(cio_submit_http(p, &r, NULL), CIO_OK);
+        cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+        if (strcmp(methods[i], "HEAD") == 0) {
+            cr_assert_eq(len_seen, 0, "HEAD has no body");
+            continue;
+        }
+        char want[64];
+        snprintf(want, sizeof want, "\"method\":\"%s\"", methods[i]);
+        cr_assert(strstr(body_seen, want) != NULL, "request %d: %s", i, body_seen);
+        if (body[i] == NULL)
+            cr_assert(strstr(body_seen, "\"body\":\"\"") != NULL,
+                      "request %d sends no old body: %s", i, body_seen);
+    }
+    cio_pool_free(p);
+    cr_assert_eq(L.done, 7);
+}

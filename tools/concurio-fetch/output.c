@@ -153,12 +153,17 @@ static int put_str(struct fetch_buf *b, const char *s, size_t len)
     char *o = b->p + b->len;
     *o++ = '"';
     for (size_t i = 0; i < len;) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-            *o++ = (char)c;
-            i++;
+        size_t run = i;
+        while (run < len && (unsigned char)s[run] >= 0x20 && (unsigned char)s[run] < 0x80 &&
+               s[run] != '"' && s[run] != '\\')
+            run++;
+        if (run > i) { /* the common case: plain ASCII, copied at once */
+            memcpy(o, s + i, run - i);
+            o += run - i;
+            i = run;
             continue;
         }
+        unsigned char c = (unsigned char)s[i];
         if (c == '"' || c == '\\') {
             *o++ = '\\';
             *o++ = (char)c;

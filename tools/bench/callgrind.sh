@@ -1,0 +1,49 @@
+#!/bin/sh
+# Instructions per request, concurio-fetch (writing its records) versus the raw libcurl
+# loop, under valgrind --tool=callgrind: counts that do not depend on machine noise.
+# Each client runs N1 and N2 requests (default 2000, 6000) at C=64 against nginx on
+# loopback; the difference divided by N2 - N1 leaves out start-up and exit.
+# Usage: tools/bench/callgrind.sh [N1 N2]
+set -eu
+cd "$(dirname "$0")/../.."
+n1=${1:-2000}
+n2=${2:-6000}
+build=build/default
+[ -x $build/tools/concurio-fetch ] && [ -x $build/tools/bench-rawmulti ] || {
+    echo "build first: tools/test.sh" >&2
+    exit 1
+}
+tmp=$(mktemp -d)
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat >"$tmp/nginx.conf" <<CONF
+worker_processes 1; daemon off; pid $tmp/nginx.pid; error_log $tmp/error.log warn;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 10000000;
+  client_body_temp_path $tmp; proxy_temp_path $tmp; fastcgi_temp_path $tmp;
+  uwsgi_temp_path $tmp; scgi_temp_path $tmp;
+  server { listen 127.0.0.1:$port; location = /tiny { return 200 "ok"; } } }
+CONF
+nginx -c "$tmp/nginx.conf" -p "$tmp" >/dev/null 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+sleep 0.5
+instructions() { # client n: total instructions of one run
+    awk -v n="$2" -v u="http://127.0.0.1:$port/tiny" 'BEGIN { for (i = 0; i < n; i++) print u }' >"$tmp/urls"
+    if [ "$1" = fetch ]; then
+        set -- $build/tools/concurio-fetch -q -c 64 -o "$tmp/out" "$tmp/urls"
+    else
+        set -- $build/tools/bench-rawmulti 64
+    fi
+    valgrind --tool=callgrind --callgrind-out-file="$tmp/cg" "$@" <"$tmp/urls" >/dev/null 2>&1
+    callgrind_annotate "$tmp/cg" 2>/dev/null | sed -n 's/^\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | tr -d ,
+}
+printf '%-28s %14s %14s %12s\n' client "I($n1)" "I($n2)" "I/request"
+for client in raw fetch; do
+    a=$(instructions $client "$n1")
+    b=$(instructions $client "$n2")
+    per=$(( (b - a) / (n2 - n1) ))
+    [ $client = raw ] && raw=$per
+    name=$([ $client = raw ] && echo "raw libcurl multi" || echo "concurio-fetch")
+    printf '%-28s %14s %14s %12s\n' "$name" "$a" "$b" "$per"
+done
+echo "concurio-fetch / raw: $(awk "BEGIN { printf \"%.2f\", $per / $raw }")"
