@@ -290,6 +290,9 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *arg, void *soc
         if (ev == NULL)
             return -1;
         curl_multi_assign(h->multi, s, ev);
+    } else if (event_get_events(ev) == kind) {
+        return 0; /* libcurl repeats itself when a new transfer takes a connection over:
+                     no two system calls for nothing */
     } else {
         event_del(ev);
         event_assign(ev, h->pool->base, s, kind, ev_socket, h);
