@@ -8,12 +8,17 @@
 
 #include "internal.h"
 
-uint64_t cio__now_ms(void)
+static uint64_t now_us(void)
 {
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t cio__now_ms(void)
+{
+    return now_us() / 1000u;
 }
 
 /* Armed from the exact time, not the millisecond cio__now_ms says: a timer set from a
@@ -23,12 +28,8 @@ uint64_t cio__now_ms(void)
  * Callers check cio__timer_due and, when it is not yet due, this re-arms it for the rest. */
 int cio__timer_arm(struct event *ev, uint64_t due_ms)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t now_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-    uint64_t due_us = due_ms * 1000u;
-    uint64_t us = due_us > now_us ? due_us - now_us : 0;
+    uint64_t now = now_us(), due_us = due_ms * 1000u;
+    uint64_t us = due_us > now ? due_us - now : 0;
     struct timeval tv = {(time_t)(us / 1000000u), (suseconds_t)(us % 1000000u)};
 
     return evtimer_add(ev, &tv) == 0 ? CIO_OK : CIO_E_LOOP;

@@ -9,16 +9,7 @@ set -eu
 cd "$(dirname "$0")/../.."
 n=${1:-600}
 c=${2:-10}
-build=build/default
-server=$build/tests/concurio-testserver
-fetch=$build/tools/concurio-fetch
-[ -x "$server" ] && [ -x "$fetch" ] || { echo "build first: tools/test.sh" >&2; exit 1; }
-tmp=$(mktemp -d)
-"$server" --port 0 --quiet >"$tmp/server" &
-pid=$!
-trap 'kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
-while ! grep -q '^listening on ' "$tmp/server"; do sleep 0.05; done
-base=$(sed -n 's/^listening on //p' "$tmp/server")
+. tools/bench/testserver.sh
 url="$base/limited/10"
 i=0
 while [ $i -lt "$n" ]; do echo "$url"; i=$((i + 1)); done >"$tmp/urls"

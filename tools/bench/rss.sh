@@ -9,17 +9,8 @@ cd "$(dirname "$0")/../.."
 c=${1:-256}
 [ $# -gt 0 ] && shift
 [ $# -gt 0 ] || set -- 10000 100000 1000000
-build=build/default
-server=$build/tests/concurio-testserver
-fetch=$build/tools/concurio-fetch
-[ -x "$server" ] && [ -x "$fetch" ] || { echo "build first: tools/test.sh" >&2; exit 1; }
 command -v /usr/bin/time >/dev/null || { echo "needs GNU time (Debian package time)" >&2; exit 1; }
-tmp=$(mktemp -d)
-"$server" --port 0 --quiet >"$tmp/server" &
-pid=$!
-trap 'kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
-while ! grep -q '^listening on ' "$tmp/server"; do sleep 0.05; done
-base=$(sed -n 's/^listening on //p' "$tmp/server")
+. tools/bench/testserver.sh
 
 printf '%10s %5s %9s %9s %10s %9s\n' lines C seconds "req/s" "peak RSS" records
 first=

@@ -58,23 +58,7 @@ static int is_item(const char *s, size_t len)
     return i < len && s[i] != '#';
 }
 
-/* Items in a regular file, counted ahead for the meter's total; 0 when unknown. */
-static uint64_t count_items(int fd)
-{
-    struct fetch_reader *r = malloc(sizeof *r);
-    uint64_t n = 0;
-    const char *line;
-    size_t len;
-
-    if (r == NULL)
-        return 0;
-    fetch_reader_init(r, fd);
-    while (fetch_reader_next(r, &line, &len) > 0)
-        n += (uint64_t)is_item(line, len);
-    free(r);
-    return lseek(fd, 0, SEEK_SET) == 0 ? n : 0;
-}
-
+/* Items left in the input from where r stands. */
 static uint64_t count_rest(struct fetch_reader *r)
 {
     uint64_t n = 0;
@@ -84,6 +68,19 @@ static uint64_t count_rest(struct fetch_reader *r)
     while (fetch_reader_next(r, &line, &len) > 0)
         n += (uint64_t)is_item(line, len);
     return n;
+}
+
+/* Items in a regular file, counted ahead for the meter's total; 0 when unknown. */
+static uint64_t count_items(int fd)
+{
+    struct fetch_reader *r = malloc(sizeof *r);
+
+    if (r == NULL)
+        return 0;
+    fetch_reader_init(r, fd);
+    uint64_t n = count_rest(r);
+    free(r);
+    return lseek(fd, 0, SEEK_SET) == 0 ? n : 0;
 }
 
 static int read_file(const char *path, char **out, size_t *len)

@@ -9,40 +9,14 @@
 #include "output.h"
 #include "urllist.h"
 
-char *fetch_utf8_repair(const char *s, size_t len)
-{
-    /* Each bad byte becomes 3 bytes (EF BF BD); NULs become U+FFFD too. */
-    char *out = malloc(len * 3 + 1);
-    const unsigned char *p = (const unsigned char *)s;
-    size_t n = 0;
-
-    if (out == NULL)
-        return NULL;
-    for (size_t i = 0; i < len;) {
-        size_t k = p[i] == 0 ? 0 : fetch_utf8_seq((const char *)p + i, len - i);
-        if (k == 0) {
-            memcpy(out + n, "\xEF\xBF\xBD", 3);
-            n += 3;
-            i++;
-        } else {
-            memcpy(out + n, p + i, k);
-            n += k;
-            i += k;
-        }
-    }
-    out[n] = '\0';
-    return out;
-}
-
-char *fetch_base64(const void *s, size_t len)
+/* Writes base64 of s[0..len) at out, which has room for (len + 2) / 3 * 4 bytes; returns
+ * how many it wrote. */
+static size_t base64_into(char *out, const void *s, size_t len)
 {
     static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     const unsigned char *p = s;
-    char *out = malloc((len + 2) / 3 * 4 + 1);
     size_t n = 0, i = 0;
 
-    if (out == NULL)
-        return NULL;
     for (; i + 2 < len; i += 3) {
         unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 | p[i + 2];
         out[n++] = abc[v >> 18];
@@ -57,7 +31,15 @@ char *fetch_base64(const void *s, size_t len)
         out[n++] = i + 1 < len ? abc[(v >> 6) & 63] : '=';
         out[n++] = '=';
     }
-    out[n] = '\0';
+    return n;
+}
+
+char *fetch_base64(const void *s, size_t len)
+{
+    char *out = malloc((len + 2) / 3 * 4 + 1);
+
+    if (out != NULL)
+        out[base64_into(out, s, len)] = '\0';
     return out;
 }
 
@@ -214,14 +196,15 @@ static int put_utf8(struct fetch_buf *b, const char *s, size_t len)
     return 0;
 }
 
+/* A base64 string, encoded straight into the buffer. */
 static int put_base64(struct fetch_buf *b, const void *data, size_t len)
 {
-    char *t = fetch_base64(data, len);
-    int rc = t != NULL ? 0 : -1;
-
-    rc = rc || put(b, "\"", 1) || put_s(b, t) || put(b, "\"", 1);
-    free(t);
-    return rc;
+    if (reserve(b, (len + 2) / 3 * 4 + 2) != 0)
+        return -1;
+    b->p[b->len++] = '"';
+    b->len += base64_into(b->p + b->len, data, len);
+    b->p[b->len++] = '"';
+    return 0;
 }
 
 static int field_u(struct fetch_buf *b, const char *name, uint64_t v)

@@ -40,8 +40,6 @@ struct fetch_buf {
 int fetch_record_append(struct fetch_buf *b, const struct fetch_record *r, enum fetch_body mode);
 void fetch_buf_free(struct fetch_buf *b);
 
-/* s[0..len) as UTF-8 with every invalid sequence replaced by U+FFFD; malloc'ed. */
-char *fetch_utf8_repair(const char *s, size_t len);
 /* s[0..len) in standard base64 with padding; malloc'ed. */
 char *fetch_base64(const void *s, size_t len);
 /* A copy of text with the password of every URL's "user:password@" replaced by "***"
