@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The HTTP adapter: requests as easy handles on one curl multi handle per pool, driven
- * by libevent through curl's socket API (no polling), responses as results. */
+/* The HTTP adapter: requests as easy handles, run by the pool's lanes (lanes.c),
+ * responses as results. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,9 +9,9 @@
 #include <time.h>
 
 #include <curl/curl.h>
-#include <event2/event.h>
 
 #include "internal.h"
+#include "lanes.h"
 #include "retry.h"
 
 #define MAX_HEADERS_KEPT ((size_t)64 << 10)
@@ -19,8 +19,7 @@
 
 struct cio_http {
     cio_pool *pool;
-    CURLM *multi;
-    struct event *timer;
+    struct cio_lanes *lanes;
     CURL **spare; /* reset easy handles kept warm for the next requests */
     size_t nspare, spare_cap;
     struct work **works; /* ended works kept for the next requests (as many as spares) */
@@ -34,7 +33,7 @@ struct cio_http {
 struct work {
     cio_task *task;
     struct cio_http *h;
-    CURL *easy;
+    struct cio_xfer x; /* x.easy: the attempt's handle */
     struct curl_slist *slist;
     cio_http_req req; /* the copy; its strings live in blob */
     cio_retry retry;  /* the request's own policy, if any (its statuses in blob) */
@@ -44,10 +43,13 @@ struct work {
     uint64_t received; /* decoded body bytes, kept or not */
     char *head;
     size_t head_len, head_cap;
-    unsigned truncated : 1, nomem : 1;
-    unsigned item_limited : 1; /* this attempt's timeout is the rest of the item's budget */
-    unsigned limit;            /* this attempt's CURLOPT_TIMEOUT_MS; 0: none */
-    size_t alloc;              /* bytes allocated for the work and its blob */
+    /* Not bit-fields: a lane's thread writes the first two while the loop thread may
+     * write the others. */
+    unsigned char truncated, nomem;
+    unsigned char orphan;       /* destroyed while its lane still had it */
+    unsigned char item_limited; /* this attempt's timeout is the rest of the item's budget */
+    unsigned limit;             /* this attempt's CURLOPT_TIMEOUT_MS; 0: none */
+    size_t alloc;               /* bytes allocated for the work and its blob */
     char err[CURL_ERROR_SIZE];
     char blob[];
 };
@@ -269,48 +271,6 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
     return len;
 }
 
-static void ev_socket(evutil_socket_t fd, short what, void *arg);
-
-static int on_socket(CURL *easy, curl_socket_t s, int what, void *arg, void *sockp)
-{
-    struct cio_http *h = arg;
-    struct event *ev = sockp;
-
-    (void)easy;
-    if (what == CURL_POLL_REMOVE) {
-        if (ev != NULL)
-            event_free(ev);
-        curl_multi_assign(h->multi, s, NULL);
-        return 0;
-    }
-    short kind = EV_PERSIST | ((what & CURL_POLL_IN) ? EV_READ : 0) |
-                 ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
-    if (ev == NULL) {
-        ev = event_new(h->pool->base, s, kind, ev_socket, h);
-        if (ev == NULL)
-            return -1;
-        curl_multi_assign(h->multi, s, ev);
-    } else if (event_get_events(ev) == kind) {
-        return 0; /* libcurl repeats itself when a new transfer takes a connection over:
-                     no two system calls for nothing */
-    } else {
-        event_del(ev);
-        event_assign(ev, h->pool->base, s, kind, ev_socket, h);
-    }
-    return event_add(ev, NULL) == 0 ? 0 : -1;
-}
-
-static int on_timer(CURLM *multi, long ms, void *arg)
-{
-    struct cio_http *h = arg;
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-
-    (void)multi;
-    if (ms < 0)
-        return evtimer_del(h->timer) == 0 ? 0 : -1;
-    return evtimer_add(h->timer, &tv) == 0 ? 0 : -1;
-}
-
 /* ---- ends ---------------------------------------------------------------------------- */
 
 static const cio_retry *policy_of(const struct work *w)
@@ -318,23 +278,48 @@ static const cio_retry *policy_of(const struct work *w)
     return w->req.retry != NULL ? w->req.retry : &w->h->pool->o.retry;
 }
 
-static void detach(struct work *w)
+static struct work *work_of(struct cio_xfer *x)
+{
+    return (struct work *)(void *)((char *)x - offsetof(struct work, x));
+}
+
+/* The attempt's handle and header list, no longer used by any lane. */
+static void release_easy(struct work *w)
 {
     struct cio_http *h = w->h;
 
-    if (w->easy == NULL)
-        return;
-    curl_multi_remove_handle(h->multi, w->easy);
     if (h->nspare < h->spare_cap) {
         /* Not reset: setup() sets every option a request may change, and the pool's
          * options stay (a reset and setting them again cost 7,000 instructions). */
-        h->spare[h->nspare++] = w->easy;
+        h->spare[h->nspare++] = w->x.easy;
     } else {
-        curl_easy_cleanup(w->easy);
+        curl_easy_cleanup(w->x.easy);
     }
-    w->easy = NULL;
+    w->x.easy = NULL;
     curl_slist_free_all(w->slist);
     w->slist = NULL;
+}
+
+/* Takes the attempt's handle back: 1 when done, 0 when its lane still has it (and
+ * http_back follows). */
+static int detach(struct work *w)
+{
+    if (w->x.easy == NULL)
+        return 1;
+    if (!cio__lanes_remove(w->h->lanes, &w->x))
+        return 0;
+    release_easy(w);
+    return 1;
+}
+
+/* A lane gave back a stopped transfer. */
+static void http_back(struct cio_xfer *x)
+{
+    struct work *w = work_of(x);
+
+    release_easy(w);
+    if (w->orphan)
+        drop_work(w->h, w);
 }
 
 static uint64_t info_ms(CURL *e, CURLINFO what)
@@ -386,9 +371,11 @@ static void adapt(struct work *w, const cio_result *res)
         w->h->pool->st.throttles++;
 }
 
-static void finish(struct work *w, CURLcode rc)
+/* A transfer ended; its handle is out of every multi. */
+static void finish(struct cio_xfer *x, CURLcode rc)
 {
-    CURL *e = w->easy;
+    struct work *w = work_of(x);
+    CURL *e = x->easy;
     cio_result res = {0};
     char *effective = NULL;
 
@@ -462,51 +449,8 @@ static void finish(struct work *w, CURLcode rc)
         res.message = why;
     }
     /* effective_url belongs to the easy handle: keep the handle until the callback is
-     * over, and detach it in destroy. The work is no longer running for curl. */
-    curl_multi_remove_handle(w->h->multi, e);
+     * over, and detach it in destroy. */
     cio__task_finish(w->task, &res);
-}
-
-static void drain_messages(struct cio_http *h)
-{
-    CURLMsg *m;
-    int left;
-
-    while (!h->pool->closing && (m = curl_multi_info_read(h->multi, &left)) != NULL) {
-        if (m->msg != CURLMSG_DONE)
-            continue;
-        CURLcode rc = m->data.result;
-        struct work *w = NULL;
-
-        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&w);
-        finish(w, rc);
-    }
-}
-
-static void drive(struct cio_http *h, curl_socket_t s, int flags)
-{
-    cio_pool *p = h->pool;
-    int running;
-
-    cio__pool_enter(p);
-    curl_multi_socket_action(h->multi, s, flags, &running);
-    drain_messages(h); /* user callbacks run here, after curl has returned */
-    cio__pool_leave(p);
-}
-
-static void ev_socket(evutil_socket_t fd, short what, void *arg)
-{
-    int flags =
-        ((what & EV_READ) ? CURL_CSELECT_IN : 0) | ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
-
-    drive(arg, fd, flags);
-}
-
-static void ev_timer(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    drive(arg, CURL_SOCKET_TIMEOUT, 0);
 }
 
 /* ---- the vtable --------------------------------------------------------------------- */
@@ -593,7 +537,6 @@ static int setup(struct work *w, CURL *e, unsigned timeout_ms)
     /* Everything a request may change is set for every request: the handle is reused
      * without a reset (take_easy set the pool's own options once). */
     rc |= curl_easy_setopt(e, CURLOPT_URL, r->url);
-    rc |= curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)w);
     rc |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, w->err);
     rc |= curl_easy_setopt(e, CURLOPT_WRITEDATA, w);
     rc |= curl_easy_setopt(e, CURLOPT_HEADERDATA, w);
@@ -631,7 +574,7 @@ static int http_start(cio_task *task, void *work, struct event_base *base)
     (void)base;
     if (e == NULL)
         return CIO_E_NOMEM;
-    w->easy = e;
+    w->x.easy = e;
     w->task = task;
     w->body_len = w->head_len = 0;
     w->received = 0;
@@ -651,13 +594,13 @@ static int http_start(cio_task *task, void *work, struct event_base *base)
     }
     w->limit = limit;
     int rc = setup(w, e, limit);
-    if (rc == CIO_OK && curl_multi_add_handle(w->h->multi, e) != CURLM_OK)
-        rc = CIO_E_NOMEM;
+    if (rc == CIO_OK)
+        rc = cio__lanes_add(w->h->lanes, &w->x);
     if (rc != CIO_OK) {
         curl_slist_free_all(w->slist);
         w->slist = NULL;
         curl_easy_cleanup(e);
-        w->easy = NULL;
+        w->x.easy = NULL;
     }
     return rc;
 }
@@ -672,7 +615,10 @@ static void http_destroy(void *work)
 {
     struct work *w = work;
 
-    detach(w);
+    if (!detach(w)) {
+        w->orphan = 1; /* http_back drops it */
+        return;
+    }
     drop_work(w->h, w);
 }
 
@@ -725,23 +671,12 @@ static struct cio_http *http_new(cio_pool *p)
     h->spare = calloc(h->spare_cap, sizeof *h->spare);
     h->works = calloc(h->spare_cap, sizeof *h->works);
     h->base_headers = base_headers();
-    h->multi = curl_multi_init();
-    h->timer = evtimer_new(p->base, ev_timer, h);
-    if (h->spare == NULL || h->works == NULL || h->base_headers == NULL || h->multi == NULL ||
-        h->timer == NULL) {
+    if (h->spare == NULL || h->works == NULL || h->base_headers == NULL ||
+        (h->lanes = cio__lanes_new(p, p->o.io_threads, cap, (long)p->o.max_concurrency, finish,
+                                   http_back)) == NULL) {
         cio__http_free(h);
         return NULL;
     }
-    curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-    curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
-    curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_timer);
-    curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
-    /* The connection-level cap. The pool admits at most `cap` requests, so with one
-     * request per connection none ever queues inside libcurl, where CURLOPT_TIMEOUT_MS
-     * would already be running. */
-    curl_multi_setopt(h->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, cap);
-    curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, cap);
-    curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
     return h;
 }
 
@@ -749,10 +684,7 @@ void cio__http_free(struct cio_http *h)
 {
     if (h == NULL)
         return;
-    if (h->multi != NULL)
-        curl_multi_cleanup(h->multi); /* closes connections; sockets leave via on_socket */
-    if (h->timer != NULL)
-        event_free(h->timer);
+    cio__lanes_free(h->lanes); /* hands back what its threads still had */
     for (size_t i = 0; i < h->nspare; i++)
         curl_easy_cleanup(h->spare[i]);
     free(h->spare);

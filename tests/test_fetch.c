@@ -70,7 +70,7 @@ TEST_FETCH(a_plain_list_gives_one_done_record_per_url, .timeout = 30)
     add("   ");
     add("%s/bytes/10");
     add("%s/status/404");
-    run((const char *[]){"-q", NULL});
+    run((const char *[]){"-q", "--threads", "0", NULL}); /* all on the main thread */
     cr_assert_eq(R.status, 0, "all done: %s", R.err);
     cr_assert_eq(R.nrecs, 3);
     cJSON *r = tool_record(&R, "1");
@@ -203,7 +203,8 @@ TEST_FETCH(the_cap_holds_and_is_reached_at_the_server, .timeout = 60)
 {
     for (int i = 0; i < 24; i++)
         add("%s/delay/150");
-    run((const char *[]){"-q", "-c", "4", NULL});
+    /* Transfers on 3 threads (the default is one per core): the cap stays global. */
+    run((const char *[]){"-q", "-c", "4", "--threads", "3", NULL});
     cr_assert_eq(R.status, 0, "%s", R.err);
     cr_assert_eq(R.nrecs, 24);
     cr_assert_eq(count_outcome("done"), 24);
@@ -217,7 +218,7 @@ TEST_FETCH(the_rate_holds_at_the_server, .timeout = 60)
 {
     for (int i = 0; i < 11; i++)
         add("%s/ok");
-    run((const char *[]){"-q", "-r", "20/s", NULL});
+    run((const char *[]){"-q", "-r", "20/s", "--threads", "2", NULL});
     cr_assert_eq(R.status, 0, "%s", R.err);
     struct server_stats st;
     cr_assert_eq(server_stats(&S, &st), 0);

@@ -11,6 +11,7 @@
 #include <event2/event.h>
 
 #include "internal.h"
+#include "support/fixture.h"
 #include "support/ledger.h"
 #include "support/server.h"
 #include "support/clock.h"
@@ -231,9 +232,8 @@ Test(keys, http_requests_are_capped_per_host, .init = setup, .timeout = 30)
 
     cr_assert_eq(server_start(&s), 0);
     sscanf(s.url, "http://127.0.0.1:%u", &port);
-    O.max_concurrency = 8;
     O.per_key.max_concurrency = 2;
-    cio_pool *p = cio_pool_new(&O, NULL);
+    cio_pool *p = test_pool(&O, 8);
     for (int i = 0; i < 6; i++) {
         snprintf(url, sizeof url, "http://127.0.0.1:%u/delay/150", port);
         cio_http_req a = {.url = url};

@@ -36,6 +36,7 @@ Test(options, defaults_are_the_documented_ones)
     cr_assert_eq(O.progress_interval_ms, 10000);
     cr_assert_eq(O.rate.count, 0);
     cr_assert_eq(O.retry.max_attempts, 0);
+    cr_assert_eq(O.threads_set, 0, "threads: one per core, decided at run time");
     cr_assert_null(O.input);
 }
 
@@ -125,6 +126,8 @@ Test(options, every_option_lands_in_its_field)
                                         "-q",
                                         "--adaptive",
                                         "--http1.1",
+                                        "--threads",
+                                        "3",
                                         "list.txt",
                                         NULL}),
                  FETCH_RUN, "%s", err);
@@ -153,6 +156,7 @@ Test(options, every_option_lands_in_its_field)
     cr_assert_eq(O.progress_interval_ms, 3000);
     cr_assert_eq(O.grace_ms, 0);
     cr_assert_eq(O.http_version, CIO_HTTP_1_1);
+    cr_assert(O.threads_set && O.threads == 3);
     cr_assert_str_eq(O.input, "list.txt");
 }
 
@@ -187,6 +191,9 @@ Test(options, mistakes_name_the_option)
     cr_assert_eq(parse((const char *[]){"-X", "GET /x", NULL}), FETCH_USAGE);
     cr_assert_eq(parse((const char *[]){"a.txt", "b.txt", NULL}), FETCH_USAGE);
     cr_assert_eq(parse((const char *[]){"--max-body", "12Q", NULL}), FETCH_USAGE);
+    cr_assert_eq(parse((const char *[]){"--threads", "-1", NULL}), FETCH_USAGE);
+    cr_assert_eq(parse((const char *[]){"--threads", "257", NULL}), FETCH_USAGE);
+    cr_assert_eq(parse((const char *[]){"--threads", "0", NULL}), FETCH_RUN, "0: main thread");
     cr_assert_eq(parse((const char *[]){"-h", NULL}), FETCH_HELP);
     cr_assert_eq(parse((const char *[]){"-V", NULL}), FETCH_VERSION);
 }

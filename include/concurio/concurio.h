@@ -298,6 +298,13 @@ typedef struct cio_pool_opts {
                                     stderr) every progress_ms; 0: no meter */
     const char *progress_desc;   /* the meter's label, e.g. "fetch"; NULL: none (copied) */
     unsigned progress_mode;      /* CIO_PROGRESS_AUTO, _LINE or _LOG */
+    unsigned io_threads;         /* HTTP: threads of the pool's own that run transfers
+                                    (sockets, TLS, parsing), each with its own curl multi
+                                    handle and connections; 0: transfers run on the loop
+                                    thread. Admission, limits and every callback stay on
+                                    the loop thread; max_concurrency and max_connections
+                                    are shared out between the threads, so they stay
+                                    global. At most max_connections threads are made */
 } cio_pool_opts;
 
 /* How the built-in meter draws (cio_pool_opts.progress_fd). */

@@ -2,11 +2,17 @@
 /* Helpers shared by the suites. */
 #include "fixture.h"
 
+#include <stdlib.h>
+
 #include <criterion/criterion.h>
 
 cio_pool *test_pool(cio_pool_opts *o, unsigned cap)
 {
+    const char *threads = getenv("CIO_TEST_IO_THREADS");
+
     o->max_concurrency = cap;
+    if (threads != NULL && o->io_threads == 0)
+        o->io_threads = (unsigned)atoi(threads);
     cio_pool *p = cio_pool_new(o, NULL);
     cr_assert_not_null(p);
     return p;

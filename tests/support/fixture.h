@@ -8,7 +8,9 @@
 
 #include "server.h"
 
-/* A pool from *o with max_concurrency = cap (o keeps the cap). */
+/* A pool from *o with max_concurrency = cap (o keeps the cap). The environment's
+ * CIO_TEST_IO_THREADS, when set, gives its io_threads: the suites run again with
+ * transfers on threads. */
 cio_pool *test_pool(cio_pool_opts *o, unsigned cap);
 /* Submits GET of `path` on the server; returns its id. */
 cio_task_id test_get(cio_pool *p, const struct server *s, const char *path, unsigned timeout_ms);

@@ -30,7 +30,9 @@ sleep 0.5
 instructions() { # client n: total instructions of one run
     awk -v n="$2" -v u="http://127.0.0.1:$port/tiny" 'BEGIN { for (i = 0; i < n; i++) print u }' >"$tmp/urls"
     if [ "$1" = fetch ]; then
-        set -- $build/tools/concurio-fetch -q -c 64 -o "$tmp/out" "$tmp/urls"
+        set -- $build/tools/concurio-fetch -q -c 64 --threads 0 -o "$tmp/out" "$tmp/urls"
+    elif [ "$1" = fetch2 ]; then
+        set -- $build/tools/concurio-fetch -q -c 64 --threads 2 -o "$tmp/out" "$tmp/urls"
     else
         set -- $build/tools/bench-rawmulti 64
     fi
@@ -38,12 +40,16 @@ instructions() { # client n: total instructions of one run
     callgrind_annotate "$tmp/cg" 2>/dev/null | sed -n 's/^\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | tr -d ,
 }
 printf '%-28s %14s %14s %12s\n' client "I($n1)" "I($n2)" "I/request"
-for client in raw fetch; do
+for client in raw fetch fetch2; do
     a=$(instructions $client "$n1")
     b=$(instructions $client "$n2")
     per=$(( (b - a) / (n2 - n1) ))
-    [ $client = raw ] && raw=$per
-    name=$([ $client = raw ] && echo "raw libcurl multi" || echo "concurio-fetch")
+    case $client in
+    raw) raw=$per name="raw libcurl multi" ;;
+    fetch) one=$per name="concurio-fetch --threads 0" ;;
+    fetch2) two=$per name="concurio-fetch --threads 2" ;;
+    esac
     printf '%-28s %14s %14s %12s\n' "$name" "$a" "$b" "$per"
 done
-echo "concurio-fetch / raw: $(awk "BEGIN { printf \"%.2f\", $per / $raw }")"
+echo "concurio-fetch / raw: $(awk "BEGIN { printf \"%.2f\", $one / $raw }") on one thread," \
+    "$(awk "BEGIN { printf \"%.2f\", $two / $raw }") on two (all threads counted)"

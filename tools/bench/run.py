@@ -174,7 +174,9 @@ def run_xargs(tmp, url, n, c):
 
 
 def clients(skip=()):
-    table = [("concurio-fetch", run_fetch, True), ("raw libcurl multi", run_raw, True),
+    one = lambda tmp, url, n, c: run_fetch(tmp, url, n, c, ["--threads", "0"])
+    table = [("concurio-fetch", run_fetch, True), ("concurio-fetch, 1 thread", one, True),
+             ("raw libcurl multi", run_raw, True),
              ("curl --parallel", run_curl, have("curl")), ("hey", run_hey, have("hey")),
              ("aiohttp + Semaphore", run_aiohttp, has_aiohttp()),
              ("xargs -P curl", run_xargs, have("curl"))]

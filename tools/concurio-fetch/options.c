@@ -58,6 +58,10 @@ const char fetch_usage_text[] =
     "      --progress-interval SEC  seconds between log lines (default 10)\n"
     "      --grace SEC           after Ctrl-C, time for requests in flight (default 5)\n"
     "  -q, --quiet               no meter, no summary: only errors on stderr\n"
+    "Performance:\n"
+    "      --threads N           threads moving bytes, each with its own connections;\n"
+    "                            limits stay global (default: one per core; 0: all on\n"
+    "                            the main thread)\n"
     "  -V, --version             print the version\n"
     "  -h, --help                print this help\n"
     "\n"
@@ -87,6 +91,7 @@ enum {
     OPT_NO_PROGRESS,
     OPT_PROGRESS_INTERVAL,
     OPT_GRACE,
+    OPT_THREADS,
 };
 
 static const struct option longopts[] = {
@@ -119,6 +124,7 @@ static const struct option longopts[] = {
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"progress-interval", required_argument, NULL, OPT_PROGRESS_INTERVAL},
     {"grace", required_argument, NULL, OPT_GRACE},
+    {"threads", required_argument, NULL, OPT_THREADS},
     {"quiet", no_argument, NULL, 'q'},
     {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
@@ -415,6 +421,9 @@ static int apply(struct fetch_opts *o, int c, const char *v)
     case 'q':
         o->quiet = 1;
         return 0;
+    case OPT_THREADS:
+        o->threads_set = 1;
+        return parse_count(v, 256, 1, &o->threads);
     }
     return -1;
 }

@@ -33,6 +33,8 @@ struct fetch_opts {
     enum fetch_progress progress;
     unsigned progress_interval_ms, grace_ms;
     unsigned http_version;
+    unsigned threads; /* --threads: transfer threads (with threads_set; else one per core) */
+    int threads_set;
 };
 
 /* Parses argv into *o (headers is malloc'ed: free it with fetch_opts_free). Returns what

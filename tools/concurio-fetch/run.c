@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -352,6 +353,15 @@ static void on_drained(cio_pool *p, void *user)
     event_base_loopbreak(a->base);
 }
 
+/* --threads' default: one transfer thread per core, none on a one-core machine (the
+ * main thread alone does as well there). */
+static unsigned fetch_cores(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+    return n > 1 ? (unsigned)(n > 64 ? 64 : n) : 0;
+}
+
 int fetch_run(struct app *a)
 {
     cio_pool_opts po;
@@ -369,6 +379,7 @@ int fetch_run(struct app *a)
     po.per_key.rate = a->o.host_rate;
     po.http_version = a->o.http_version;
     po.ca_file = a->o.cacert;
+    po.io_threads = a->o.threads_set ? a->o.threads : fetch_cores();
     po.flags = (a->o.fail ? CIO_FAIL_ON_HTTP_ERROR : 0) | (a->o.insecure ? CIO_INSECURE : 0) |
                (a->o.adaptive ? CIO_ADAPTIVE : 0) |
                (a->o.body == FETCH_BODY_NONE ? CIO_DISCARD_BODY : 0);

@@ -1,0 +1,596 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Lanes: curl multi handles on libevent (curl's socket API, no polling), on the pool's
+ * loop or on threads of their own. A transfer crosses between the loop thread and a lane
+ * through locked lists with one pipe wake-up per batch; its state says where it is. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "internal.h"
+#include "lanes.h"
+
+enum xfer_state {
+    XS_IDLE,    /* the loop thread's */
+    XS_INBOX,   /* waiting for its lane to start it */
+    XS_RUNNING, /* the lane's (in its multi, or about to be) */
+    XS_CANCEL,  /* running, and in the inbox: the loop wants it back */
+    XS_OUTBOX,  /* ended, waiting for the loop thread */
+    XS_BACK     /* stopped on request, in the outbox */
+};
+
+struct xlist {
+    struct cio_xfer *head, *tail;
+};
+
+struct cio_lane {
+    struct cio_lanes *ls;
+    CURLM *multi;
+    struct event_base *base; /* the pool's, or the lane thread's own */
+    struct event *timer;
+    long cap, lent; /* loop thread: its share of the transfers; lent to it now */
+    /* a lane with a thread */
+    pthread_t tid;
+    int has_thread;
+    int woken;          /* under ls->mu: a byte is on its way through the pipe */
+    int quit;           /* under ls->mu */
+    struct xlist inbox; /* under ls->mu */
+    int pipe[2];
+    struct event *wake;
+    struct cio_xfer *running; /* lane thread only, linked by rnext/rprev */
+};
+
+struct cio_lanes {
+    cio_pool *pool;
+    cio_xfer_ended_fn ended;
+    cio_xfer_back_fn back;
+    unsigned n;       /* lanes */
+    unsigned threads; /* 0: the one lane is on the pool's loop */
+    struct cio_lane *lane;
+    pthread_mutex_t mu;
+    struct xlist outbox; /* under mu, from every lane */
+    int out_woken;       /* under mu */
+    int pipe[2];
+    struct event *wake; /* added only while transfers are out: a caller's loop that runs
+                           nothing else ends */
+    long lent;          /* transfers out, in all lanes */
+};
+
+/* ---- lists ------------------------------------------------------------------------ */
+
+static void xl_push(struct xlist *l, struct cio_xfer *x)
+{
+    x->next = NULL;
+    x->prev = l->tail;
+    if (l->tail != NULL)
+        l->tail->next = x;
+    else
+        l->head = x;
+    l->tail = x;
+}
+
+static void xl_unlink(struct xlist *l, struct cio_xfer *x)
+{
+    if (x->prev != NULL)
+        x->prev->next = x->next;
+    else
+        l->head = x->next;
+    if (x->next != NULL)
+        x->next->prev = x->prev;
+    else
+        l->tail = x->prev;
+    x->next = x->prev = NULL;
+}
+
+static struct cio_xfer *xl_pop(struct xlist *l)
+{
+    struct cio_xfer *x = l->head;
+
+    if (x != NULL)
+        xl_unlink(l, x);
+    return x;
+}
+
+static void ring(int fd)
+{
+    char one = 1;
+
+    /* A full pipe already holds a wake-up: EAGAIN is fine. */
+    while (write(fd, &one, 1) < 0 && errno == EINTR)
+        ;
+}
+
+static void drain_pipe(int fd)
+{
+    char buf[64];
+
+    while (read(fd, buf, sizeof buf) > 0)
+        ;
+}
+
+/* The loop thread's count of what a lane has. */
+static void lend(struct cio_lanes *ls, struct cio_lane *ln, struct cio_xfer *x)
+{
+    x->lane = ln;
+    ln->lent++;
+    if (ls->wake != NULL && ls->lent++ == 0)
+        event_add(ls->wake, NULL);
+}
+
+static void returned(struct cio_lanes *ls, struct cio_xfer *x)
+{
+    x->lane->lent--;
+    x->lane = NULL;
+    if (ls->wake != NULL && --ls->lent == 0)
+        event_del(ls->wake);
+}
+
+/* ---- curl on libevent ----------------------------------------------------------- */
+
+static void ev_socket(evutil_socket_t fd, short what, void *arg);
+
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *arg, void *sockp)
+{
+    struct cio_lane *ln = arg;
+    struct event *ev = sockp;
+
+    (void)easy;
+    if (what == CURL_POLL_REMOVE) {
+        if (ev != NULL)
+            event_free(ev);
+        curl_multi_assign(ln->multi, s, NULL);
+        return 0;
+    }
+    short kind = EV_PERSIST | ((what & CURL_POLL_IN) ? EV_READ : 0) |
+                 ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
+    if (ev == NULL) {
+        ev = event_new(ln->base, s, kind, ev_socket, ln);
+        if (ev == NULL)
+            return -1;
+        curl_multi_assign(ln->multi, s, ev);
+    } else if (event_get_events(ev) == kind) {
+        return 0; /* libcurl repeats itself when a new transfer takes a connection over:
+                     no two system calls for nothing */
+    } else {
+        event_del(ev);
+        event_assign(ev, ln->base, s, kind, ev_socket, ln);
+    }
+    return event_add(ev, NULL) == 0 ? 0 : -1;
+}
+
+static int on_timer(CURLM *multi, long ms, void *arg)
+{
+    struct cio_lane *ln = arg;
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+    (void)multi;
+    if (ms < 0)
+        return evtimer_del(ln->timer) == 0 ? 0 : -1;
+    return evtimer_add(ln->timer, &tv) == 0 ? 0 : -1;
+}
+
+/* ---- a lane's own thread ---------------------------------------------------------- */
+
+static void run_unlink(struct cio_lane *ln, struct cio_xfer *x)
+{
+    if (x->rprev != NULL)
+        x->rprev->rnext = x->rnext;
+    else
+        ln->running = x->rnext;
+    if (x->rnext != NULL)
+        x->rnext->rprev = x->rprev;
+    x->rnext = x->rprev = NULL;
+}
+
+/* The lane is done with x: it ended (rc), or (back) it was stopped on request. */
+static void hand_back(struct cio_lane *ln, struct cio_xfer *x, CURLcode rc, int back)
+{
+    struct cio_lanes *ls = ln->ls;
+    int wake;
+
+    pthread_mutex_lock(&ls->mu);
+    if (x->state == XS_CANCEL && !back) {
+        xl_unlink(&ln->inbox, x); /* it ended while a request to stop it waited */
+        back = 1;
+    }
+    x->state = back ? XS_BACK : XS_OUTBOX;
+    x->rc = rc;
+    xl_push(&ls->outbox, x);
+    wake = !ls->out_woken;
+    ls->out_woken = 1;
+    pthread_mutex_unlock(&ls->mu);
+    if (wake)
+        ring(ls->pipe[1]);
+}
+
+static void lane_messages(struct cio_lane *ln)
+{
+    CURLMsg *m;
+    int left;
+
+    while ((m = curl_multi_info_read(ln->multi, &left)) != NULL) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        CURL *e = m->easy_handle;
+        CURLcode rc = m->data.result;
+        struct cio_xfer *x = NULL;
+
+        curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
+        curl_multi_remove_handle(ln->multi, e);
+        run_unlink(ln, x);
+        hand_back(ln, x, rc, 0);
+    }
+}
+
+static void lane_inbox(evutil_socket_t fd, short what, void *arg)
+{
+    struct cio_lane *ln = arg;
+    struct cio_lanes *ls = ln->ls;
+
+    (void)what;
+    drain_pipe(fd);
+    for (;;) {
+        pthread_mutex_lock(&ls->mu);
+        struct cio_xfer *x = xl_pop(&ln->inbox);
+        if (x == NULL) {
+            ln->woken = 0;
+            if (ln->quit)
+                event_base_loopbreak(ln->base);
+            pthread_mutex_unlock(&ls->mu);
+            break;
+        }
+        int stop = x->state == XS_CANCEL;
+        if (!stop)
+            x->state = XS_RUNNING;
+        pthread_mutex_unlock(&ls->mu);
+
+        if (stop) {
+            curl_multi_remove_handle(ln->multi, x->easy);
+            run_unlink(ln, x);
+            hand_back(ln, x, CURLE_OK, 1);
+        } else if (curl_multi_add_handle(ln->multi, x->easy) != CURLM_OK) {
+            hand_back(ln, x, CURLE_OUT_OF_MEMORY, 0);
+        } else {
+            x->rprev = NULL;
+            x->rnext = ln->running;
+            if (ln->running != NULL)
+                ln->running->rprev = x;
+            ln->running = x;
+        }
+    }
+}
+
+static void lane_drive(struct cio_lane *ln, curl_socket_t s, int flags)
+{
+    int running;
+
+    curl_multi_socket_action(ln->multi, s, flags, &running);
+    lane_messages(ln);
+}
+
+/* ---- on the pool's loop --------------------------------------------------------- */
+
+static void inline_drive(struct cio_lane *ln, curl_socket_t s, int flags)
+{
+    struct cio_lanes *ls = ln->ls;
+    cio_pool *p = ls->pool;
+    CURLMsg *m;
+    int running, left;
+
+    cio__pool_enter(p);
+    curl_multi_socket_action(ln->multi, s, flags, &running);
+    /* user callbacks run here, after curl has returned */
+    while (!p->closing && (m = curl_multi_info_read(ln->multi, &left)) != NULL) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        CURLcode rc = m->data.result;
+        struct cio_xfer *x = NULL;
+
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+        curl_multi_remove_handle(ln->multi, x->easy);
+        returned(ls, x);
+        ls->ended(x, rc);
+    }
+    cio__pool_leave(p);
+}
+
+static void drive(struct cio_lane *ln, curl_socket_t s, int flags)
+{
+    if (ln->has_thread)
+        lane_drive(ln, s, flags);
+    else
+        inline_drive(ln, s, flags);
+}
+
+static void ev_socket(evutil_socket_t fd, short what, void *arg)
+{
+    int flags =
+        ((what & EV_READ) ? CURL_CSELECT_IN : 0) | ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
+
+    drive(arg, fd, flags);
+}
+
+static void ev_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    drive(arg, CURL_SOCKET_TIMEOUT, 0);
+}
+
+/* The lanes' outbox, on the loop thread. */
+static void loop_outbox(evutil_socket_t fd, short what, void *arg)
+{
+    struct cio_lanes *ls = arg;
+    cio_pool *p = ls->pool;
+
+    (void)what;
+    drain_pipe(fd);
+    cio__pool_enter(p);
+    while (!p->closing) {
+        pthread_mutex_lock(&ls->mu);
+        struct cio_xfer *x = xl_pop(&ls->outbox);
+        int back = 0;
+        if (x == NULL) {
+            ls->out_woken = 0;
+        } else {
+            back = x->state == XS_BACK;
+            x->state = XS_IDLE;
+        }
+        pthread_mutex_unlock(&ls->mu);
+        if (x == NULL)
+            break;
+        returned(ls, x);
+        if (back)
+            ls->back(x);
+        else
+            ls->ended(x, x->rc);
+    }
+    cio__pool_leave(p);
+}
+
+/* ---- the loop thread's calls ------------------------------------------------------ */
+
+int cio__lanes_add(struct cio_lanes *ls, struct cio_xfer *x)
+{
+    struct cio_lane *ln = &ls->lane[0];
+
+    for (unsigned i = 1; i < ls->n; i++)
+        if (ls->lane[i].cap - ls->lane[i].lent > ln->cap - ln->lent)
+            ln = &ls->lane[i];
+    curl_easy_setopt(x->easy, CURLOPT_PRIVATE, (char *)x);
+    if (!ln->has_thread) {
+        if (curl_multi_add_handle(ln->multi, x->easy) != CURLM_OK)
+            return CIO_E_NOMEM;
+    } else {
+        pthread_mutex_lock(&ls->mu);
+        x->state = XS_INBOX;
+        xl_push(&ln->inbox, x);
+        int wake = !ln->woken;
+        ln->woken = 1;
+        pthread_mutex_unlock(&ls->mu);
+        if (wake)
+            ring(ln->pipe[1]);
+    }
+    lend(ls, ln, x);
+    return CIO_OK;
+}
+
+int cio__lanes_remove(struct cio_lanes *ls, struct cio_xfer *x)
+{
+    struct cio_lane *ln = x->lane;
+    int now = 1;
+
+    if (ln == NULL)
+        return 1;
+    if (!ln->has_thread) {
+        curl_multi_remove_handle(ln->multi, x->easy);
+    } else {
+        int wake = 0;
+        pthread_mutex_lock(&ls->mu);
+        switch (x->state) {
+        case XS_INBOX:
+            xl_unlink(&ln->inbox, x); /* never started */
+            break;
+        case XS_OUTBOX:
+        case XS_BACK:
+            xl_unlink(&ls->outbox, x); /* ended: the end is dropped */
+            break;
+        case XS_RUNNING:
+            x->state = XS_CANCEL;
+            xl_push(&ln->inbox, x);
+            wake = !ln->woken;
+            ln->woken = 1;
+            now = 0;
+            break;
+        default:
+            now = 0; /* already asked */
+        }
+        if (now)
+            x->state = XS_IDLE;
+        pthread_mutex_unlock(&ls->mu);
+        if (wake)
+            ring(ln->pipe[1]);
+    }
+    if (now)
+        returned(ls, x);
+    return now;
+}
+
+/* ---- making and freeing ----------------------------------------------------------- */
+
+static void *lane_main(void *arg)
+{
+    struct cio_lane *ln = arg;
+
+    event_base_dispatch(ln->base);
+    return NULL;
+}
+
+static int open_pipe(int fds[2])
+{
+    return pipe2(fds, O_NONBLOCK | O_CLOEXEC);
+}
+
+static int lane_init(struct cio_lanes *ls, struct cio_lane *ln, long conns)
+{
+    ln->ls = ls;
+    ln->pipe[0] = ln->pipe[1] = -1;
+    if (ls->threads > 0) {
+        struct event_config *cfg = event_config_new();
+        if (cfg == NULL)
+            return CIO_E_NOMEM;
+        event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK | EVENT_BASE_FLAG_PRECISE_TIMER);
+        ln->base = event_base_new_with_config(cfg);
+        event_config_free(cfg);
+        if (ln->base == NULL || open_pipe(ln->pipe) != 0 ||
+            (ln->wake = event_new(ln->base, ln->pipe[0], EV_READ | EV_PERSIST, lane_inbox, ln)) ==
+                NULL ||
+            event_add(ln->wake, NULL) != 0)
+            return CIO_E_NOMEM;
+    } else {
+        ln->base = ls->pool->base;
+    }
+    ln->multi = curl_multi_init();
+    ln->timer = evtimer_new(ln->base, ev_timer, ln);
+    if (ln->multi == NULL || ln->timer == NULL)
+        return CIO_E_NOMEM;
+    curl_multi_setopt(ln->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(ln->multi, CURLMOPT_SOCKETDATA, ln);
+    curl_multi_setopt(ln->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(ln->multi, CURLMOPT_TIMERDATA, ln);
+    /* The connection-level cap, shared out: the pool admits at most max_reqs transfers
+     * and gives each lane no more than its share, so with one request per connection
+     * none ever queues inside libcurl, where CURLOPT_TIMEOUT_MS would already run. */
+    curl_multi_setopt(ln->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, conns);
+    curl_multi_setopt(ln->multi, CURLMOPT_MAXCONNECTS, conns);
+    curl_multi_setopt(ln->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    return CIO_OK;
+}
+
+/* Lane threads take no signals: the caller's loop thread handles them. */
+static int start_threads(struct cio_lanes *ls)
+{
+    sigset_t all, old;
+    int rc = CIO_OK;
+
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    for (unsigned i = 0; i < ls->n && rc == CIO_OK; i++) {
+        if (pthread_create(&ls->lane[i].tid, NULL, lane_main, &ls->lane[i]) != 0)
+            rc = CIO_E_NOMEM;
+        else
+            ls->lane[i].has_thread = 1;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
+struct cio_lanes *cio__lanes_new(cio_pool *p, unsigned threads, long max_conns, long max_reqs,
+                                 cio_xfer_ended_fn ended, cio_xfer_back_fn back)
+{
+    struct cio_lanes *ls = calloc(1, sizeof *ls);
+    unsigned n = threads == 0 ? 1 : threads;
+
+    if (ls == NULL)
+        return NULL;
+    if ((long)n > max_conns)
+        n = (unsigned)max_conns; /* every lane needs a connection of its own */
+    ls->pool = p;
+    ls->ended = ended;
+    ls->back = back;
+    ls->threads = threads;
+    ls->n = n;
+    ls->pipe[0] = ls->pipe[1] = -1;
+    pthread_mutex_init(&ls->mu, NULL);
+    if ((ls->lane = calloc(n, sizeof *ls->lane)) == NULL) {
+        cio__lanes_free(ls);
+        return NULL;
+    }
+    int rc = CIO_OK;
+    for (unsigned i = 0; i < n && rc == CIO_OK; i++) {
+        ls->lane[i].cap = max_reqs / n + ((long)i < max_reqs % (long)n);
+        rc = lane_init(ls, &ls->lane[i], max_conns / n + ((long)i < max_conns % (long)n));
+    }
+    if (rc == CIO_OK && threads > 0 &&
+        (open_pipe(ls->pipe) != 0 ||
+         (ls->wake = event_new(p->base, ls->pipe[0], EV_READ | EV_PERSIST, loop_outbox, ls)) ==
+             NULL))
+        rc = CIO_E_NOMEM;
+    if (rc == CIO_OK && threads > 0)
+        rc = start_threads(ls);
+    if (rc != CIO_OK) {
+        cio__lanes_free(ls);
+        return NULL;
+    }
+    return ls;
+}
+
+static void give_back(struct cio_lanes *ls, struct cio_xfer *x)
+{
+    x->state = XS_IDLE;
+    returned(ls, x);
+    if (ls->back != NULL)
+        ls->back(x);
+}
+
+void cio__lanes_free(struct cio_lanes *ls)
+{
+    if (ls == NULL)
+        return;
+    for (unsigned i = 0; ls->lane != NULL && i < ls->n; i++) {
+        struct cio_lane *ln = &ls->lane[i];
+        if (!ln->has_thread)
+            continue;
+        pthread_mutex_lock(&ls->mu);
+        ln->quit = 1;
+        ln->woken = 1;
+        pthread_mutex_unlock(&ls->mu);
+        ring(ln->pipe[1]);
+        pthread_join(ln->tid, NULL);
+    }
+    /* The threads are gone: everything is the loop thread's. Transfers still out go
+     * back; the pool ended their items already. */
+    for (unsigned i = 0; ls->lane != NULL && i < ls->n; i++) {
+        struct cio_lane *ln = &ls->lane[i];
+        while (ln->running != NULL) {
+            struct cio_xfer *x = ln->running;
+            curl_multi_remove_handle(ln->multi, x->easy);
+            run_unlink(ln, x);
+            if (x->state == XS_RUNNING)
+                give_back(ls, x);
+        }
+        struct cio_xfer *x;
+        while ((x = xl_pop(&ln->inbox)) != NULL)
+            give_back(ls, x);
+    }
+    struct cio_xfer *x;
+    while ((x = xl_pop(&ls->outbox)) != NULL)
+        give_back(ls, x);
+    for (unsigned i = 0; ls->lane != NULL && i < ls->n; i++) {
+        struct cio_lane *ln = &ls->lane[i];
+        if (ln->multi != NULL)
+            curl_multi_cleanup(ln->multi); /* closes connections; sockets leave via on_socket */
+        if (ln->timer != NULL)
+            event_free(ln->timer);
+        if (ln->wake != NULL)
+            event_free(ln->wake);
+        if (ln->base != NULL && ls->threads > 0)
+            event_base_free(ln->base);
+        for (int k = 0; k < 2; k++)
+            if (ln->pipe[k] >= 0)
+                close(ln->pipe[k]);
+    }
+    if (ls->wake != NULL)
+        event_free(ls->wake);
+    for (int k = 0; k < 2; k++)
+        if (ls->pipe[k] >= 0)
+            close(ls->pipe[k]);
+    pthread_mutex_destroy(&ls->mu);
+    free(ls->lane);
+    free(ls);
+}

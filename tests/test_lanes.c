@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Transfers on threads of their own (io_threads): the limits stay global and every item
+ * still ends exactly once while its transfer crosses threads. The other HTTP suites run
+ * again with CIO_TEST_IO_THREADS=2 (tests/CMakeLists.txt); these are the cases only
+ * threads can get wrong. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include <concurio/concurio.h>
+
+#include "support/fixture.h"
+#include "support/ledger.h"
+#include "support/server.h"
+
+static struct server S;
+static struct ledger L;
+static cio_pool_opts O;
+
+static void setup(void)
+{
+    cr_assert_eq(server_start(&S), 0, "the test server starts");
+    cio_pool_opts_init(&O);
+    ledger_opts(&O, &L);
+    O.io_threads = 2;
+}
+
+static void teardown(void)
+{
+    server_stop_checked(&S);
+}
+
+#define TEST_LANES(name, ...) Test(lanes, name, .init = setup, .fini = teardown, __VA_ARGS__)
+
+TEST_LANES(the_cap_and_the_connections_are_shared_out_not_multiplied, .timeout = 60)
+{
+    /* An odd cap: one thread gets 2 connections, the other 3, never 3 + 3. */
+    cio_pool *p = test_pool(&O, 5);
+    struct server_stats st;
+    cio_stats cs;
+
+    for (int i = 0; i < 30; i++)
+        test_get(p, &S, "/delay/100", 0);
+    for (int i = 0; i < 300; i++)
+        test_get(p, &S, "/ok", 0);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_stats(p, &cs);
+    cio_pool_free(p);
+    cr_assert_eq(L.done, 330);
+    cr_assert_eq(ledger_once(&L, 330), 330);
+    cr_assert_eq(server_stats(&S, &st), 0);
+    cr_assert_eq(st.max_in_flight, 5, "the server saw %ld at once", st.max_in_flight);
+    cr_assert_geq(cs.connects, 2, "both threads ran transfers");
+    cr_assert_leq(cs.connects, 5, "%llu connections opened", (unsigned long long)cs.connects);
+    server_stats_free(&st);
+}
+
+TEST_LANES(more_threads_than_connections_makes_no_more_connections, .timeout = 60)
+{
+    O.io_threads = 8;
+    cio_pool *p = test_pool(&O, 3);
+    cio_stats cs;
+
+    for (int i = 0; i < 200; i++)
+        test_get(p, &S, "/ok", 0);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_stats(p, &cs);
+    cio_pool_free(p);
+    cr_assert_eq(L.done, 200);
+    cr_assert_leq(cs.connects, 3, "%llu connections opened", (unsigned long long)cs.connects);
+}
+
+/* Every end cancels a later item: running (its thread must give the transfer back),
+ * queued, or already ended. */
+static void cancel_later(cio_pool *p, cio_task_id id, struct ledger *l)
+{
+    (void)l;
+    cio_cancel(p, id + 5);
+}
+
+TEST_LANES(cancels_racing_the_threads_end_each_item_once, .timeout = 120)
+{
+    cio_pool *p = test_pool(&O, 48);
+    char path[32];
+
+    L.after = cancel_later;
+    for (int i = 0; i < 3000; i++) {
+        snprintf(path, sizeof path, "/delay/%d", i % 7 == 0 ? 30 : 0);
+        test_get(p, &S, path, i % 11 == 0 ? 20 : 0);
+    }
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(L.done + L.errors + L.timeouts, 3000);
+    cr_assert_eq(ledger_once(&L, 3000), 3000);
+    cr_assert_gt(L.by_status[-CIO_E_CANCELED], 0);
+    cr_assert_gt(L.done, 0);
+}
+
+/* The pool is freed from a callback while the threads hold transfers. */
+static void free_at_500(cio_pool *p, cio_task_id id, struct ledger *l)
+{
+    (void)id;
+    if (l->done + l->errors + l->timeouts == 500)
+        cio_pool_free(p);
+}
+
+TEST_LANES(freeing_the_pool_from_a_callback_ends_everything_once, .timeout = 60)
+{
+    cio_pool *p = test_pool(&O, 64);
+
+    L.after = free_at_500;
+    for (int i = 0; i < 2000; i++)
+        test_get(p, &S, i % 3 == 0 ? "/delay/50" : "/ok", 0);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cr_assert_eq(L.done + L.errors + L.timeouts, 2000);
+    cr_assert_eq(ledger_once(&L, 2000), 2000);
+    cr_assert_geq(L.by_status[-CIO_E_CANCELED], 1500 - 64);
+}
