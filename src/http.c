@@ -28,6 +28,9 @@ struct cio_http {
      * a printf per request (two cost more than all of Concurio's work on a request), and
      * a request without headers of its own shares this list. */
     struct curl_slist *base_headers;
+    /* No proxy variable was set when the pool was made: libcurl need not look them up
+     * (five getenv scans of the environment) for every request. */
+    int no_proxy_env;
 };
 
 struct work {
@@ -480,6 +483,8 @@ static CURL *take_easy(struct cio_http *h)
     rc |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     if (o->ca_file != NULL)
         rc |= curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file);
+    if (h->no_proxy_env)
+        rc |= curl_easy_setopt(e, CURLOPT_PROXY, "");
     if (o->http_version == CIO_HTTP_1_1)
         rc |= curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     else if (o->http_version == CIO_HTTP_2)
@@ -659,6 +664,21 @@ static struct curl_slist *base_headers(void)
     return m;
 }
 
+/* The variables libcurl reads for a proxy of an http(s) URL (HTTP_PROXY in capitals is
+ * ignored on purpose: CGI programs get it from a request header). */
+static int proxy_env_set(void)
+{
+    static const char *const names[] = {"http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy",
+                                        "ALL_PROXY"};
+
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const char *v = getenv(names[i]);
+        if (v != NULL && v[0] != '\0')
+            return 1;
+    }
+    return 0;
+}
+
 static struct cio_http *http_new(cio_pool *p)
 {
     struct cio_http *h = calloc(1, sizeof *h);
@@ -667,6 +687,7 @@ static struct cio_http *http_new(cio_pool *p)
     if (h == NULL)
         return NULL;
     h->pool = p;
+    h->no_proxy_env = !proxy_env_set();
     h->spare_cap = p->o.max_concurrency;
     h->spare = calloc(h->spare_cap, sizeof *h->spare);
     h->works = calloc(h->spare_cap, sizeof *h->works);

@@ -643,3 +643,17 @@ TEST_HTTP(a_reused_handle_forgets_the_last_requests_method_and_body, .timeout = 
     cio_pool_free(p);
     cr_assert_eq(L.done, 7);
 }
+
+TEST_HTTP(a_proxy_in_the_environment_is_used, .timeout = 30)
+{
+    /* libcurl's variables, read when the pool is made: the test server answers as the
+     * proxy for a host that does not exist. */
+    cr_assert_eq(setenv("http_proxy", S.url, 1), 0);
+    cio_pool *p = test_pool(&O, 2);
+    cio_http_req r = {.url = "http://proxied.invalid/ok"};
+
+    cr_assert_eq(cio_submit_http(p, &r, NULL), CIO_OK);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(L.done, 1, "through the proxy (errors: %zu)", L.errors);
+}
