@@ -354,8 +354,8 @@ def main():
         if "S3" in only:
             lines, s3 = scenario(tmp, "S3", base + "/tiny", 200000 // scale, 256, runs,
                                  skip=("aiohttp + Semaphore", "xargs -P curl"))
-            out += lines + ["aiohttp (every URL a coroutine up front) and xargs (a curl process per URL, "
-                            "about 270/s here) are left out of S3.", ""]
+            out += lines + ["aiohttp (every URL a coroutine up front) and xargs (a curl process per URL: "
+                            "see S1 for its rate) are left out of S3.", ""]
         if "mem" in only:
             sizes = [1000, 10000] if a.quick else [10000, 100000, 1000000]
             lines, mem = memory_sweep(tmp, base, sizes, 256)
