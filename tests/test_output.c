@@ -158,6 +158,14 @@ Test(output, passwords_in_urls_are_hidden)
         cr_assert_str_eq(r, out[i]);
         free(r);
     }
+    /* In records: the url and the error. */
+    struct fetch_buf b = {0};
+    struct fetch_record rec = {
+        .line = 1, .url = in[0], .outcome = FETCH_ERROR, .error = "Failed https://a:b@x/ quoted"};
+    cr_assert_eq(fetch_record_append(&b, &rec, FETCH_BODY_NONE), 0);
+    cr_assert(strstr(b.p, "secret") == NULL && strstr(b.p, ":b@") == NULL, "%s", b.p);
+    cr_assert(strstr(b.p, "user:***@api") != NULL && strstr(b.p, "a:***@x") != NULL, "%s", b.p);
+    fetch_buf_free(&b);
 }
 
 Test(output, ids_keep_their_escapes_and_strings_stay_valid_utf8)

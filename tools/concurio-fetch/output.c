@@ -217,6 +217,18 @@ static int field_s(struct fetch_buf *b, const char *name, const char *v)
     return put_s(b, name) || put_str(b, v != NULL ? v : "", v != NULL ? strlen(v) : 0);
 }
 
+/* A string that may hold a URL with a password (a URL, curl's message, a bad line):
+ * written with the password replaced. */
+static int field_redacted(struct fetch_buf *b, const char *name, const char *v)
+{
+    if (v == NULL || strchr(v, '@') == NULL)
+        return field_s(b, name, v);
+    char *clean = fetch_redact(v);
+    int rc = field_s(b, name, clean != NULL ? clean : "(hidden: it may hold a password)");
+    free(clean);
+    return rc;
+}
+
 static const char *const outcomes[] = {"\"done\"", "\"error\"", "\"timeout\""};
 
 int fetch_record_append(struct fetch_buf *b, const struct fetch_record *r, enum fetch_body mode)
@@ -226,7 +238,7 @@ int fetch_record_append(struct fetch_buf *b, const struct fetch_record *r, enum 
 
     /* The input's id is JSON text already, escaped by cJSON: only its UTF-8 is repaired. */
     rc = rc || (r->id != NULL ? put_utf8(b, r->id, strlen(r->id)) : put_u(b, r->line));
-    rc = rc || field_u(b, ",\"line\":", r->line) || field_s(b, ",\"url\":", r->url);
+    rc = rc || field_u(b, ",\"line\":", r->line) || field_redacted(b, ",\"url\":", r->url);
     if (r->method != NULL)
         rc = rc || field_s(b, ",\"method\":", r->method);
     rc = rc || put_s(b, ",\"outcome\":") || put_s(b, outcomes[r->outcome]);
@@ -235,7 +247,7 @@ int fetch_record_append(struct fetch_buf *b, const struct fetch_record *r, enum 
     rc = rc || field_u(b, ",\"elapsed_ms\":", r->elapsed_ms) ||
          field_u(b, ",\"bytes\":", r->bytes) || field_u(b, ",\"attempts\":", r->attempts);
     if (r->outcome != FETCH_DONE)
-        rc = rc || field_s(b, ",\"error\":", r->error);
+        rc = rc || field_redacted(b, ",\"error\":", r->error);
     if (r->outcome == FETCH_TIMEOUT)
         rc = rc || field_u(b, ",\"timeout_ms\":", r->timeout_ms);
     if (mode != FETCH_BODY_NONE && r->outcome == FETCH_DONE) {

@@ -13,15 +13,15 @@ enum fetch_body { FETCH_BODY_NONE = 0, FETCH_BODY_TEXT, FETCH_BODY_BASE64 };
 enum fetch_outcome { FETCH_DONE = 0, FETCH_ERROR, FETCH_TIMEOUT };
 
 struct fetch_record {
-    const char *id; /* JSON text of the input's id, or NULL: the line number is used */
-    uint64_t line;  /* 1-based input line */
-    const char *url, *method;
+    const char *id;           /* JSON text of the input's id, or NULL: the line number is used */
+    uint64_t line;            /* 1-based input line */
+    const char *url, *method; /* url: a password in it is written as "***" */
     enum fetch_outcome outcome;
     long http_status;    /* 0: none */
     uint64_t elapsed_ms; /* first start to end */
     size_t bytes;        /* decoded body bytes received */
     unsigned attempts;
-    const char *error;   /* for error and timeout */
+    const char *error;   /* for error and timeout; passwords in URLs hidden */
     unsigned timeout_ms; /* for timeout: the limit that expired */
     const char *body;    /* with a body mode: the kept body */
     size_t body_len;

@@ -136,12 +136,7 @@ static void result_record(struct app *a, const cio_result *res, enum fetch_outco
         .truncated = res->truncated,
         .timings = res->attempts > 0 ? &res->timings : NULL,
     };
-    /* curl's messages may quote a URL: never with its password. */
-    char *clean = r.error != NULL && strchr(r.error, '@') != NULL ? fetch_redact(r.error) : NULL;
-    if (clean != NULL)
-        r.error = clean;
-    write_record(a, &r, res->attempts > 0);
-    free(clean);
+    write_record(a, &r, res->attempts > 0); /* passwords in url and error are hidden */
 }
 
 static void on_done(cio_pool *p, const cio_result *res, void *user)
