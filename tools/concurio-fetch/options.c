@@ -444,7 +444,7 @@ enum fetch_action fetch_parse_args(int argc, char **argv, struct fetch_opts *o, 
         return usage(err, errlen, "out of memory");
     err[0] = '\0';
     opterr = 0;
-    optind = 1;
+    optind = 0; /* glibc: a full restart; 1 would keep its place inside an old "-abc" */
     /* The rate mode may come before or after the rate: keep it aside. */
     unsigned mode = CIO_RATE_PACED, burst = 0;
     while ((c = getopt_long(argc, argv, ":c:r:t:X:H:d:o:qVh", longopts, NULL)) != -1) {

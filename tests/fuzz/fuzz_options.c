@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Fuzz target for concurio-fetch's command line: the input's lines are the arguments
+ * (so option values such as --rate, --retry-on, --max-body and --timeout get any bytes),
+ * and each line is also given to the value parsers alone. Any bytes give a run, a usage
+ * message or help, never a crash; a parsed rate is always usable. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *text = malloc(size + 1);
+    char *argv[66] = {"concurio-fetch"};
+    int argc = 1;
+    char err[256];
+
+    if (text == NULL)
+        return 0;
+    memcpy(text, data, size);
+    text[size] = '\0';
+    for (char *line = text; argc < 65 && line <= text + size;) {
+        char *nl = strchr(line, '\n');
+        if (nl != NULL)
+            *nl = '\0';
+        argv[argc++] = line;
+
+        cio_rate rate;
+        if (fetch_parse_rate(line, &rate) == 0 && (rate.count == 0 || rate.period_ms == 0))
+            abort(); /* a rate that parses limits something */
+        unsigned ms;
+        (void)fetch_parse_seconds(line, 1, &ms);
+        struct fetch_opts o = {0};
+        (void)fetch_parse_retry_on(line, &o);
+        if (nl == NULL)
+            break;
+        line = nl + 1;
+    }
+    argv[argc] = NULL;
+    struct fetch_opts o;
+    enum fetch_action a = fetch_parse_args(argc, argv, &o, err, sizeof err);
+    if (a == FETCH_USAGE && (err[0] == '\0' || memchr(err, '\0', sizeof err) == NULL))
+        abort(); /* a usage error always says why */
+    fetch_opts_free(&o);
+    free(text);
+    return 0;
+}
