@@ -10,6 +10,7 @@
 #include <event2/util.h>
 
 #include "internal.h"
+#include "mem.h"
 
 struct cio_dns {
     struct evdns_base *base;
@@ -33,7 +34,7 @@ static void answered(int err, struct evutil_addrinfo *ai, void *arg)
     if (w->destroyed) {
         if (ai != NULL)
             evutil_freeaddrinfo(ai);
-        free(w);
+        cio__free(w);
         return;
     }
     if (!w->ended) {
@@ -95,7 +96,7 @@ static void dns_destroy(void *work)
     if (w->pending)
         w->destroyed = 1; /* the resolver still holds it: answered() frees it */
     else
-        free(w);
+        cio__free(w);
 }
 
 static const cio_task_vtable dns_vtable = {
@@ -107,7 +108,7 @@ static const cio_task_vtable dns_vtable = {
 
 static struct cio_dns *dns_new(cio_pool *p)
 {
-    struct cio_dns *d = calloc(1, sizeof *d);
+    struct cio_dns *d = cio__calloc(1, sizeof *d);
     const char *ns = p->o.dns_nameserver;
 
     if (d == NULL)
@@ -127,7 +128,7 @@ void cio__dns_free(struct cio_dns *d)
         return;
     if (d->base != NULL)
         evdns_base_free(d->base, 1); /* pending lookups answer with an error: freed */
-    free(d);
+    cio__free(d);
 }
 
 int cio_submit_dns(cio_pool *p, const char *host, const cio_task_opts *o, cio_task_id *id)
@@ -140,11 +141,11 @@ int cio_submit_dns(cio_pool *p, const char *host, const cio_task_opts *o, cio_ta
     if (p->dns == NULL && (p->dns = dns_new(p)) == NULL)
         return p->o.dns_nameserver != NULL ? CIO_E_INVAL : CIO_E_NOMEM;
     size_t n = strlen(host);
-    struct dns_work *w = calloc(1, sizeof *w + n + 1);
+    struct dns_work *w = cio__calloc(1, sizeof *w + n + 1);
     if (w == NULL)
         return CIO_E_NOMEM;
     memcpy(w->host, host, n + 1);
     if ((rc = cio_submit(p, &dns_vtable, w, o, id)) != CIO_OK)
-        free(w);
+        cio__free(w);
     return rc;
 }

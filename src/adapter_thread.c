@@ -11,6 +11,7 @@
 #include <event2/event.h>
 
 #include "internal.h"
+#include "mem.h"
 
 #define DEFAULT_THREADS 4u
 
@@ -84,7 +85,7 @@ static void job_free(struct job *j)
 {
     if (j->cleanup != NULL)
         j->cleanup(j->arg, j->value);
-    free(j);
+    cio__free(j);
 }
 
 /* Hands finished jobs to their items, or frees those whose items ended already. */
@@ -192,14 +193,14 @@ const cio_task_vtable cio__blocking_vtable = {
 
 static struct cio_threads *threads_new(cio_pool *p)
 {
-    struct cio_threads *th = calloc(1, sizeof *th);
+    struct cio_threads *th = cio__calloc(1, sizeof *th);
 
     if (th == NULL)
         return NULL;
     th->pool = p;
     th->n = p->o.threads != 0 ? p->o.threads : DEFAULT_THREADS;
     th->pipe[0] = th->pipe[1] = -1;
-    th->tids = calloc(th->n, sizeof *th->tids);
+    th->tids = cio__calloc(th->n, sizeof *th->tids);
     pthread_mutex_init(&th->mu, NULL);
     pthread_cond_init(&th->cv, NULL);
     if (th->tids == NULL || pipe2(th->pipe, O_NONBLOCK | O_CLOEXEC) != 0 ||
@@ -236,8 +237,8 @@ void cio__threads_free(struct cio_threads *th)
             close(th->pipe[i]);
     pthread_cond_destroy(&th->cv);
     pthread_mutex_destroy(&th->mu);
-    free(th->tids);
-    free(th);
+    cio__free(th->tids);
+    cio__free(th);
 }
 
 int cio__threads_ready(const cio_pool *p, const cio_task *t)
@@ -255,7 +256,7 @@ int cio_submit_blocking(cio_pool *p, cio_blocking_fn fn, void *arg, cio_cleanup_
         return rc;
     if (p->threads == NULL && (p->threads = threads_new(p)) == NULL)
         return CIO_E_NOMEM;
-    struct job *j = calloc(1, sizeof *j);
+    struct job *j = cio__calloc(1, sizeof *j);
     if (j == NULL)
         return CIO_E_NOMEM;
     j->th = p->threads;
@@ -263,7 +264,7 @@ int cio_submit_blocking(cio_pool *p, cio_blocking_fn fn, void *arg, cio_cleanup_
     j->arg = arg;
     rc = cio_submit(p, &cio__blocking_vtable, j, o, id);
     if (rc != CIO_OK)
-        free(j); /* not job_free: arg stays the caller's */
+        cio__free(j); /* not job_free: arg stays the caller's */
     else
         j->cleanup = cleanup;
     return rc;

@@ -5,6 +5,7 @@
 #include <event2/event.h>
 
 #include "internal.h"
+#include "mem.h"
 
 struct timer_work {
     struct event *ev;
@@ -45,7 +46,7 @@ static void timer_destroy(void *work)
 
     if (w->ev != NULL)
         event_free(w->ev);
-    free(w);
+    cio__free(w);
 }
 
 static const cio_task_vtable timer_vtable = {
@@ -57,13 +58,13 @@ static const cio_task_vtable timer_vtable = {
 
 int cio_submit_timer(cio_pool *p, unsigned ms, const cio_task_opts *o, cio_task_id *id)
 {
-    struct timer_work *w = calloc(1, sizeof *w);
+    struct timer_work *w = cio__calloc(1, sizeof *w);
 
     if (w == NULL)
         return CIO_E_NOMEM;
     w->ms = ms;
     int rc = cio_submit(p, &timer_vtable, w, o, id);
     if (rc != CIO_OK)
-        free(w);
+        cio__free(w);
     return rc;
 }

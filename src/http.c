@@ -1,17 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The HTTP adapter: requests as easy handles, run by the pool's lanes (lanes.c),
  * responses as results. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <curl/curl.h>
 
 #include "internal.h"
 #include "lanes.h"
+#include "mem.h"
 #include "retry.h"
 
 #define MAX_HEADERS_KEPT ((size_t)64 << 10)
@@ -50,6 +53,7 @@ struct work {
      * write the others. */
     unsigned char truncated, nomem;
     unsigned char orphan;       /* destroyed while its lane still had it */
+    unsigned char no_fd;        /* opening its socket failed: EMFILE or ENFILE */
     unsigned char item_limited; /* this attempt's timeout is the rest of the item's budget */
     unsigned limit;             /* this attempt's CURLOPT_TIMEOUT_MS; 0: none */
     size_t alloc;               /* bytes allocated for the work and its blob */
@@ -138,10 +142,10 @@ static struct work *take_work(struct cio_http *h, size_t size)
         head_cap = w->head_cap;
     } else {
         if (w != NULL)
-            free(w->head);
-        free(w);
+            cio__free(w->head);
+        cio__free(w);
         size = (size + 255) & ~(size_t)255; /* room for a slightly longer URL next time */
-        if ((w = malloc(size)) == NULL)
+        if ((w = cio__malloc(size)) == NULL)
             return NULL;
         w->alloc = size;
     }
@@ -155,14 +159,14 @@ static struct work *take_work(struct cio_http *h, size_t size)
 
 static void drop_work(struct cio_http *h, struct work *w)
 {
-    free(w->body);
+    cio__free(w->body);
     w->body = NULL;
     if (h->nworks < h->spare_cap) {
         h->works[h->nworks++] = w;
         return;
     }
-    free(w->head);
-    free(w);
+    cio__free(w->head);
+    cio__free(w);
 }
 
 /* One allocation holds the work and the copy of everything the request points to. */
@@ -232,7 +236,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
             cap = w->body_len + keep + 1;
         if (cap > o->max_body + 1)
             cap = o->max_body + 1;
-        char *b = realloc(w->body, cap);
+        char *b = cio__realloc(w->body, cap);
         if (b == NULL) {
             w->nomem = 1;
             return 0;
@@ -262,7 +266,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 
         while (cap < w->head_len + len + 1)
             cap *= 2;
-        char *b = realloc(w->head, cap);
+        char *b = cio__realloc(w->head, cap);
         if (b == NULL)
             return len; /* headers are best effort; the body is not */
         w->head = b;
@@ -272,6 +276,22 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
     w->head_len += len;
     w->head[w->head_len] = '\0';
     return len;
+}
+
+/* libcurl's socket, opened here to tell "no descriptor left" from other failures. */
+static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct work *w = arg;
+    int type = a->socktype;
+
+    (void)purpose;
+#ifdef SOCK_CLOEXEC
+    type |= SOCK_CLOEXEC; /* a caller that forks does not leak it */
+#endif
+    curl_socket_t s = socket(a->family, type, a->protocol);
+    if (s == CURL_SOCKET_BAD && (errno == EMFILE || errno == ENFILE))
+        w->no_fd = 1;
+    return s;
 }
 
 /* ---- ends ---------------------------------------------------------------------------- */
@@ -416,6 +436,15 @@ static void finish(struct cio_xfer *x, CURLcode rc)
 
     cio_pool *p = w->h->pool;
     const cio_retry *policy = policy_of(w);
+    if (w->no_fd && rc != CURLE_OK) {
+        /* Back-pressure, not a failure: fewer at once, and this one again when another
+         * ends (or, with none other running, a little later). */
+        unsigned others = (unsigned)p->in_flight - 1;
+        cio__pool_fd_short(p);
+        detach(w);
+        cio__task_requeue(w->task, others > 0 ? 0 : 100);
+        return;
+    }
     if (p->o.flags & CIO_ADAPTIVE)
         adapt(w, &res);
     curl_off_t after_s = 0;
@@ -481,6 +510,7 @@ static CURL *take_easy(struct cio_http *h)
     rc |= curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     rc |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     rc |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    rc |= curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
     if (o->ca_file != NULL)
         rc |= curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file);
     if (h->no_proxy_env)
@@ -545,6 +575,7 @@ static int setup(struct work *w, CURL *e, unsigned timeout_ms)
     rc |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, w->err);
     rc |= curl_easy_setopt(e, CURLOPT_WRITEDATA, w);
     rc |= curl_easy_setopt(e, CURLOPT_HEADERDATA, w);
+    rc |= curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, w);
     rc |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, own ? w->slist : w->h->base_headers);
     /* Rather wait for a connection that can multiplex than open one more, where one
      * can: over TLS, curl knows after the handshake (ALPN). Over cleartext it would only
@@ -583,7 +614,7 @@ static int http_start(cio_task *task, void *work, struct event_base *base)
     w->task = task;
     w->body_len = w->head_len = 0;
     w->received = 0;
-    w->truncated = w->nomem = 0;
+    w->truncated = w->nomem = w->no_fd = 0;
     w->err[0] = '\0';
     /* The attempt's limit, or what is left of the item's budget if that is sooner. */
     unsigned limit = task->timeout_ms;
@@ -681,7 +712,7 @@ static int proxy_env_set(void)
 
 static struct cio_http *http_new(cio_pool *p)
 {
-    struct cio_http *h = calloc(1, sizeof *h);
+    struct cio_http *h = cio__calloc(1, sizeof *h);
     long cap = (long)(p->o.max_connections != 0 ? p->o.max_connections : p->o.max_concurrency);
 
     if (h == NULL)
@@ -689,8 +720,8 @@ static struct cio_http *http_new(cio_pool *p)
     h->pool = p;
     h->no_proxy_env = !proxy_env_set();
     h->spare_cap = p->o.max_concurrency;
-    h->spare = calloc(h->spare_cap, sizeof *h->spare);
-    h->works = calloc(h->spare_cap, sizeof *h->works);
+    h->spare = cio__calloc(h->spare_cap, sizeof *h->spare);
+    h->works = cio__calloc(h->spare_cap, sizeof *h->works);
     h->base_headers = base_headers();
     if (h->spare == NULL || h->works == NULL || h->base_headers == NULL ||
         (h->lanes = cio__lanes_new(p, p->o.io_threads, cap, (long)p->o.max_concurrency, finish,
@@ -708,14 +739,14 @@ void cio__http_free(struct cio_http *h)
     cio__lanes_free(h->lanes); /* hands back what its threads still had */
     for (size_t i = 0; i < h->nspare; i++)
         curl_easy_cleanup(h->spare[i]);
-    free(h->spare);
+    cio__free(h->spare);
     for (size_t i = 0; i < h->nworks; i++) {
-        free(h->works[i]->head);
-        free(h->works[i]);
+        cio__free(h->works[i]->head);
+        cio__free(h->works[i]);
     }
-    free(h->works);
+    cio__free(h->works);
     curl_slist_free_all(h->base_headers);
-    free(h);
+    cio__free(h);
 }
 
 int cio_submit_http(cio_pool *p, const cio_http_req *req, cio_task_id *id)

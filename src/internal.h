@@ -69,6 +69,7 @@ struct cio_pool {
     unsigned meter_line : 1; /* the built-in meter redraws one line */
     enum cio_feed_state feed;
     int phase_rc;         /* what cio_pool_run returns for this run */
+    unsigned fd_cap;      /* items in flight the descriptors allow; 0: no such limit */
     uint64_t deadline_at; /* ms on cio__now_ms's clock */
     int depth;            /* entry points and callbacks on the stack */
     struct cio_lim lim;
@@ -118,6 +119,9 @@ int cio__pool_leave(cio_pool *p);
 void cio__pool_kick(cio_pool *p);
 /* Lazily makes the pool's own loop; the pool's base afterwards. */
 int cio__pool_bind(cio_pool *p);
+/* Opening a socket failed with EMFILE or ENFILE while `in_flight` items ran: the pool
+ * runs no more than the others until the run ends. */
+void cio__pool_fd_short(cio_pool *p);
 /* Queues a task made by cio__task_new under the key `key` ("" for none). */
 int cio__pool_enqueue(cio_pool *p, cio_task *t, const char *key, cio_task_id *id);
 
@@ -134,6 +138,9 @@ void cio__task_finish(cio_task *t, cio_result *res);
 /* The attempt ended and another follows in wait_ms: the task frees its slot and waits,
  * then queues again at the front. The adapter has released the attempt's resources. */
 void cio__task_retry(cio_task *t, uint64_t wait_ms);
+/* The attempt could not begin for want of a resource (a file descriptor): as retry, but
+ * it counts as neither an attempt nor a retry. */
+void cio__task_requeue(cio_task *t, uint64_t wait_ms);
 /* The pool ends it (cancel, deadline, generic timeout); stops the work if running. */
 void cio__task_abort(cio_task *t, int code);
 

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "internal.h"
+#include "mem.h"
 
 #define FIRST_SLOTS 64u
 
@@ -21,13 +22,13 @@ static uint64_t hash(const char *s)
 static void key_free(struct cio_key *key)
 {
     cio__lim_free(&key->lim);
-    free(key);
+    cio__free(key);
 }
 
 int cio__keys_init(struct cio_keys *k, const cio_limits *dflt)
 {
     memset(k, 0, sizeof *k);
-    k->slots = calloc(FIRST_SLOTS, sizeof *k->slots);
+    k->slots = cio__calloc(FIRST_SLOTS, sizeof *k->slots);
     if (k->slots == NULL)
         return CIO_E_NOMEM;
     k->nslots = FIRST_SLOTS;
@@ -45,14 +46,14 @@ void cio__keys_free(struct cio_keys *k)
             k->slots[i] = key->hnext;
             key_free(key);
         }
-    free(k->slots);
+    cio__free(k->slots);
     memset(k, 0, sizeof *k);
 }
 
 static void grow(struct cio_keys *k)
 {
     size_t n = k->nslots * 2;
-    struct cio_key **slots = calloc(n, sizeof *slots);
+    struct cio_key **slots = cio__calloc(n, sizeof *slots);
 
     if (slots == NULL)
         return; /* longer chains, still correct */
@@ -63,7 +64,7 @@ static void grow(struct cio_keys *k)
             key->hnext = slots[hash(key->name) & (n - 1)];
             slots[hash(key->name) & (n - 1)] = key;
         }
-    free(k->slots);
+    cio__free(k->slots);
     k->slots = slots;
     k->nslots = n;
 }
@@ -94,14 +95,14 @@ struct cio_key *cio__keys_get(struct cio_keys *k, const char *name, uint64_t now
     if (k->nkeys >= k->sweep_at)
         sweep(k, now);
     size_t n = strlen(name);
-    struct cio_key *key = calloc(1, sizeof *key + n + 1);
+    struct cio_key *key = cio__calloc(1, sizeof *key + n + 1);
     if (key == NULL)
         return NULL;
     memcpy(key->name, name, n + 1);
     /* Items without a key of their own share "", limited only by the pool's limits. */
     static const cio_limits none;
     if (apply(key, name[0] == '\0' ? &none : &k->dflt, now) != CIO_OK) {
-        free(key);
+        cio__free(key);
         return NULL;
     }
     key->hnext = k->slots[h & (k->nslots - 1)];

@@ -14,6 +14,7 @@
 
 #include "internal.h"
 #include "lanes.h"
+#include "mem.h"
 
 enum xfer_state {
     XS_IDLE,    /* the loop thread's */
@@ -43,6 +44,7 @@ struct cio_lane {
     int pipe[2];
     struct event *wake;
     struct cio_xfer *running; /* lane thread only, linked by rnext/rprev */
+    struct cio_xfer *doomed;  /* the lane's thread: transfers to end for want of memory */
 };
 
 struct cio_lanes {
@@ -113,13 +115,16 @@ static void drain_pipe(int fd)
         ;
 }
 
-/* The loop thread's count of what a lane has. */
-static void lend(struct cio_lanes *ls, struct cio_lane *ln, struct cio_xfer *x)
+/* The loop thread's count of what a lane has. -1: the outbox could not be watched (no
+ * memory), so nothing may be lent. */
+static int lend(struct cio_lanes *ls, struct cio_lane *ln, struct cio_xfer *x)
 {
+    if (ls->wake != NULL && ls->lent == 0 && event_add(ls->wake, NULL) != 0)
+        return -1;
     x->lane = ln;
     ln->lent++;
-    if (ls->wake != NULL && ls->lent++ == 0)
-        event_add(ls->wake, NULL);
+    ls->lent++;
+    return 0;
 }
 
 static void returned(struct cio_lanes *ls, struct cio_xfer *x)
@@ -134,12 +139,40 @@ static void returned(struct cio_lanes *ls, struct cio_xfer *x)
 
 static void ev_socket(evutil_socket_t fd, short what, void *arg);
 
+/* A socket of x could not be watched (no memory for its event): x is ended with
+ * CURLE_OUT_OF_MEMORY by the next drive, which the timer brings at once. libcurl 7.88
+ * would take -1 from the callback as a reason to stop every transfer of the multi
+ * without a word, so the callback says 0. */
+static int cannot_watch(struct cio_lane *ln, CURL *easy)
+{
+    struct cio_xfer *x = NULL;
+    struct timeval now = {0, 0};
+
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
+    if (x != NULL && !x->doomed) {
+        x->doomed = 1;
+        x->dnext = ln->doomed;
+        ln->doomed = x;
+    }
+    evtimer_add(ln->timer, &now);
+    return 0;
+}
+
+static void undoom(struct cio_lane *ln, struct cio_xfer *x)
+{
+    for (struct cio_xfer **at = &ln->doomed; *at != NULL; at = &(*at)->dnext)
+        if (*at == x) {
+            *at = x->dnext;
+            break;
+        }
+    x->doomed = 0;
+}
+
 static int on_socket(CURL *easy, curl_socket_t s, int what, void *arg, void *sockp)
 {
     struct cio_lane *ln = arg;
     struct event *ev = sockp;
 
-    (void)easy;
     if (what == CURL_POLL_REMOVE) {
         if (ev != NULL)
             event_free(ev);
@@ -151,7 +184,7 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *arg, void *soc
     if (ev == NULL) {
         ev = event_new(ln->base, s, kind, ev_socket, ln);
         if (ev == NULL)
-            return -1;
+            return cannot_watch(ln, easy);
         curl_multi_assign(ln->multi, s, ev);
     } else if (event_get_events(ev) == kind) {
         return 0; /* libcurl repeats itself when a new transfer takes a connection over:
@@ -160,7 +193,7 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *arg, void *soc
         event_del(ev);
         event_assign(ev, ln->base, s, kind, ev_socket, ln);
     }
-    return event_add(ev, NULL) == 0 ? 0 : -1;
+    return event_add(ev, NULL) == 0 ? 0 : cannot_watch(ln, easy);
 }
 
 static int on_timer(CURLM *multi, long ms, void *arg)
@@ -171,7 +204,10 @@ static int on_timer(CURLM *multi, long ms, void *arg)
     (void)multi;
     if (ms < 0)
         return evtimer_del(ln->timer) == 0 ? 0 : -1;
-    return evtimer_add(ln->timer, &tv) == 0 ? 0 : -1;
+    if (evtimer_add(ln->timer, &tv) != 0)
+        event_active(ln->timer, EV_TIMEOUT, 1); /* no memory to wait: a drive now, early
+                                                    but harmless, never a stalled multi */
+    return 0;
 }
 
 /* ---- a lane's own thread ---------------------------------------------------------- */
@@ -252,6 +288,8 @@ static void lane_inbox(evutil_socket_t fd, short what, void *arg)
         if (stop) {
             curl_multi_remove_handle(ln->multi, x->easy);
             run_unlink(ln, x);
+            if (x->doomed)
+                undoom(ln, x);
             hand_back(ln, x, CURLE_OK, 1);
         } else if (curl_multi_add_handle(ln->multi, x->easy) != CURLM_OK) {
             hand_back(ln, x, CURLE_OUT_OF_MEMORY, 0);
@@ -265,11 +303,29 @@ static void lane_inbox(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* Takes the next doomed transfer out of the multi (its message, if any, goes too). */
+static struct cio_xfer *next_doomed(struct cio_lane *ln)
+{
+    struct cio_xfer *x = ln->doomed;
+
+    if (x != NULL) {
+        ln->doomed = x->dnext;
+        x->doomed = 0;
+        curl_multi_remove_handle(ln->multi, x->easy);
+    }
+    return x;
+}
+
 static void lane_drive(struct cio_lane *ln, curl_socket_t s, int flags)
 {
     int running;
+    struct cio_xfer *x;
 
     curl_multi_socket_action(ln->multi, s, flags, &running);
+    while ((x = next_doomed(ln)) != NULL) {
+        run_unlink(ln, x);
+        hand_back(ln, x, CURLE_OUT_OF_MEMORY, 0);
+    }
     lane_messages(ln);
 }
 
@@ -285,11 +341,15 @@ static void inline_drive(struct cio_lane *ln, curl_socket_t s, int flags)
     cio__pool_enter(p);
     curl_multi_socket_action(ln->multi, s, flags, &running);
     /* user callbacks run here, after curl has returned */
+    struct cio_xfer *x;
+    while (!p->closing && (x = next_doomed(ln)) != NULL) {
+        returned(ls, x);
+        ls->ended(x, CURLE_OUT_OF_MEMORY);
+    }
     while (!p->closing && (m = curl_multi_info_read(ln->multi, &left)) != NULL) {
         if (m->msg != CURLMSG_DONE)
             continue;
         CURLcode rc = m->data.result;
-        struct cio_xfer *x = NULL;
 
         curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
         curl_multi_remove_handle(ln->multi, x->easy);
@@ -366,6 +426,8 @@ int cio__lanes_add(struct cio_lanes *ls, struct cio_xfer *x)
     if (!ln->has_thread) {
         if (curl_multi_add_handle(ln->multi, x->easy) != CURLM_OK)
             return CIO_E_NOMEM;
+    } else if (lend(ls, ln, x) != 0) {
+        return CIO_E_NOMEM;
     } else {
         pthread_mutex_lock(&ls->mu);
         x->state = XS_INBOX;
@@ -375,9 +437,9 @@ int cio__lanes_add(struct cio_lanes *ls, struct cio_xfer *x)
         pthread_mutex_unlock(&ls->mu);
         if (wake)
             ring(ln->pipe[1]);
+        return CIO_OK;
     }
-    lend(ls, ln, x);
-    return CIO_OK;
+    return lend(ls, ln, x) == 0 ? CIO_OK : CIO_E_NOMEM; /* inline: never fails */
 }
 
 int cio__lanes_remove(struct cio_lanes *ls, struct cio_xfer *x)
@@ -389,6 +451,8 @@ int cio__lanes_remove(struct cio_lanes *ls, struct cio_xfer *x)
         return 1;
     if (!ln->has_thread) {
         curl_multi_remove_handle(ln->multi, x->easy);
+        if (x->doomed)
+            undoom(ln, x);
     } else {
         int wake = 0;
         pthread_mutex_lock(&ls->mu);
@@ -439,7 +503,6 @@ static int open_pipe(int fds[2])
 static int lane_init(struct cio_lanes *ls, struct cio_lane *ln, long conns)
 {
     ln->ls = ls;
-    ln->pipe[0] = ln->pipe[1] = -1;
     if (ls->threads > 0) {
         struct event_config *cfg = event_config_new();
         if (cfg == NULL)
@@ -457,8 +520,12 @@ static int lane_init(struct cio_lanes *ls, struct cio_lane *ln, long conns)
     }
     ln->multi = curl_multi_init();
     ln->timer = evtimer_new(ln->base, ev_timer, ln);
-    if (ln->multi == NULL || ln->timer == NULL)
+    struct timeval later = {3600, 0};
+    /* Armed once now, so that libevent has the room for it: arming it for curl later
+     * then needs no memory, and cannot fail. */
+    if (ln->multi == NULL || ln->timer == NULL || evtimer_add(ln->timer, &later) != 0)
         return CIO_E_NOMEM;
+    evtimer_del(ln->timer);
     curl_multi_setopt(ln->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
     curl_multi_setopt(ln->multi, CURLMOPT_SOCKETDATA, ln);
     curl_multi_setopt(ln->multi, CURLMOPT_TIMERFUNCTION, on_timer);
@@ -493,7 +560,7 @@ static int start_threads(struct cio_lanes *ls)
 struct cio_lanes *cio__lanes_new(cio_pool *p, unsigned threads, long max_conns, long max_reqs,
                                  cio_xfer_ended_fn ended, cio_xfer_back_fn back)
 {
-    struct cio_lanes *ls = calloc(1, sizeof *ls);
+    struct cio_lanes *ls = cio__calloc(1, sizeof *ls);
     unsigned n = threads == 0 ? 1 : threads;
 
     if (ls == NULL)
@@ -507,10 +574,12 @@ struct cio_lanes *cio__lanes_new(cio_pool *p, unsigned threads, long max_conns, 
     ls->n = n;
     ls->pipe[0] = ls->pipe[1] = -1;
     pthread_mutex_init(&ls->mu, NULL);
-    if ((ls->lane = calloc(n, sizeof *ls->lane)) == NULL) {
+    if ((ls->lane = cio__calloc(n, sizeof *ls->lane)) == NULL) {
         cio__lanes_free(ls);
         return NULL;
     }
+    for (unsigned i = 0; i < n; i++) /* a lane never made must not close descriptor 0 */
+        ls->lane[i].pipe[0] = ls->lane[i].pipe[1] = -1;
     int rc = CIO_OK;
     for (unsigned i = 0; i < n && rc == CIO_OK; i++) {
         ls->lane[i].cap = max_reqs / n + ((long)i < max_reqs % (long)n);
@@ -591,6 +660,6 @@ void cio__lanes_free(struct cio_lanes *ls)
         if (ls->pipe[k] >= 0)
             close(ls->pipe[k]);
     pthread_mutex_destroy(&ls->mu);
-    free(ls->lane);
-    free(ls);
+    cio__free(ls->lane);
+    cio__free(ls);
 }

@@ -18,6 +18,8 @@ struct cio_xfer {
     struct cio_xfer *next, *prev;   /* in a lane's inbox or outbox: under the lane's lock */
     struct cio_xfer *rnext, *rprev; /* in a lane's multi: that lane's thread only */
     struct cio_lane *lane;          /* the lane it is lent to; NULL when back */
+    struct cio_xfer *dnext;         /* its lane's thread only: in the doomed list */
+    int doomed;                     /* its lane's thread only: no event for a socket */
     int state;                      /* under the lane's lock */
     CURLcode rc;                    /* how it ended, set by the lane */
 };

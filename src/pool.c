@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The pool: queue, admission (slot + token), runs, deadline, cancel, deferred free. */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <curl/curl.h>
 #include <event2/event.h>
 
 #include "internal.h"
+#include "mem.h"
 
 #define DEFAULT_CONCURRENCY 50u
 #define DEFAULT_MAX_BODY ((size_t)16 << 20)
@@ -21,7 +24,7 @@ static int own_string(const char **field, char **copy)
 {
     if (*field == NULL)
         return CIO_OK;
-    *copy = strdup(*field);
+    *copy = cio__strdup(*field);
     *field = *copy;
     return *copy != NULL ? CIO_OK : CIO_E_NOMEM;
 }
@@ -45,7 +48,7 @@ static int setup(cio_pool *p)
         p->o.progress_fd > 0 && cio__meter_line_mode(p->o.progress_fd, p->o.progress_mode);
     if (r->statuses != NULL && r->nstatuses > 0) {
         size_t n = r->nstatuses * sizeof *p->retry_statuses;
-        if ((p->retry_statuses = malloc(n)) == NULL)
+        if ((p->retry_statuses = cio__malloc(n)) == NULL)
             return CIO_E_NOMEM;
         memcpy(p->retry_statuses, r->statuses, n);
         r->statuses = p->retry_statuses;
@@ -73,15 +76,16 @@ static int setup(cio_pool *p)
 
 cio_pool *cio_pool_new(const cio_pool_opts *o, int *err)
 {
-    cio_pool *p = calloc(1, sizeof *p);
+    cio_pool *p = cio__calloc(1, sizeof *p);
     int rc = CIO_E_NOMEM;
 
     if (p == NULL || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        free(p);
+        cio__free(p);
         if (err != NULL)
             *err = rc;
         return NULL;
     }
+    cio__pools_add(1);
     if (o != NULL)
         p->o = *o;
     rc = setup(p);
@@ -105,10 +109,10 @@ static void destroy(cio_pool *p)
     cio__http_free(p->http);
     cio__threads_free(p->threads);
     cio__dns_free(p->dns);
-    free(p->dns_nameserver);
-    free(p->retry_statuses);
-    free(p->ca_file);
-    free(p->progress_desc);
+    cio__free(p->dns_nameserver);
+    cio__free(p->retry_statuses);
+    cio__free(p->ca_file);
+    cio__free(p->progress_desc);
     cio__keys_free(&p->keys);
     cio__lim_free(&p->lim);
     if (p->kick != NULL)
@@ -124,7 +128,8 @@ static void destroy(cio_pool *p)
         event_base_free(p->base);
     }
     curl_global_cleanup();
-    free(p);
+    cio__free(p);
+    cio__pools_add(-1);
 }
 
 static void ev_kick(evutil_socket_t fd, short what, void *arg)
@@ -254,25 +259,26 @@ int cio__pool_bind(cio_pool *p)
     return CIO_OK;
 }
 
-static int make_events(cio_pool *p)
-{
-    p->kick = event_new(p->base, -1, 0, ev_kick, p);
-    p->rate_timer = evtimer_new(p->base, ev_rate, p);
-    p->deadline_timer = evtimer_new(p->base, ev_deadline, p);
-    p->reaper = event_new(p->base, -1, 0, ev_reap, p);
-    if ((p->o.on_progress != NULL || p->o.progress_fd > 0) &&
-        (p->progress_timer = event_new(p->base, -1, EV_PERSIST, ev_progress, p)) == NULL)
-        return CIO_E_NOMEM;
-    return p->kick && p->rate_timer && p->deadline_timer && p->reaper ? CIO_OK : CIO_E_NOMEM;
-}
-
+/* The pool's own events; those a failed earlier call could not make are made now. */
 static int ensure_loop(cio_pool *p)
 {
     int rc = cio__pool_bind(p);
 
-    if (rc == CIO_OK && p->kick == NULL)
-        rc = make_events(p);
-    return rc;
+    if (rc != CIO_OK)
+        return rc;
+    if (p->kick == NULL)
+        p->kick = event_new(p->base, -1, 0, ev_kick, p);
+    if (p->rate_timer == NULL)
+        p->rate_timer = evtimer_new(p->base, ev_rate, p);
+    if (p->deadline_timer == NULL)
+        p->deadline_timer = evtimer_new(p->base, ev_deadline, p);
+    if (p->reaper == NULL)
+        p->reaper = event_new(p->base, -1, 0, ev_reap, p);
+    if ((p->o.on_progress != NULL || p->o.progress_fd > 0) && p->progress_timer == NULL)
+        p->progress_timer = event_new(p->base, -1, EV_PERSIST, ev_progress, p);
+    int progress = p->progress_timer != NULL || (p->o.on_progress == NULL && p->o.progress_fd <= 0);
+    return p->kick && p->rate_timer && p->deadline_timer && p->reaper && progress ? CIO_OK
+                                                                                  : CIO_E_NOMEM;
 }
 
 int cio_pool_attach(cio_pool *p, struct event_base *base)
@@ -283,7 +289,7 @@ int cio_pool_attach(cio_pool *p, struct event_base *base)
         return CIO_E_STATE;
     p->base = base;
     p->attached = 1;
-    return make_events(p);
+    return ensure_loop(p);
 }
 
 void cio__pool_kick(cio_pool *p)
@@ -293,6 +299,29 @@ void cio__pool_kick(cio_pool *p)
         p->kicked = 1;
         event_active(p->kick, EV_TIMEOUT, 0);
     }
+}
+
+/* How many items the descriptors left to this process allow, when that could bind: a
+ * transfer holds a socket, and a name lookup a socket pair meanwhile; a few stay for the
+ * loop and the caller. 0: no such limit. */
+static unsigned fd_cap(const cio_pool *p)
+{
+    struct rlimit rl;
+    const rlim_t reserve = 8;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+        rl.rlim_cur > 2 * (rlim_t)p->o.max_concurrency + 64)
+        return 0;
+    rlim_t open = 0;
+    for (rlim_t fd = 0; fd < rl.rlim_cur; fd++)
+        open += fcntl((int)fd, F_GETFD) != -1;
+    rlim_t room = rl.rlim_cur > open + reserve ? (rl.rlim_cur - open - reserve) / 2 : 0;
+    return room > 0 ? (unsigned)room : 1;
+}
+
+void cio__pool_fd_short(cio_pool *p)
+{
+    p->fd_cap = p->in_flight > 1 ? (unsigned)p->in_flight - 1 : 1;
 }
 
 static void begin_phase(cio_pool *p)
@@ -311,6 +340,7 @@ static void begin_phase(cio_pool *p)
         event_add(p->progress_timer, &every);
     }
     p->phase = 1;
+    p->fd_cap = fd_cap(p);
     p->expired = 0;
     p->phase_rc = CIO_OK;
     p->feed = p->o.on_feed != NULL ? CIO_FEED_ACTIVE : CIO_FEED_NONE;
@@ -367,7 +397,10 @@ static int admissible(const cio_task *t, void *arg)
  * with only caps (or busy workers) in the way, the next end dispatches again. */
 static void admit(cio_pool *p)
 {
-    while (p->keys.queued > 0 && p->in_flight < p->o.max_concurrency && !p->closing) {
+    size_t cap =
+        p->fd_cap != 0 && p->fd_cap < p->o.max_concurrency ? p->fd_cap : p->o.max_concurrency;
+
+    while (p->keys.queued > 0 && p->in_flight < cap && !p->closing) {
         uint64_t now = cio__now_ms();
         uint64_t wait = cio__lim_wait(&p->lim, now);
 

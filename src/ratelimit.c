@@ -2,6 +2,7 @@
 /* Rate limiters: how many starts may happen now, and how long until the next may. */
 #include <stdlib.h>
 
+#include "mem.h"
 #include "ratelimit.h"
 
 void cio__rl_init_period(struct cio_rl *rl, unsigned count, unsigned period_ms, unsigned burst,
@@ -111,7 +112,7 @@ int cio__lim_init(struct cio_lim *l, const cio_rate *r, uint64_t now)
         return CIO_OK;
     if (r->count > CIO_RW_MAX)
         return CIO_E_INVAL;
-    uint64_t *ring = malloc((size_t)r->count * sizeof *ring);
+    uint64_t *ring = cio__malloc((size_t)r->count * sizeof *ring);
     if (ring == NULL)
         return CIO_E_NOMEM;
     cio__rw_init(&l->rw, ring, r->count, r->period_ms, r->start_empty, now);
@@ -120,7 +121,7 @@ int cio__lim_init(struct cio_lim *l, const cio_rate *r, uint64_t now)
 
 void cio__lim_free(struct cio_lim *l)
 {
-    free(l->rw.ring);
+    cio__free(l->rw.ring);
     l->rw.ring = NULL;
 }
 

@@ -7,6 +7,7 @@
 #include <event2/event.h>
 
 #include "internal.h"
+#include "mem.h"
 
 void cio__list_push(struct cio_list *l, cio_task *t)
 {
@@ -71,7 +72,7 @@ cio_task *cio__task_new(cio_pool *p, const cio_task_vtable *vt, void *work, void
         p->spare_tasks = t->next;
         p->nspare_tasks--;
         memset(t, 0, sizeof *t);
-    } else if ((t = calloc(1, sizeof *t)) == NULL) {
+    } else if ((t = cio__calloc(1, sizeof *t)) == NULL) {
         return NULL;
     }
     t->pool = p;
@@ -95,7 +96,7 @@ void cio__task_free(cio_task *t)
         p->nspare_tasks++;
         return;
     }
-    free(t);
+    cio__free(t);
 }
 
 void cio__task_spares_free(cio_pool *p)
@@ -104,7 +105,7 @@ void cio__task_spares_free(cio_pool *p)
 
     while ((t = p->spare_tasks) != NULL) {
         p->spare_tasks = t->next;
-        free(t);
+        cio__free(t);
     }
     p->nspare_tasks = 0;
 }
@@ -220,7 +221,7 @@ static void end(cio_task *t, int code, cio_result *res, int stop_work)
         cio__keys_remove(&p->keys, t);
     else
         cio__list_remove(t);
-    if (t->state == CIO_TS_WAITING)
+    if (t->state == CIO_TS_WAITING && t->retry_timer != NULL)
         evtimer_del(t->retry_timer);
     t->state = CIO_TS_ENDED;
     t->key->tasks--;
@@ -270,7 +271,9 @@ static void retry_due(evutil_socket_t fd, short what, void *arg)
     cio__pool_leave(p);
 }
 
-void cio__task_retry(cio_task *t, uint64_t wait_ms)
+/* The attempt is over and the task waits wait_ms, holding neither slot nor token, then
+ * queues again at the front. */
+static void wait_then_queue(cio_task *t, uint64_t wait_ms)
 {
     cio_pool *p = t->pool;
 
@@ -281,15 +284,30 @@ void cio__task_retry(cio_task *t, uint64_t wait_ms)
     cio__list_remove(t);
     p->in_flight--;
     t->key->in_flight--;
-    p->st.retries++;
     p->need_dispatch = 1; /* its slot is free */
     t->state = CIO_TS_WAITING;
     t->retry_at = cio__now_ms() + wait_ms;
     cio__list_push(&p->waiting, t);
     if (t->retry_timer == NULL)
         t->retry_timer = evtimer_new(p->base, retry_due, t);
-    if (t->retry_timer == NULL || cio__timer_arm(t->retry_timer, t->retry_at) != CIO_OK)
+    if (t->retry_timer == NULL)
+        end(t, CIO_E_NOMEM, NULL, 0);
+    else if (cio__timer_arm(t->retry_timer, t->retry_at) != CIO_OK)
         end(t, CIO_E_LOOP, NULL, 0);
+}
+
+void cio__task_retry(cio_task *t, uint64_t wait_ms)
+{
+    if (!t->pool->stopping)
+        t->pool->st.retries++;
+    wait_then_queue(t, wait_ms);
+}
+
+void cio__task_requeue(cio_task *t, uint64_t wait_ms)
+{
+    if (--t->attempts == 0) /* it never began: not an attempt */
+        t->first_start_ms = 0;
+    wait_then_queue(t, wait_ms);
 }
 
 void cio__task_abort(cio_task *t, int code)

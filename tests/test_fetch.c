@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -491,6 +492,32 @@ TEST_FETCH(insecure_is_said_loudly, .timeout = 30)
     cr_assert(strstr(R.err, "NOT verified") != NULL, "%s", R.err);
 }
 
+/* Puts "user:s3cr3t@" into the server's URL: "%s" in fmt stands for it. */
+static void add_with_password(const char *fmt)
+{
+    char line[512], url[128];
+
+    snprintf(url, sizeof url, "http://user:s3cr3t@%s", S.url + strlen("http://"));
+    snprintf(line, sizeof line, fmt, url);
+    size_t n = strlen(input);
+    snprintf(input + n, sizeof input - n, "%s\n", line);
+}
+
+TEST_FETCH(passwords_never_reach_the_output, .timeout = 30)
+{
+    add_with_password("%s/ok");
+    add_with_password("%s/status/401");
+    add_with_password("%s/delay/3000");                  /* a timeout */
+    add_with_password("%s/redirect?to=ftp://x/");        /* an error with curl's message */
+    add_with_password("{\"url\": \"%s/ok\", \"id\": 7"); /* a bad line, echoed */
+    add("http://user:s3cr3t@127.0.0.1:1/");              /* connection refused */
+    run((const char *[]){"-t", "0.3", "--progress-interval", "0.05", "--progress", NULL});
+    cr_assert_eq(R.nrecs, 6, "%s", R.out);
+    cr_assert(strstr(R.out, "s3cr3t") == NULL, "records: %s", R.out);
+    cr_assert(strstr(R.err, "s3cr3t") == NULL, "stderr: %s", R.err);
+    cr_assert(strstr(R.out, "user:***@") != NULL, "the URL stays readable: %s", R.out);
+}
+
 TEST_FETCH(json_keys_get_their_own_per_host_limits, .timeout = 60)
 {
     for (int i = 0; i < 4; i++) {
@@ -530,4 +557,17 @@ TEST_FETCH(window_mode_lets_the_quota_go_then_holds, .timeout = 60)
     cr_assert_lt(st.starts_ms[4] - st.starts_ms[0], 500, "five at once");
     cr_assert_geq(st.starts_ms[5] - st.starts_ms[0], 950, "then the window holds a second");
     server_stats_free(&st);
+}
+
+TEST_FETCH(with_32_descriptors_and_c_64_every_item_is_done, .timeout = 60)
+{
+    struct rlimit rl = {32, 32}; /* ulimit -n 32, inherited by the tool */
+
+    for (int i = 0; i < 200; i++)
+        add("%s/delay/5");
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    run((const char *[]){"-q", "-c", "64", NULL});
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert_eq(R.nrecs, 200);
+    cr_assert_eq(count_outcome("done"), 200);
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -656,4 +657,41 @@ TEST_HTTP(a_proxy_in_the_environment_is_used, .timeout = 30)
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cio_pool_free(p);
     cr_assert_eq(L.done, 1, "through the proxy (errors: %zu)", L.errors);
+}
+
+/* Descriptors run out mid-run: a callback takes every free one, and a timer item gives
+ * them back 300 ms later. Meanwhile new connections fail with EMFILE, which must hold
+ * items back (fewer at once), not fail them. */
+static int hog[1024], nhog;
+static cio_task_id give_back_id;
+
+static void take_all_descriptors(cio_pool *p, cio_task_id id, struct ledger *l)
+{
+    (void)l;
+    if (id == 1) {
+        cr_assert_eq(cio_submit_timer(p, 300, NULL, &give_back_id), CIO_OK);
+        while (nhog < 1024 && (hog[nhog] = dup(2)) >= 0)
+            nhog++;
+    } else if (id == give_back_id) {
+        while (nhog > 0)
+            close(hog[--nhog]);
+    }
+}
+
+TEST_HTTP(running_out_of_descriptors_holds_items_back_and_loses_none, .timeout = 60)
+{
+    struct rlimit rl = {64, 64};
+
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    L.after = take_all_descriptors;
+    cio_pool *p = test_pool(&O, 64);
+    test_get(p, &S, "/ok", 0);
+    for (int i = 0; i < 300; i++)
+        test_get(p, &S, "/delay/5", 0);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(nhog, 0, "the timer gave them back");
+    cr_assert_eq(L.errors, 0, "no item failed for want of a descriptor");
+    cr_assert_eq(L.done, 302);
+    cr_assert_eq(ledger_once(&L, 302), 302);
 }

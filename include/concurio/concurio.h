@@ -263,7 +263,11 @@ enum {
 /* Options of a pool. A zero field means its default, so cio_pool_opts_init and = {0}
  * agree. Fields are only ever appended. */
 typedef struct cio_pool_opts {
-    unsigned max_concurrency;    /* items in flight, and HTTP connections open; 0: 50 */
+    unsigned max_concurrency;    /* items in flight, and HTTP connections open; 0: 50.
+                                    Fewer when file descriptors are short: a run starts
+                                    no more than RLIMIT_NOFILE leaves room for, and a
+                                    socket refused with EMFILE holds its item back (it
+                                    starts again, not counted as an attempt) */
     unsigned rate_per_minute;    /* item starts per minute; 0: unlimited */
     unsigned burst;              /* token-bucket size; 0: 1 (evenly paced starts) */
     unsigned timeout_ms;         /* default per-item limit from admission; 0: none */
@@ -325,6 +329,22 @@ typedef struct cio_stats {
     uint64_t retries;             /* attempts started again after a failure */
     uint64_t throttles;           /* rate cuts made by CIO_ADAPTIVE */
 } cio_stats;
+
+/* The allocator of Concurio's own code. libcurl's and libevent's are set with their own
+ * calls (curl_global_init_mem, event_set_mem_functions); give them the same functions
+ * to count, cap or fail every allocation of a run.
+ *
+ * Copies:  *m; a NULL m, or a NULL function in it, means the C library's.
+ * Returns: CIO_OK, or CIO_E_STATE while any pool exists (memory must go back to the
+ *          allocator that gave it).
+ * Context: any thread, before the first pool is made. */
+typedef struct cio_mem_functions {
+    void *(*malloc_fn)(size_t size);
+    void *(*calloc_fn)(size_t n, size_t size);
+    void *(*realloc_fn)(void *ptr, size_t size);
+    void (*free_fn)(void *ptr);
+} cio_mem_functions;
+CIO_EXTERN int cio_set_mem_functions(const cio_mem_functions *m);
 
 /* Fills *o with the defaults (all zero). */
 CIO_EXTERN void cio_pool_opts_init(cio_pool_opts *o);
