@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* concurio-fetch's records: fields, escaping, bodies, redaction. Every line is parsed
  * back with cJSON. Pure: no I/O. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -162,9 +163,11 @@ Test(output, passwords_in_urls_are_hidden)
     struct fetch_buf b = {0};
     struct fetch_record rec = {
         .line = 1, .url = in[0], .outcome = FETCH_ERROR, .error = "Failed https://a:b@x/ quoted"};
+    char line[512];
     cr_assert_eq(fetch_record_append(&b, &rec, FETCH_BODY_NONE), 0);
-    cr_assert(strstr(b.p, "secret") == NULL && strstr(b.p, ":b@") == NULL, "%s", b.p);
-    cr_assert(strstr(b.p, "user:***@api") != NULL && strstr(b.p, "a:***@x") != NULL, "%s", b.p);
+    snprintf(line, sizeof line, "%.*s", (int)b.len, b.p); /* the buffer has no NUL */
+    cr_assert(strstr(line, "secret") == NULL && strstr(line, ":b@") == NULL, "%s", line);
+    cr_assert(strstr(line, "user:***@api") != NULL && strstr(line, "a:***@x") != NULL, "%s", line);
     fetch_buf_free(&b);
 }
 
