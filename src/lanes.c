@@ -45,6 +45,7 @@ struct cio_lane {
     struct event *wake;
     struct cio_xfer *running; /* lane thread only, linked by rnext/rprev */
     struct cio_xfer *doomed;  /* the lane's thread: transfers to end for want of memory */
+    int recover;              /* the lane's thread: libcurl ran out of memory mid-action */
 };
 
 struct cio_lanes {
@@ -303,6 +304,31 @@ static void lane_inbox(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* Tells libcurl what happened. When libcurl runs out of memory inside an action it may
+ * leave a transfer whose socket it never asked us to watch (libcurl 7.88): nothing would
+ * wake it again. So 10 ms later every transfer is run once, sockets updated. */
+static void act(struct cio_lane *ln, curl_socket_t s, int flags)
+{
+    int running;
+    CURLMcode mc;
+
+    if (ln->recover) {
+        ln->recover = 0;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+        mc = curl_multi_socket_all(ln->multi, &running); /* the one call that runs all */
+#pragma GCC diagnostic pop
+    } else {
+        mc = curl_multi_socket_action(ln->multi, s, flags, &running);
+    }
+    if (mc == CURLM_OUT_OF_MEMORY) {
+        struct timeval soon = {0, 10000};
+        ln->recover = 1;
+        if (evtimer_add(ln->timer, &soon) != 0)
+            event_active(ln->timer, EV_TIMEOUT, 1);
+    }
+}
+
 /* Takes the next doomed transfer out of the multi (its message, if any, goes too). */
 static struct cio_xfer *next_doomed(struct cio_lane *ln)
 {
@@ -318,10 +344,9 @@ static struct cio_xfer *next_doomed(struct cio_lane *ln)
 
 static void lane_drive(struct cio_lane *ln, curl_socket_t s, int flags)
 {
-    int running;
     struct cio_xfer *x;
 
-    curl_multi_socket_action(ln->multi, s, flags, &running);
+    act(ln, s, flags);
     while ((x = next_doomed(ln)) != NULL) {
         run_unlink(ln, x);
         hand_back(ln, x, CURLE_OUT_OF_MEMORY, 0);
@@ -336,10 +361,10 @@ static void inline_drive(struct cio_lane *ln, curl_socket_t s, int flags)
     struct cio_lanes *ls = ln->ls;
     cio_pool *p = ls->pool;
     CURLMsg *m;
-    int running, left;
+    int left;
 
     cio__pool_enter(p);
-    curl_multi_socket_action(ln->multi, s, flags, &running);
+    act(ln, s, flags);
     /* user callbacks run here, after curl has returned */
     struct cio_xfer *x;
     while (!p->closing && (x = next_doomed(ln)) != NULL) {
