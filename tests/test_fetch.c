@@ -349,6 +349,43 @@ TEST_FETCH(records_that_cannot_be_written_exit_74, .timeout = 30)
     cr_assert(strstr(R.err, "/dev/full") != NULL, "%s", R.err);
 }
 
+/* A disk that fills mid-run: a 16 KiB tmpfs (root only; skipped where mounting is not
+ * allowed). The tool must say so and exit 74, and what it wrote must be whole lines. */
+TEST_FETCH(a_disk_that_fills_mid_run_exits_74_with_whole_lines, .timeout = 60)
+{
+    char dir[200], out[300], cmd[600];
+
+    snprintf(dir, sizeof dir, "%s", tool_tmp("small-disk"));
+    snprintf(cmd, sizeof cmd, "mkdir -p %s && mount -t tmpfs -o size=16k tmpfs %s 2>/dev/null", dir,
+             dir);
+    if (geteuid() != 0 || system(cmd) != 0)
+        cr_skip_test("cannot mount a tmpfs here (needs root)");
+    for (int i = 0; i < 2000; i++)
+        add("%s/ok");
+    snprintf(out, sizeof out, "%s/out.jsonl", dir);
+    run((const char *[]){"-q", "-c", "16", "-o", out, NULL});
+    char *text = tool_slurp(out);
+    snprintf(cmd, sizeof cmd, "umount %s", dir);
+    int umounted = system(cmd);
+    cr_assert_eq(R.status, 74, "exit %d: %s", R.status, R.err);
+    cr_assert(strstr(R.err, "No space left on device") != NULL, "%s", R.err);
+    size_t len = strlen(text);
+    cr_assert_gt(len, 0, "it wrote until the disk was full");
+    cr_assert_eq(text[len - 1], '\n', "no cut line at the end");
+    size_t lines = 0;
+    for (char *line = text; *line != '\0'; lines++) {
+        char *nl = strchr(line, '\n');
+        *nl = '\0';
+        cJSON *rec = cJSON_Parse(line);
+        cr_assert_not_null(rec, "a whole record: %s", line);
+        cJSON_Delete(rec);
+        line = nl + 1;
+    }
+    cr_assert_lt(lines, 2000);
+    free(text);
+    cr_assert_eq(umounted, 0);
+}
+
 TEST_FETCH(the_deadline_ends_the_run_with_deadline_records, .timeout = 30)
 {
     for (int i = 0; i < 40; i++)

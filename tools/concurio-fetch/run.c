@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -30,12 +31,37 @@ struct item {
 /* Records go out in one write() per loop turn: the flush event has the lowest priority,
  * so it runs after every completion of the turn. A busy turn with hundreds of endings
  * costs one system call; an idle one still writes each record as it ends. */
+/* Writes whole records: when the disk fills mid-batch, the torn end of a regular file is
+ * cut back to its last whole line. 0 or an errno. */
+static int write_records(int fd, const char *buf, size_t len)
+{
+    size_t done = 0;
+
+    while (done < len) {
+        ssize_t n = write(fd, buf + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int err = n < 0 ? errno : EIO;
+            size_t whole = done;
+            struct stat st;
+            while (whole > 0 && buf[whole - 1] != '\n')
+                whole--;
+            if (done > whole && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+                (void)!ftruncate(fd, st.st_size - (off_t)(done - whole));
+            return err;
+        }
+        done += (size_t)n;
+    }
+    return 0;
+}
+
 static void flush(struct app *a)
 {
     if (a->out.len > 0 && a->out_errno == 0) {
         if (a->out_tty && a->meter_tty)
             fetch_write_all(2, "\r\033[K", 4); /* records and the meter share the terminal */
-        int rc = fetch_write_all(a->out_fd, a->out.p, a->out.len);
+        int rc = write_records(a->out_fd, a->out.p, a->out.len);
         if (rc != 0) {
             /* Records would be lost: stop everything; what ends now is not written. */
             a->out_errno = rc;
