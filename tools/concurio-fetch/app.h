@@ -49,6 +49,8 @@ int fetch_run(struct app *a);
 
 /* Writes all of buf to fd; 0 or an errno. */
 int fetch_write_all(int fd, const char *buf, size_t len);
+/* The same, saying in *done how much went out (all of it, or what did before the error). */
+int fetch_write_counted(int fd, const char *buf, size_t len, size_t *done);
 /* A message on stderr, prefixed "concurio-fetch: " and ended with a newline. */
 void fetch_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

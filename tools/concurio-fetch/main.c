@@ -34,18 +34,25 @@ void fetch_say(const char *fmt, ...)
     fetch_write_all(2, buf, len);
 }
 
-int fetch_write_all(int fd, const char *buf, size_t len)
+int fetch_write_counted(int fd, const char *buf, size_t len, size_t *done)
 {
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
+    *done = 0;
+    while (*done < len) {
+        ssize_t n = write(fd, buf + *done, len - *done);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             return n < 0 ? errno : EIO;
-        buf += n;
-        len -= (size_t)n;
+        *done += (size_t)n;
     }
     return 0;
+}
+
+int fetch_write_all(int fd, const char *buf, size_t len)
+{
+    size_t done;
+
+    return fetch_write_counted(fd, buf, len, &done);
 }
 
 /* An input line that yields a record: neither blank nor a comment. */

@@ -35,25 +35,17 @@ struct item {
  * cut back to its last whole line. 0 or an errno. */
 static int write_records(int fd, const char *buf, size_t len)
 {
-    size_t done = 0;
+    size_t done, whole;
+    struct stat st;
+    int err = fetch_write_counted(fd, buf, len, &done);
 
-    while (done < len) {
-        ssize_t n = write(fd, buf + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            int err = n < 0 ? errno : EIO;
-            size_t whole = done;
-            struct stat st;
-            while (whole > 0 && buf[whole - 1] != '\n')
-                whole--;
-            if (done > whole && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-                (void)!ftruncate(fd, st.st_size - (off_t)(done - whole));
-            return err;
-        }
-        done += (size_t)n;
-    }
-    return 0;
+    if (err == 0)
+        return 0;
+    for (whole = done; whole > 0 && buf[whole - 1] != '\n'; whole--)
+        ;
+    if (done > whole && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+        (void)!ftruncate(fd, st.st_size - (off_t)(done - whole));
+    return err;
 }
 
 static void flush(struct app *a)
