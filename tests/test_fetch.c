@@ -608,3 +608,107 @@ TEST_FETCH(with_32_descriptors_and_c_64_every_item_is_done, .timeout = 60)
     cr_assert_eq(R.nrecs, 200);
     cr_assert_eq(count_outcome("done"), 200);
 }
+
+/* Reads the records of a file: every line complete and valid JSON with an id in 1..n.
+ * Counts records per id in all[id] and done records in done[id]; returns how many. */
+static size_t ids_in(const char *path, unsigned char *all, unsigned char *done, size_t n)
+{
+    FILE *f = fopen(path, "r");
+    char line[8192];
+    size_t recs = 0;
+
+    cr_assert_not_null(f);
+    memset(all, 0, n + 1);
+    memset(done, 0, n + 1);
+    while (fgets(line, sizeof line, f) != NULL) {
+        cr_assert_neq(strchr(line, '\n'), NULL, "a torn line: %s", line);
+        cJSON *o = cJSON_Parse(line);
+        cr_assert_not_null(o, "not JSON: %s", line);
+        double id = rec_num(o, "id");
+        cr_assert(id >= 1 && id <= (double)n, "id %g", id);
+        all[(size_t)id]++;
+        done[(size_t)id] += strcmp(rec_str(o, "outcome"), "done") == 0;
+        cJSON_Delete(o);
+        recs++;
+    }
+    fclose(f);
+    return recs;
+}
+
+/* A signal (or two) during a 100,000-item run: the records and the not-started count on
+ * stderr add up to the input, disjointly, and the resume command it prints then gives
+ * every id exactly one done record. */
+static void interrupt_big_run(int sig, int twice)
+{
+    enum { ITEMS = 100000 };
+    char list[256], out[256], err[256], junk[256];
+    snprintf(list, sizeof list, "%s", tool_tmp("big.txt"));
+    snprintf(out, sizeof out, "%s", tool_tmp("big.jsonl"));
+    snprintf(err, sizeof err, "%s", tool_tmp("big.err"));
+    snprintf(junk, sizeof junk, "%s", tool_tmp("big.stdout"));
+    FILE *f = fopen(list, "w");
+    for (int i = 0; i < ITEMS; i++) /* a slow one now and then: many are in flight */
+        fprintf(f, "%s/%s\n", S.url, i % 50 == 0 ? "delay/300" : "ok");
+    fclose(f);
+    unlink(out);
+
+    pid_t pid = tool_spawn((const char *[]){"-c", "64", "-o", out, list, NULL}, junk, err);
+    for (int i = 0; i < 1000 && lines_in(out) < 2000; i++)
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    kill(pid, sig);
+    if (twice) {
+        nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+        kill(pid, SIGINT);
+    }
+    cr_assert_eq(tool_wait(pid), 130);
+    char *msg = tool_slurp(err);
+    const char *at = strstr(msg, " inputs were not started");
+    cr_assert_not_null(at, "%s", msg);
+    while (at > msg && at[-1] >= '0' && at[-1] <= '9')
+        at--;
+    unsigned long long not_started = strtoull(at, NULL, 10);
+    cr_assert(strstr(msg, "--resume") != NULL, "%s", msg);
+    free(msg);
+
+    unsigned char *all = malloc(ITEMS + 1), *done = malloc(ITEMS + 1);
+    size_t first = ids_in(out, all, done, ITEMS), cancelled = 0;
+    cr_assert_geq(first, 2000);
+    cr_assert_lt(first, ITEMS, "interrupted before the end");
+    for (size_t id = 1; id <= ITEMS; id++) {
+        cr_assert_leq(all[id], 1, "id %zu has two records", id);
+        cancelled += all[id] == 1 && done[id] == 0;
+    }
+    cr_assert_eq(first + not_started, ITEMS, "%zu records + %llu not started", first, not_started);
+    if (twice)
+        cr_assert_geq(cancelled, 1, "the second signal cancelled items in flight");
+
+    /* The rest, by the resume command (cancelled ones again): one done record per id. */
+    pid = tool_spawn((const char *[]){"-q", "-c", "64", "--resume", out, "-o", out, list, NULL},
+                     junk, err);
+    cr_assert_eq(tool_wait(pid), 0);
+    size_t total = ids_in(out, all, done, ITEMS);
+    for (size_t id = 1; id <= ITEMS; id++)
+        cr_assert_eq(done[id], 1, "id %zu: %u done records", id, done[id]);
+    cr_assert_eq(total, ITEMS + cancelled);
+    fprintf(stderr, "signal %d%s: %zu records (%zu cancelled) + %llu not started = %d\n", sig,
+            twice ? " twice" : "", first, cancelled, not_started, ITEMS);
+    free(all);
+    free(done);
+    unlink(list);
+    unlink(out);
+}
+
+TEST_FETCH(sigint_during_100000_items_loses_nothing, .timeout = 240)
+{
+    interrupt_big_run(SIGINT, 0);
+}
+
+TEST_FETCH(sigterm_during_100000_items_loses_nothing, .timeout = 240)
+{
+    interrupt_big_run(SIGTERM, 0);
+}
+
+TEST_FETCH(a_second_sigint_cancels_and_still_loses_nothing, .timeout = 240)
+{
+    interrupt_big_run(SIGINT, 1);
+}

@@ -101,7 +101,9 @@ int nginx_start(struct nginx *n)
     fprintf(f, "events { worker_connections 512; }\nhttp {\n  access_log off;\n");
     fprintf(f, "  client_body_temp_path %s; proxy_temp_path %s; fastcgi_temp_path %s;\n", d, d, d);
     fprintf(f, "  uwsgi_temp_path %s; scgi_temp_path %s;\n", d, d);
+    /* 127.0.0.2 is not in the certificate: the wrong-host fault. */
     fprintf(f, "  server {\n    listen 127.0.0.1:%u ssl http2;\n", port);
+    fprintf(f, "    listen 127.0.0.2:%u ssl http2;\n", port);
     fprintf(f, "    ssl_certificate %s/cert.pem;\n    ssl_certificate_key %s/key.pem;\n", d, d);
     fprintf(f, "    http2_max_concurrent_streams 128;\n    keepalive_requests 100000;\n");
     fprintf(f, "    location / { return 200 \"ok\\n\"; }\n  }\n}\n");

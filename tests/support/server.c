@@ -21,11 +21,11 @@
 
 extern char **environ;
 
-int server_start(struct server *s)
+static int start_program(struct server *s, const char *program)
 {
     int fds[2];
     posix_spawn_file_actions_t fa;
-    char *argv[] = {CONCURIO_TESTSERVER, "--port", "0", "--quiet", NULL};
+    char *argv[] = {(char *)program, "--port", "0", "--quiet", NULL};
 
     memset(s, 0, sizeof *s);
     if (pipe(fds) != 0)
@@ -33,7 +33,7 @@ int server_start(struct server *s)
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
     posix_spawn_file_actions_addclose(&fa, fds[0]);
-    int rc = posix_spawn(&s->pid, CONCURIO_TESTSERVER, &fa, NULL, argv, environ);
+    int rc = posix_spawn(&s->pid, program, &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     close(fds[1]);
     if (rc != 0) {
@@ -75,6 +75,16 @@ void server_stop_checked(struct server *s)
     }
 }
 
+int server_start(struct server *s)
+{
+    return start_program(s, CONCURIO_TESTSERVER);
+}
+
+int server_start_faults(struct server *s)
+{
+    return start_program(s, CONCURIO_FAULTSERVER);
+}
+
 uint64_t test_now_ms(void)
 {
     struct timespec ts;
@@ -105,18 +115,29 @@ static size_t collect(char *data, size_t size, size_t n, void *arg)
     return size * n;
 }
 
-int server_stats(const struct server *s, struct server_stats *st)
+char *server_get(const struct server *s, const char *path)
 {
     char *text = NULL;
     CURL *e = curl_easy_init();
 
-    memset(st, 0, sizeof *st);
-    curl_easy_setopt(e, CURLOPT_URL, server_url(s, "/stats"));
+    curl_easy_setopt(e, CURLOPT_URL, server_url(s, path));
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &text);
     CURLcode rc = curl_easy_perform(e);
     curl_easy_cleanup(e);
-    cJSON *o = rc == CURLE_OK && text != NULL ? cJSON_Parse(text) : NULL;
+    if (rc != CURLE_OK) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+int server_stats(const struct server *s, struct server_stats *st)
+{
+    char *text = server_get(s, "/stats");
+
+    memset(st, 0, sizeof *st);
+    cJSON *o = text != NULL ? cJSON_Parse(text) : NULL;
     free(text);
     if (o == NULL)
         return -1;

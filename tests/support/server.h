@@ -25,12 +25,16 @@ struct server_stats {
 };
 
 int server_start(struct server *s);
+/* The same for concurio-faultserver, one misbehaviour per path (see faultserver.c). */
+int server_start_faults(struct server *s);
 /* Stops it; its exit status (0: clean, LeakSanitizer makes it non-zero on a leak). */
 int server_stop(struct server *s);
 /* As a .fini: stops it and crashes the test if it did not exit cleanly. */
 void server_stop_checked(struct server *s);
 /* URL of `path` on the server, in a static buffer (one at a time). */
 const char *server_url(const struct server *s, const char *path);
+/* GET of `path` with a plain libcurl: the body, malloc'ed, or NULL on failure. */
+char *server_get(const struct server *s, const char *path);
 int server_stats(const struct server *s, struct server_stats *st);
 void server_stats_free(struct server_stats *st);
 /* The most requests the server saw at once with that Host header ("localhost:PORT"). */
