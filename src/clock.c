@@ -8,12 +8,16 @@
 
 #include "internal.h"
 
+uint64_t cio__clock_jump_us, cio__clock_frozen_us;
+
 static uint64_t now_us(void)
 {
     struct timespec ts;
 
+    if (cio__clock_frozen_us != 0)
+        return cio__clock_frozen_us;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u + cio__clock_jump_us;
 }
 
 uint64_t cio__now_ms(void)

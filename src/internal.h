@@ -103,6 +103,9 @@ uint64_t cio__now_ms(void);
 int cio__timer_arm(struct event *ev, uint64_t due_ms);
 /* In the timer's callback: 1 when due_ms has come, else re-arms the timer and says 0. */
 int cio__timer_due(struct event *ev, uint64_t due_ms);
+/* For tests of a clock that misbehaves (test_clock.c), both 0 in real use: a jump added
+ * to every reading, and a reading the clock is frozen at. Loop thread only. */
+extern uint64_t cio__clock_jump_us, cio__clock_frozen_us;
 
 /* list helpers (task.c) */
 void cio__list_push(struct cio_list *l, cio_task *t);
