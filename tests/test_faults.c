@@ -5,7 +5,6 @@
  * body; the caller's loop ends by itself (no event left); no descriptor stays open.
  * Each run prints one line of the table ("| row | run | what happened |"). */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,18 +139,6 @@ static void on_timeout(cio_pool *p, const cio_timeouted_task *t, void *user)
     e->elapsed_ms = t->ran_ms;
 }
 
-static int open_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    int n = 0;
-
-    while (d != NULL && readdir(d) != NULL)
-        n++;
-    if (d != NULL)
-        closedir(d);
-    return n;
-}
-
 static void url_of(char *buf, size_t size, const struct row *row, unsigned i, int bad)
 {
     char path[128];
@@ -188,7 +175,7 @@ static void run_row(const struct row *row, unsigned nbad, unsigned nok, unsigned
         o.rate_per_minute = row->c1_rate;
     if (row->server == TLS_WRONG_HOST)
         o.ca_file = N.ca;
-    int fds0 = open_fds();
+    int fds0 = test_open_fds();
     struct event_base *base = event_base_new();
     cio_pool *p = test_pool(&o, cap);
     cr_assert_eq(cio_pool_attach(p, base), CIO_OK);
@@ -210,7 +197,8 @@ static void run_row(const struct row *row, unsigned nbad, unsigned nok, unsigned
     uint64_t took = test_now_ms() - R.t0;
     cio_pool_free(p);
     event_base_free(base);
-    cr_assert_eq(open_fds(), fds0, "no descriptor left open: %d, %d before", open_fds(), fds0);
+    cr_assert_eq(test_open_fds(), fds0, "no descriptor left open: %d, %d before", test_open_fds(),
+                 fds0);
 
     /* The ledger. */
     unsigned seen[3] = {0}, ok_done = 0, bad_as_wanted = 0;

@@ -6,7 +6,6 @@
  * fail (libcurl refuses a recursive call: CURLM_RECURSIVE_API_CALL), so "every item of
  * the tree is done" also says the pool never called libcurl from there. */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,24 +22,12 @@ static struct ledger L;
 static cio_pool_opts O;
 static int fds0;
 
-static int open_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    int n = 0;
-
-    while (d != NULL && readdir(d) != NULL)
-        n++;
-    if (d != NULL)
-        closedir(d);
-    return n;
-}
-
 static void setup(void)
 {
     cr_assert_eq(server_start(&S), 0, "the test server starts");
     cio_pool_opts_init(&O);
     ledger_opts(&O, &L);
-    fds0 = open_fds();
+    fds0 = test_open_fds();
 }
 
 static void teardown(void)
@@ -51,7 +38,7 @@ static void teardown(void)
 /* After the pool is freed: nothing of it is left open. */
 static void no_descriptor_left(void)
 {
-    cr_assert_eq(open_fds(), fds0, "%d descriptors open, %d before", open_fds(), fds0);
+    cr_assert_eq(test_open_fds(), fds0, "%d descriptors open, %d before", test_open_fds(), fds0);
 }
 
 #define TEST_RE(name, ...) Test(reentry, name, .init = setup, .fini = teardown, __VA_ARGS__)

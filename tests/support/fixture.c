@@ -2,6 +2,7 @@
 /* Helpers shared by the suites. */
 #include "fixture.h"
 
+#include <dirent.h>
 #include <stdlib.h>
 
 #include <criterion/criterion.h>
@@ -25,4 +26,16 @@ cio_task_id test_get(cio_pool *p, const struct server *s, const char *path, unsi
 
     cr_assert_eq(cio_submit_http(p, &r, &id), CIO_OK, "submit %s", path);
     return id;
+}
+
+int test_open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+
+    while (d != NULL && readdir(d) != NULL)
+        n++;
+    if (d != NULL)
+        closedir(d);
+    return n;
 }

@@ -15,4 +15,7 @@ cio_pool *test_pool(cio_pool_opts *o, unsigned cap);
 /* Submits GET of `path` on the server; returns its id. */
 cio_task_id test_get(cio_pool *p, const struct server *s, const char *path, unsigned timeout_ms);
 
+/* Descriptors open in this process now (entries of /proc/self/fd). */
+int test_open_fds(void);
+
 #endif
