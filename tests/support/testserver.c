@@ -549,13 +549,15 @@ static void on_signal(evutil_socket_t fd, short what, void *arg)
     event_base_loopbreak(arg);
 }
 
-static int is_loopback(const char *addr)
+/* Loopback, or TEST-NET-1 (192.0.2.0/24, RFC 5737: no network routes it), which only the
+ * network-namespace tests use, on a veth pair between two namespaces of their own. */
+static int is_allowed(const char *addr)
 {
     struct in_addr a4;
     struct in6_addr a6;
 
     if (inet_pton(AF_INET, addr, &a4) == 1)
-        return (ntohl(a4.s_addr) >> 24) == 127;
+        return (ntohl(a4.s_addr) >> 24) == 127 || (ntohl(a4.s_addr) >> 8) == 0xc00002;
     return inet_pton(AF_INET6, addr, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
 }
 
@@ -577,8 +579,8 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (!is_loopback(bind) || port < 0 || port > 65535) {
-        fprintf(stderr, "concurio-testserver: serves loopback addresses only\n");
+    if (!is_allowed(bind) || port < 0 || port > 65535) {
+        fprintf(stderr, "concurio-testserver: serves loopback (and 192.0.2.0/24) only\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
