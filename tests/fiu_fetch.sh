@@ -1,13 +1,27 @@
 #!/bin/sh
-# concurio-fetch under random allocation failures (libfiu's fiu-run, Debian's fiu-utils):
-# each run must end with a status of its own (0, 1, 2 or 74, never a signal), with every
-# record a whole line, and a run that gets to its end writes one record per input line.
-# Usage: fiu_fetch.sh FIU_RUN CONCURIO_FETCH BASE_URL  (tests/with_server.sh adds the URL)
-# Not in CTest yet: fiu fails libcurl's allocations inside transfers too, and libcurl
-# 7.88.1 does not survive some of them (SIGFPE in its socket hash after an OOM, the same
-# bug tests/torture_alloc.c spares): about 12 runs in 32 end that way here.
+# concurio-fetch under random faults injected by libfiu (Debian's fiu-utils), black-box:
+#
+#   io  every POSIX I/O call (read, write, open, socket, send, recv, ...) may fail, on two
+#       transfer threads and on none. Each run must end by itself with a status of its
+#       own (0, 1, 2 or 74; never a signal, never a hang), every record a whole line, and a
+#       run that reaches its end (0 or 1) writes one record per input line.
+#   mm  every allocation may fail, the same checks. libcurl (7.88.1 in Debian 12, and its
+#       source still reads so) does not survive some failures inside its own transfers:
+#       when adding a transfer to a socket's hash fails, singlesocket() destroys that hash
+#       but keeps the socket, and the next lookup divides by the hash's zero size (SIGFPE).
+#       Each mm run goes under gdb; a SIGFPE whose innermost frame is in libcurl and that
+#       came through curl_multi_socket* is counted as that bug and reported; any other
+#       crash fails. (tests/torture_alloc.c fails every allocation of ours in turn.)
+#
+# Usage: fiu_fetch.sh CONCURIO_FETCH BASE_URL  (tests/with_server.sh adds the URL)
+# Exits 77 (skipped) when fiu-run or gdb is not installed.
 set -u
-fiu_run=$1 fetch=$2 base=$3
+fetch=$1 base=$2
+for tool in fiu-run gdb; do
+    command -v $tool >/dev/null 2>&1 || { echo "$tool is not installed: skipped"; exit 77; }
+done
+preload=$(fiu-run -n -x -c x true 2>/dev/null | sed -n 's/.*LD_PRELOAD="\(.*\)".*/\1/p')
+[ -n "$preload" ] || { echo "cannot read fiu-run's preload libraries"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 i=0
@@ -16,31 +30,67 @@ while [ $i -lt 50 ]; do
     echo "$base/bytes/2000"
     i=$((i + 1))
 done >"$tmp/urls"
-runs=0 bad=0
-for p in 0.0005 0.002 0.01 0.03; do
-    for n in 1 2 3 4 5 6 7 8; do
-        runs=$((runs + 1))
-        timeout -s KILL 20 "$fiu_run" -x -c "enable_random name=libc/mm/*,probability=$p" \
-            "$fetch" -q -c 8 ${FIU_FETCH_ARGS:-} -o "$tmp/out" "$tmp/urls" 2>"$tmp/err"
-        status=$?
-        records=$(wc -l <"$tmp/out" 2>/dev/null || echo 0)
-        whole=$(awk '!/^\{"id":.*\}$/ { bad++ } END { print bad + 0 }' "$tmp/out" 2>/dev/null || echo 0)
-        why=
-        case $status in
-        0 | 1) [ "$records" -eq 100 ] || why="$records records for 100 lines" ;;
-        2 | 74) ;;
-        137) why="still running after 20 s (killed)" ;;
-        *) why="exit status $status" ;;
-        esac
-        [ "$whole" -eq 0 ] || why="$why; $whole torn or foreign lines"
-        [ -s "$tmp/out" ] && [ "$(tail -c 1 "$tmp/out" | od -An -c | tr -d ' ')" != '\n' ] &&
-            why="$why; the last line is cut"
-        if [ -n "$why" ]; then
-            bad=$((bad + 1))
-            echo "fiu_fetch: p=$p run $n: $why; stderr: $(head -c 300 "$tmp/err")" >&2
-        fi
-        rm -f "$tmp/out"
+
+runs=0 wrong=0 libcurl_bug=0
+# check STATUS WHAT: the verdict on one run's status and records.
+check() {
+    status=$1 what=$2 why=
+    records=$(wc -l <"$tmp/out" 2>/dev/null || echo 0)
+    case $status in
+    0 | 1) [ "$records" -eq 100 ] || why="$records records for 100 lines" ;;
+    2 | 74) ;;
+    137) why="still running after 20 s (killed)" ;;
+    *) why="exit status $status" ;;
+    esac
+    torn=$(awk '!/^\{"id":.*\}$/ { n++ } END { print n + 0 }' "$tmp/out" 2>/dev/null || echo 0)
+    [ "$torn" -eq 0 ] || why="$why; $torn torn or foreign lines"
+    [ -s "$tmp/out" ] && [ "$(tail -c 1 "$tmp/out" | od -An -c | tr -d ' ')" != '\n' ] &&
+        why="$why; the last line is cut"
+    if [ -n "$why" ]; then
+        wrong=$((wrong + 1))
+        echo "fiu_fetch: $what: $why; stderr: $(head -c 300 "$tmp/err")" >&2
+    fi
+    rm -f "$tmp/out"
+}
+
+for threads in 2 0; do
+    for p in 0.001 0.01 0.05; do
+        for n in 1 2 3 4; do
+            runs=$((runs + 1))
+            timeout -s KILL 20 fiu-run -x -c "enable_random name=posix/io/*,probability=$p" \
+                "$fetch" -q -c 8 --threads $threads -o "$tmp/out" "$tmp/urls" 2>"$tmp/err"
+            check $? "io p=$p threads=$threads run $n"
+        done
     done
 done
-echo "fiu_fetch: $runs runs under random malloc failures, $bad wrong"
-[ $bad -eq 0 ]
+io_runs=$runs io_wrong=$wrong
+
+for p in 0.0005 0.002 0.01; do
+    for n in 1 2 3 4 5 6 7 8; do
+        runs=$((runs + 1))
+        timeout -s KILL 60 gdb -q -batch -ex 'set startup-with-shell off' \
+            -ex "set environment FIU_ENABLE=enable_random name=libc/mm/*,probability=$p" \
+            -ex "set environment LD_PRELOAD=$preload" -ex run -ex bt \
+            --args "$fetch" -q -c 8 -o "$tmp/out" "$tmp/urls" >"$tmp/gdb" 2>"$tmp/err"
+        if grep -q 'received signal' "$tmp/gdb"; then
+            if grep -q 'received signal SIGFPE' "$tmp/gdb" &&
+                grep -q '^#0 .* from .*libcurl\.so' "$tmp/gdb" &&
+                grep -q 'curl_multi_socket' "$tmp/gdb"; then
+                libcurl_bug=$((libcurl_bug + 1))
+            else
+                wrong=$((wrong + 1))
+                echo "fiu_fetch: mm p=$p run $n crashed:" >&2
+                grep -A12 'received signal' "$tmp/gdb" >&2
+            fi
+            rm -f "$tmp/out"
+            continue
+        fi
+        status=$(sed -n 's/.*exited with code \([0-9]*\).*/\1/p' "$tmp/gdb")
+        grep -q 'exited normally' "$tmp/gdb" && status=0
+        check "$((${status:-137} + 0))" "mm p=$p run $n"
+    done
+done
+echo "fiu_fetch: $io_runs runs under I/O faults, $io_wrong wrong;" \
+    "$((runs - io_runs)) under allocation faults, $((wrong - io_wrong)) wrong," \
+    "$libcurl_bug ended by libcurl 7.88.1's SIGFPE"
+[ $wrong -eq 0 ]

@@ -4,7 +4,8 @@
 # suite, for the default and asan presets.
 set -eu
 cd "$(dirname "$0")/.."
-sh tools/deps.sh valgrind nginx-light openssl faketime curl python3 iproute2 nftables
+sh tools/deps.sh valgrind nginx-light openssl faketime curl python3 iproute2 nftables \
+    fiu-utils gdb
 preset=${1:-default}
 cmake --workflow --preset "$preset"
 case $preset in
