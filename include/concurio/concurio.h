@@ -399,6 +399,9 @@ CIO_EXTERN int cio_pool_run(cio_pool *pool, cio_run_mode mode);
  *          URL or headers, or a header without ':'; CIO_E_DEADLINE after the run's
  *          deadline; CIO_E_STATE while the pool is being freed), in which case no
  *          callback will ever fire. Never starts the request nor calls back inside.
+ * Resends: libcurl sends a request again on a new connection when a reused one turns
+ *          out dead before any byte of the answer (up to 5 times, then curl 55); the
+ *          item still ends once.
  * Proxies: libcurl's variables (http_proxy, https_proxy, all_proxy, no_proxy) apply;
  *          whether any is set is read once, at the pool's first HTTP request.
  * Context: loop thread; allowed inside any Concurio callback. */
