@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* concurio-fetch's input lines: every kind of good and bad line. Pure: no I/O. */
+#include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 
 #include "urllist.h"
@@ -127,4 +129,54 @@ Test(urllist, an_id_must_be_a_string_or_a_finite_number)
         cr_assert(strstr(it.error, "\"id\"") != NULL, "%s", it.error);
         fetch_item_clear(&it);
     }
+}
+
+/* ---- cJSON's allocations failing one at a time ------------------------------------ */
+
+static long cjson_calls, cjson_fail_at, cjson_live;
+
+static void *failing_malloc(size_t n)
+{
+    if (++cjson_calls == cjson_fail_at)
+        return NULL;
+    void *p = malloc(n);
+    cjson_live += p != NULL;
+    return p;
+}
+
+static void counted_free(void *p)
+{
+    cjson_live -= p != NULL;
+    free(p);
+}
+
+Test(urllist, every_failed_json_allocation_is_a_bad_line_never_a_crash_or_a_leak)
+{
+    static const char *const lines[] = {
+        "{\"url\":\"http://a.test/x\",\"method\":\"PUT\",\"id\":\"a7\",\"key\":\"k\","
+        "\"headers\":{\"X-A\":\"1\",\"X-B\":\"2\"},\"body\":{\"q\":[1,2,{\"r\":null}]}}",
+        "{\"url\":\"http://a.test/y\",\"id\":17,\"body\":\"text\"}",
+        "{\"url\":\"http://a.test/z\",\"headers\":{\"Bad\":\"a\\r\\nb\"}}",
+    };
+    cJSON_Hooks hooks = {failing_malloc, counted_free};
+
+    cJSON_InitHooks(&hooks);
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        cjson_calls = 0;
+        enum fetch_line clean = parse(lines[i]);
+        long used = cjson_calls;
+        cr_assert_gt(used, 0);
+        fetch_item_clear(&it);
+        for (long k = 1; k <= used; k++) {
+            cjson_calls = 0;
+            cjson_fail_at = k;
+            enum fetch_line got = parse(lines[i]);
+            fetch_item_clear(&it);
+            cr_assert(got == FETCH_BAD || got == clean, "line %zu, allocation %ld: %d", i, k, got);
+            cr_assert_eq(cjson_live, 0, "line %zu, allocation %ld: %ld blocks left", i, k,
+                         cjson_live);
+        }
+        cjson_calls = cjson_fail_at = 0;
+    }
+    cJSON_InitHooks(NULL);
 }

@@ -75,8 +75,10 @@ char *fetch_resume_done_id(const char *line, size_t len, int *malformed)
         if (cJSON_IsString(outcome) &&
             (cJSON_IsString(i) || (cJSON_IsNumber(i) && isfinite(i->valuedouble)))) {
             *malformed = 0;
-            if (strcmp(outcome->valuestring, "done") == 0)
-                id = cJSON_PrintUnformatted(i);
+            char *text =
+                strcmp(outcome->valuestring, "done") == 0 ? cJSON_PrintUnformatted(i) : NULL;
+            id = text != NULL ? strdup(text) : NULL; /* ours: cJSON's hooks may differ */
+            cJSON_free(text);
         }
     }
     cJSON_Delete(o);

@@ -63,6 +63,17 @@ static char *dup_n(const char *s, size_t n)
     return d;
 }
 
+/* v as compact JSON text, in memory of our own: what cJSON allocates goes back to
+ * cJSON_free (its hooks may be another allocator). */
+static char *json_text(const cJSON *v)
+{
+    char *t = cJSON_PrintUnformatted(v);
+    char *d = t != NULL ? dup_n(t, strlen(t)) : NULL;
+
+    cJSON_free(t);
+    return d;
+}
+
 static int is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -114,10 +125,12 @@ static enum fetch_line parse_json(const char *text, size_t len, struct fetch_ite
     const cJSON *key = cJSON_GetObjectItemCaseSensitive(o, "key");
     const char *problem = NULL;
 
+    int oom = 0;
+
     if (id != NULL && (cJSON_IsString(id) || (cJSON_IsNumber(id) && isfinite(id->valuedouble))))
-        it->id = cJSON_PrintUnformatted(id);
+        oom |= (it->id = json_text(id)) == NULL;
     if (cJSON_IsString(url))
-        it->url = dup_n(url->valuestring, strlen(url->valuestring));
+        oom |= (it->url = dup_n(url->valuestring, strlen(url->valuestring))) == NULL;
     if (!cJSON_IsString(url))
         problem = url == NULL ? "no \"url\"" : "\"url\" is not a string";
     else if ((problem = url_problem(url->valuestring, strlen(url->valuestring))) != NULL)
@@ -154,15 +167,16 @@ static enum fetch_line parse_json(const char *text, size_t len, struct fetch_ite
             it->nheaders = i;
         }
     }
+    /* A copy that fails is a bad line: never a request without its method, key or id. */
     if (problem == NULL && method != NULL)
-        it->method = dup_n(method->valuestring, strlen(method->valuestring));
+        oom |= (it->method = dup_n(method->valuestring, strlen(method->valuestring))) == NULL;
     if (problem == NULL && key != NULL)
-        it->key = dup_n(key->valuestring, strlen(key->valuestring));
+        oom |= (it->key = dup_n(key->valuestring, strlen(key->valuestring))) == NULL;
     if (problem == NULL && body != NULL) {
         if (cJSON_IsString(body)) {
             it->body = dup_n(body->valuestring, strlen(body->valuestring));
         } else {
-            it->body = cJSON_PrintUnformatted(body);
+            it->body = json_text(body);
             it->body_is_json = 1;
         }
         if (it->body == NULL)
@@ -170,6 +184,8 @@ static enum fetch_line parse_json(const char *text, size_t len, struct fetch_ite
         else
             it->body_len = strlen(it->body);
     }
+    if (problem == NULL && oom)
+        problem = "out of memory";
     if (problem != NULL)
         rc = bad(it, "%s", problem);
     cJSON_Delete(o);
