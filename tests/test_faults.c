@@ -54,6 +54,10 @@ static const struct row ROWS[] = {
      .http = 200, .attempts = 3, .min_ms = 1000},
     {"503, Retry-After as an HTTP-date", "/flaky/d%u/1?status=503&retry_after_date=2", PLAIN, 10000,
      DONE, .http = 200, .attempts = 3, .min_ms = 1000},
+    {"429, Retry-After as an HTTP-date", "/flaky/e%u/1?status=429&retry_after_date=2", PLAIN, 10000,
+     DONE, .http = 200, .attempts = 3, .min_ms = 1000},
+    {"503, Retry-After: 1 (seconds)", "/flaky/t%u/1?status=503&retry_after=1", PLAIN, 10000, DONE,
+     .http = 200, .attempts = 3, .min_ms = 1000},
     {"no Content-Length, 8 MiB > cap", "/nolength", FAULT, 10000, DONE, .curl = -1, .http = 200,
      .truncated = 1},
     {"declared 10 GB body", "/huge", FAULT, 10000, DONE, .curl = -1, .http = 200, .truncated = 1},
@@ -306,10 +310,12 @@ ROW(11)
 ROW(12)
 ROW(13)
 ROW(14)
+ROW(15)
+ROW(16)
 
 Test(faults, every_row_is_in_the_suite)
 {
-    cr_assert_eq(sizeof ROWS / sizeof ROWS[0], 15, "add a ROW(i) line for the new row");
+    cr_assert_eq(sizeof ROWS / sizeof ROWS[0], 17, "add a ROW(i) line for the new row");
 }
 
 /* The connection the server closed while idle is not reused for a request: each item at
@@ -318,6 +324,9 @@ Test(faults, every_row_is_in_the_suite)
 Test(faults, an_idle_connection_closed_by_the_server_is_not_reused, .init = setup, .fini = teardown,
      .timeout = 60)
 {
-    run_row(&ROWS[12], 3, 0, 1);
+    size_t i = 0;
+    while (strcmp(ROWS[i].path, "/idle-close") != 0)
+        i++;
+    run_row(&ROWS[i], 3, 0, 1);
     cr_assert_str_eq(R.count, "{\"requests\":3,\"connections\":3}");
 }
