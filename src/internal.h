@@ -67,6 +67,8 @@ struct cio_pool {
     unsigned stopping : 1;   /* cio_pool_stop: nothing new starts; the run ends when the
                                 items in flight have */
     unsigned meter_line : 1; /* the built-in meter redraws one line */
+    unsigned feeding : 1;    /* inside on_feed */
+    unsigned feed_again : 1; /* on_feed called cio_pool_feed_wake: call it next turn */
     enum cio_feed_state feed;
     int phase_rc;         /* what cio_pool_run returns for this run */
     unsigned fd_cap;      /* items in flight the descriptors allow; 0: no such limit */

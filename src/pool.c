@@ -378,12 +378,24 @@ static void feed(cio_pool *p)
         uint64_t before = p->st.submitted;
 
         p->depth++;
+        p->feeding = 1;
+        p->feed_again = 0;
         int r = p->o.on_feed(p, target - p->keys.queued, p->o.user);
+        p->feeding = 0;
         p->depth--;
-        if (r != CIO_FEED_MORE)
+        if (r != CIO_FEED_MORE) {
             p->feed = p->feed == CIO_FEED_ACTIVE ? CIO_FEED_NONE : p->feed;
-        else if (p->st.submitted == before)
+        } else if (p->st.submitted == before && p->feed_again) {
+            /* Nothing yet, but more soon (a feeder that skipped lines): the next turn,
+             * even with nothing in flight whose end would call it again. */
+            if (!p->kicked && p->kick != NULL) {
+                p->kicked = 1;
+                event_active(p->kick, EV_TIMEOUT, 0);
+            }
+            break;
+        } else if (p->st.submitted == before) {
             p->feed = CIO_FEED_PAUSED;
+        }
     }
 }
 
@@ -612,6 +624,8 @@ void cio_pool_feed_wake(cio_pool *p)
     if (p != NULL && p->feed == CIO_FEED_PAUSED) {
         p->feed = CIO_FEED_ACTIVE;
         cio__pool_kick(p);
+    } else if (p != NULL && p->feeding) {
+        p->feed_again = 1; /* from inside on_feed: it is not paused yet */
     }
 }
 

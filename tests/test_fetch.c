@@ -712,3 +712,24 @@ TEST_FETCH(a_second_sigint_cancels_and_still_loses_nothing, .timeout = 240)
 {
     interrupt_big_run(SIGINT, 1);
 }
+
+/* More done lines in a row than one feeder call reads (4096): the resumed run goes on past
+ * them. It hung once: the feeder's call for "more next turn" was lost. */
+TEST_FETCH(resume_past_thousands_of_done_lines_goes_on, .timeout = 60)
+{
+    char list[256], prev[256];
+    snprintf(list, sizeof list, "%s", tool_tmp("long.txt"));
+    snprintf(prev, sizeof prev, "%s", tool_tmp("long.jsonl"));
+    FILE *l = fopen(list, "w"), *p = fopen(prev, "w");
+    for (int i = 1; i <= 5000; i++) {
+        fprintf(l, "%s/ok\n", S.url);
+        if (i <= 4500)
+            fprintf(p, "{\"id\":%d,\"outcome\":\"done\"}\n", i);
+    }
+    fclose(l);
+    fclose(p);
+    run((const char *[]){"-q", "--resume", prev, list, NULL});
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert_eq(R.nrecs, 500);
+    cr_assert_eq(rec_num(R.recs[0], "id") >= 4501, 1);
+}

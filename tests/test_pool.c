@@ -457,6 +457,33 @@ Test(pool, a_paused_feeder_is_asked_again_when_an_item_ends, .init = setup, .tim
     cr_assert_eq(ledger_once(&L, 20), 20);
 }
 
+/* A feeder that skips: the first calls submit nothing, with nothing in flight, and ask
+ * for the next turn from inside (concurio-fetch resuming past thousands of done lines). */
+static int feed_after_skipping(cio_pool *p, size_t room, void *user)
+{
+    (void)room;
+    (void)user;
+    if (++feed_calls <= 5) {
+        cio_pool_feed_wake(p);
+        return CIO_FEED_MORE;
+    }
+    if (feed_calls > 8)
+        return CIO_FEED_END;
+    cr_assert_eq(cio_submit(p, &delay_vtable, delay_new(1), NULL, NULL), CIO_OK);
+    return CIO_FEED_MORE;
+}
+
+Test(pool, a_feeder_that_wakes_itself_from_inside_is_called_again, .init = setup, .timeout = 10)
+{
+    O.on_feed = feed_after_skipping;
+    cio_pool *p = test_pool(&O, 4);
+
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(L.done, 3);
+    cr_assert_eq(feed_calls, 9);
+}
+
 Test(pool, without_on_timeout_a_timeout_reaches_on_error, .init = setup, .timeout = 10)
 {
     O.on_timeout = NULL;

@@ -430,7 +430,8 @@ CIO_EXTERN size_t cio_pool_cancel(cio_pool *pool);
  * Context: loop thread; allowed inside any Concurio callback; no-op outside a run. */
 CIO_EXTERN size_t cio_pool_stop(cio_pool *pool);
 
-/* Calls a feeder that returned CIO_FEED_MORE without submitting, at the next loop turn. */
+/* Calls a feeder that returned CIO_FEED_MORE without submitting, at the next loop turn.
+ * Called from inside the feeder, it asks for that next call before the feeder returns. */
 CIO_EXTERN void cio_pool_feed_wake(cio_pool *pool);
 
 /* Items submitted and not yet ended (an item no longer counts inside its own terminal
