@@ -1,7 +1,9 @@
 #!/bin/sh
 # The rate limit on a clock that runs ten times too fast (libfaketime, Debian's faketime):
-# concurio-fetch -r 100/s over 2,000 items must keep 100/s on its own clock within 5%,
-# which the server, on the real clock, sees as 1,000/s within 5%.
+# concurio-fetch -r 50/s over 2,000 items must keep 50/s on its own clock within 5%,
+# which the server, on the real clock, sees as 500/s within 5%. (-c 64: a slow build,
+# ASan, keeps up. --burst 4: at 10x, a wake-up 1 ms late on the real clock is half a
+# token late on the tool's, and a bucket of one token cannot give lateness back.)
 # Usage: faketime_rate.sh CONCURIO_FETCH BASE_URL  (tests/with_server.sh adds the URL)
 # Exits 77 (skipped) where faketime is not installed.
 set -u
@@ -20,7 +22,7 @@ done >"$tmp/urls"
 curl -sf "$base/stats/reset" >/dev/null || exit 1
 # libfaketime is preloaded: an ASan build must not insist on coming first.
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
-    faketime -f '+0 x10' "$fetch" -r 100/s -c 8 -o "$tmp/out" "$tmp/urls" 2>"$tmp/err"
+    faketime -f '+0 x10' "$fetch" -r 50/s --burst 4 -c 64 -o "$tmp/out" "$tmp/urls" 2>"$tmp/err"
 status=$?
 cat "$tmp/err"
 [ "$status" -eq 0 ] || { echo "exit status $status"; exit 1; }
@@ -33,7 +35,7 @@ import json, sys
 own = float(sys.argv[1])
 s = json.load(open(sys.argv[2]))["starts_ms"]
 real = (len(s) - 1) / ((s[-1] - s[0]) / 1000.0)
-print("rate on the tool's clock: %.2f/s (limit 100/s); at the server: %.1f/s real (10x: 1000/s)" % (own, real))
-ok = abs(own - 100) <= 5 and abs(real - 1000) <= 50
+print("rate on the tool's clock: %.2f/s (limit 50/s); at the server: %.1f/s real (10x: 500/s)" % (own, real))
+ok = abs(own - 50) <= 2.5 and abs(real - 500) <= 25
 sys.exit(0 if ok else 1)
 PY
