@@ -153,8 +153,8 @@ static void counted_free(void *p)
 Test(urllist, every_failed_json_allocation_is_a_bad_line_never_a_crash_or_a_leak)
 {
     static const char *const lines[] = {
-        "{\"url\":\"http://a.test/x\",\"method\":\"PUT\",\"id\":\"a7\",\"key\":\"k\","
-        "\"headers\":{\"X-A\":\"1\",\"X-B\":\"2\"},\"body\":{\"q\":[1,2,{\"r\":null}]}}",
+        ("{\"url\":\"http://a.test/x\",\"method\":\"PUT\",\"id\":\"a7\",\"key\":\"k\","
+         "\"headers\":{\"X-A\":\"1\",\"X-B\":\"2\"},\"body\":{\"q\":[1,2,{\"r\":null}]}}"),
         "{\"url\":\"http://a.test/y\",\"id\":17,\"body\":\"text\"}",
         "{\"url\":\"http://a.test/z\",\"headers\":{\"Bad\":\"a\\r\\nb\"}}",
     };
