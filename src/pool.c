@@ -292,13 +292,20 @@ int cio_pool_attach(cio_pool *p, struct event_base *base)
     return ensure_loop(p);
 }
 
-void cio__pool_kick(cio_pool *p)
+/* A dispatch on the next loop turn (once, however often asked). */
+static void kick_next_turn(cio_pool *p)
 {
-    p->need_dispatch = 1;
-    if (p->depth == 0 && !p->kicked && p->kick != NULL) {
+    if (!p->kicked && p->kick != NULL) {
         p->kicked = 1;
         event_active(p->kick, EV_TIMEOUT, 0);
     }
+}
+
+void cio__pool_kick(cio_pool *p)
+{
+    p->need_dispatch = 1;
+    if (p->depth == 0)
+        kick_next_turn(p);
 }
 
 /* How many items the descriptors left to this process allow, when that could bind: a
@@ -388,10 +395,7 @@ static void feed(cio_pool *p)
         } else if (p->st.submitted == before && p->feed_again) {
             /* Nothing yet, but more soon (a feeder that skipped lines): the next turn,
              * even with nothing in flight whose end would call it again. */
-            if (!p->kicked && p->kick != NULL) {
-                p->kicked = 1;
-                event_active(p->kick, EV_TIMEOUT, 0);
-            }
+            kick_next_turn(p);
             break;
         } else if (p->st.submitted == before) {
             p->feed = CIO_FEED_PAUSED;

@@ -82,7 +82,6 @@ struct end {
 };
 
 static struct run {
-    const struct row *row;
     uint64_t t0;
     size_t n;               /* items submitted */
     int bad[MAX_ITEMS + 1]; /* by id: the row's item, not a healthy one */
@@ -168,7 +167,6 @@ static void run_row(const struct row *row, unsigned nbad, unsigned nok, unsigned
     if ((row->server == TLS || row->server == TLS_WRONG_HOST) && !have_nginx)
         cr_skip_test("nginx or openssl is not installed: no TLS rows");
     memset(&R, 0, sizeof R);
-    R.row = row;
     cio_pool_opts_init(&o);
     o.on_done = on_done;
     o.on_error = on_error;
@@ -206,7 +204,7 @@ static void run_row(const struct row *row, unsigned nbad, unsigned nok, unsigned
 
     /* The ledger. */
     unsigned seen[3] = {0}, ok_done = 0, bad_as_wanted = 0;
-    uint64_t last_ok = 0, first_bad = UINT64_MAX, min_ms = UINT64_MAX, max_bytes = 0;
+    uint64_t last_ok = 0, first_bad = UINT64_MAX, min_ms = UINT64_MAX;
     const struct end *sample = NULL;
     for (size_t id = 1; id <= R.n; id++) {
         const struct end *e = &R.e[id];
@@ -223,7 +221,6 @@ static void run_row(const struct row *row, unsigned nbad, unsigned nok, unsigned
         sample = sample != NULL ? sample : e;
         first_bad = e->at_ms < first_bad ? e->at_ms : first_bad;
         min_ms = e->elapsed_ms < min_ms ? e->elapsed_ms : min_ms;
-        max_bytes = e->bytes > max_bytes ? e->bytes : max_bytes;
         cr_assert_eq(e->outcome, row->want, "%s: item %zu ended %s (curl %d, %s)", row->name, id,
                      OUTCOME[e->outcome], e->curl, e->message);
         if (row->curl >= 0)
@@ -267,7 +264,6 @@ static void run_row(const struct row *row, unsigned nbad, unsigned nok, unsigned
     free(count);
     fprintf(stderr, "| %s | C=%u, %u bad + %u ok | %s; %u/%u ok done; %llu ms in all%s |\n",
             row->name, cap, nbad, nok, what, ok_done, nok, (unsigned long long)took, seen_at);
-    (void)max_bytes;
 }
 
 static void setup(void)

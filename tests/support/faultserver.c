@@ -83,7 +83,8 @@ static void say(struct conn *c, const char *s, size_t n)
     }
 }
 
-#define SAY(c, literal) say(c, literal, sizeof literal - 1)
+/* A string literal or char array, its terminating NUL left out. */
+#define SAY(c, text) say(c, text, sizeof text - 1)
 
 static void later(struct conn *c, long ms, void (*fn)(struct conn *c))
 {
@@ -127,7 +128,7 @@ static int answer(struct conn *c, const char *path)
     memset(body, 'x', sizeof body);
     requests++;
     if (strcmp(path, "/ok") == 0) {
-        say(c, ok, sizeof ok - 1);
+        SAY(c, ok);
     } else if (strcmp(path, "/short") == 0) {
         SAY(c, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n");
         say(c, body, sizeof body);
@@ -136,7 +137,7 @@ static int answer(struct conn *c, const char *path)
     } else if (strcmp(path, "/chunk-cut") == 0) {
         static const char h[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                                 "5\r\nhello\r\n";
-        say(c, h, sizeof h - 1);
+        SAY(c, h);
         conn_free(c, 0);
         return 0;
     } else if (strcmp(path, "/rst") == 0) {
@@ -150,7 +151,7 @@ static int answer(struct conn *c, const char *path)
     } else if (strcmp(path, "/garbage") == 0) {
         static const char junk[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"
                                    "SSH-2.0-nothing-like-http\r\n\r\n";
-        say(c, junk, sizeof junk - 1);
+        SAY(c, junk);
         conn_free(c, 0);
         return 0;
     } else if (strcmp(path, "/hang") == 0) {
@@ -161,14 +162,14 @@ static int answer(struct conn *c, const char *path)
         trickle_one(c);
     } else if (strcmp(path, "/nolength") == 0) {
         static const char h[] = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n";
-        say(c, h, sizeof h - 1);
+        SAY(c, h);
         stream(c, STREAM_MAX, 1);
     } else if (strcmp(path, "/huge") == 0) {
         static const char h[] = "HTTP/1.1 200 OK\r\nContent-Length: 10737418240\r\n\r\n";
-        say(c, h, sizeof h - 1);
+        SAY(c, h);
         stream(c, STREAM_MAX, 0);
     } else if (strcmp(path, "/idle-close") == 0) {
-        say(c, ok, sizeof ok - 1);
+        SAY(c, ok);
         later(c, 100, do_close);
     } else if (strcmp(path, "/count") == 0) {
         char b[160], h[64];
@@ -179,7 +180,7 @@ static int answer(struct conn *c, const char *path)
         say(c, b, (size_t)bn);
     } else {
         static const char nf[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
-        say(c, nf, sizeof nf - 1);
+        SAY(c, nf);
     }
     return 1;
 }
@@ -214,13 +215,13 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+static char chunk[65536]; /* what streaming faults send: 'x's, filled once in main */
+
 static void on_write(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
-    static char chunk[65536];
 
     (void)what;
-    memset(chunk, 'x', sizeof chunk);
     while (c->left > 0) {
         size_t n = c->left < sizeof chunk ? c->left : sizeof chunk;
         ssize_t w = send(fd, chunk, n, MSG_NOSIGNAL);
@@ -292,6 +293,7 @@ int main(int argc, char **argv)
         }
     }
     signal(SIGPIPE, SIG_IGN);
+    memset(chunk, 'x', sizeof chunk);
     base = event_base_new();
     struct evconnlistener *l = evconnlistener_new_bind(
         base, on_accept, NULL, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
