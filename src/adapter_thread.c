@@ -108,6 +108,8 @@ static void drain(struct cio_threads *th)
             cio_task_complete(j->task, j->status, j->value, 0);
         /* else: its item ended and is not destroyed yet; destroy frees it */
     }
+    if (th->busy == 0 && th->wake != NULL)
+        event_del(th->wake);
 }
 
 static void on_wake(evutil_socket_t fd, short what, void *arg)
@@ -130,6 +132,10 @@ static int job_start(cio_task *task, void *work, struct event_base *base)
     struct cio_threads *th = j->th;
 
     (void)base;
+    /* The wake-up is watched only while jobs are out, so an attached caller's loop still
+     * ends by itself when the pool is idle. */
+    if (th->busy == 0 && event_add(th->wake, NULL) != 0)
+        return CIO_E_NOMEM;
     j->task = task;
     pthread_mutex_lock(&th->mu);
     j->state = JOB_WAITING;
@@ -167,6 +173,8 @@ static void job_cancel(cio_task *task, void *work)
         th->pool->need_dispatch = 1;
     }
     pthread_mutex_unlock(&th->mu);
+    if (th->busy == 0 && th->wake != NULL)
+        event_del(th->wake);
 }
 
 /* Runs on the loop thread after the terminal callback. A job a worker still holds, or
@@ -204,8 +212,7 @@ static struct cio_threads *threads_new(cio_pool *p)
     pthread_mutex_init(&th->mu, NULL);
     pthread_cond_init(&th->cv, NULL);
     if (th->tids == NULL || pipe2(th->pipe, O_NONBLOCK | O_CLOEXEC) != 0 ||
-        (th->wake = event_new(p->base, th->pipe[0], EV_READ | EV_PERSIST, on_wake, th)) == NULL ||
-        event_add(th->wake, NULL) != 0) {
+        (th->wake = event_new(p->base, th->pipe[0], EV_READ | EV_PERSIST, on_wake, th)) == NULL) {
         th->n = 0;
         cio__threads_free(th);
         return NULL;

@@ -432,7 +432,8 @@ static void admit(cio_pool *p)
         } else {
             cio__keys_mark_rate_wait(&p->keys, now); /* every head waits for our token */
         }
-        cio__timer_arm(p->rate_timer, now + wait);
+        if (cio__timer_arm(p->rate_timer, now + wait) != CIO_OK)
+            kick_next_turn(p); /* no memory for the timer: look again, never stall */
         return;
     }
 }
@@ -533,6 +534,11 @@ int cio_pool_start(cio_pool *p)
         return CIO_E_STATE;
     if (p->phase)
         return CIO_E_STATE;
+    /* An attach that ran out of memory left some events unmade: without the kick, the
+     * run would wait for ever. */
+    int rc = ensure_loop(p);
+    if (rc != CIO_OK)
+        return rc;
     begin_phase(p);
     return CIO_OK;
 }

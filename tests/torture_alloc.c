@@ -27,6 +27,7 @@
 
 static atomic_long count, fail_at, failed, live, spared;
 static int curl_all; /* --curl-all: fail libcurl's allocations inside transfers too */
+static int attach;   /* --attach: on the caller's event_base, as concurio-fetch runs */
 static int ends[ITEMS + 8], failures;
 static long k_now, grew_at;
 
@@ -223,6 +224,14 @@ static void one_run(const char *base, unsigned threads)
     o.on_error = on_error;
     o.on_timeout = on_timeout;
     cio_pool *p = cio_pool_new(&o, NULL);
+    struct event_base *loop = attach && p != NULL ? event_base_new() : NULL;
+    if (attach && loop == NULL) {
+        cio_pool_free(p);
+        p = NULL;
+    }
+    /* A failed attach may be followed by submits; the start then tries again, and a
+     * start that fails too leaves the items to the free (each ends cancelled). */
+    int attached = loop != NULL && cio_pool_attach(p, loop) == CIO_OK;
     if (p != NULL) {
         for (int i = 0; i < ITEMS; i++) {
             cio_task_id id = 0;
@@ -249,9 +258,16 @@ static void one_run(const char *base, unsigned threads)
             if (rc == CIO_OK && id < sizeof accepted / sizeof accepted[0])
                 accepted[id] = 1; /* refused ones (rc < 0) never call back */
         }
-        cio_pool_run(p, CIO_RUN_DEFAULT);
+        if (loop == NULL)
+            cio_pool_run(p, CIO_RUN_DEFAULT);
+        else if (cio_pool_start(p) == CIO_OK)
+            event_base_dispatch(loop); /* returns only when the pool left no event */
+        else if (attached)
+            say_fail("cio_pool_start failed after a good attach"); /* nothing to remake */
         cio_pool_free(p);
     }
+    if (loop != NULL)
+        event_base_free(loop);
     for (size_t id = 0; id < sizeof ends / sizeof ends[0]; id++)
         if (ends[id] != accepted[id]) {
             char why[96];
@@ -279,11 +295,13 @@ int main(int argc, char **argv)
             from = only = atol(argv[++i]);
         else if (strcmp(argv[i], "--curl-all") == 0)
             curl_all = 1;
+        else if (strcmp(argv[i], "--attach") == 0)
+            attach = 1;
         else if (strcmp(argv[i], "--threads") == 0)
             threads = (unsigned)atoi(argv[++i]);
     }
     if (argc < 2 || stride < 1) {
-        fprintf(stderr, "usage: torture_alloc [--stride N] [--from K | --only K] [--threads N] "
+        fprintf(stderr, "usage: torture_alloc [--stride N] [--from K | --only K] [--threads N] [--attach] "
                         "BASE_URL\n");
         return 2;
     }

@@ -360,7 +360,9 @@ CIO_EXTERN cio_pool *cio_pool_new(const cio_pool_opts *o, int *err);
 /* Binds the pool to the caller's event loop instead of one of its own.
  *
  * Borrows: base; free the pool before the base.
- * Returns: CIO_OK; CIO_E_STATE after the first submit or a second attach.
+ * Returns: CIO_OK; CIO_E_STATE after the first submit or a second attach; CIO_E_NOMEM
+ *          when the pool's events could not be made (the pool stays bound to base, and
+ *          cio_pool_start tries again).
  * Context: the loop's thread, before anything is submitted. The pool never dispatches
  *          the caller's loop: the caller does, and items start after cio_pool_start. */
 CIO_EXTERN int cio_pool_attach(cio_pool *pool, struct event_base *base);
@@ -369,7 +371,8 @@ CIO_EXTERN int cio_pool_attach(cio_pool *pool, struct event_base *base);
  * starts, and on_drained fires once every item (and the feeder) has ended. Items
  * submitted after on_drained wait for the next cio_pool_start.
  *
- * Returns: CIO_OK; CIO_E_STATE when not attached or already running.
+ * Returns: CIO_OK; CIO_E_STATE when not attached or already running; CIO_E_NOMEM when
+ *          the pool's events could not be made (nothing started; it may be called again).
  * Context: loop thread; returns at once, before any callback fires. */
 CIO_EXTERN int cio_pool_start(cio_pool *pool);
 

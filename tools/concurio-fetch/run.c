@@ -378,7 +378,7 @@ static unsigned fetch_cores(void)
 int fetch_run(struct app *a)
 {
     cio_pool_opts po;
-    int err;
+    int err, rc = 0;
 
     cio_pool_opts_init(&po);
     po.max_concurrency = a->o.concurrency;
@@ -431,9 +431,15 @@ int fetch_run(struct app *a)
         fetch_say("cannot make the pool: %s", cio_strerror(err));
         return -1;
     }
-    cio_pool_attach(a->pool, a->base);
-    cio_pool_start(a->pool);
-    event_base_dispatch(a->base);
+    /* An unchecked start that failed (no memory, seen under libfiu) left a loop with
+     * nothing to wake it: the run never ended. */
+    if ((err = cio_pool_attach(a->pool, a->base)) != CIO_OK ||
+        (err = cio_pool_start(a->pool)) != CIO_OK) {
+        fetch_say("cannot start the pool: %s", cio_strerror(err));
+        rc = -1;
+    } else {
+        event_base_dispatch(a->base);
+    }
     cio_pool_free(a->pool);
     a->pool = NULL;
     flush(a);
@@ -443,5 +449,5 @@ int fetch_run(struct app *a)
     event_free(a->sigterm);
     event_free(a->sigint);
     event_base_free(a->base);
-    return 0;
+    return rc;
 }
