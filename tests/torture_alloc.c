@@ -301,8 +301,8 @@ int main(int argc, char **argv)
             threads = (unsigned)atoi(argv[++i]);
     }
     if (argc < 2 || stride < 1) {
-        fprintf(stderr, "usage: torture_alloc [--stride N] [--from K | --only K] [--threads N] [--attach] "
-                        "BASE_URL\n");
+        fprintf(stderr, "usage: torture_alloc [--stride N] [--from K | --only K] [--threads N] "
+                        "[--attach] BASE_URL\n");
         return 2;
     }
     const char *base = argv[argc - 1];
