@@ -52,6 +52,10 @@ struct cio_task {
 
 enum cio_feed_state { CIO_FEED_NONE, CIO_FEED_ACTIVE, CIO_FEED_PAUSED };
 
+struct cio_grant {
+    uint64_t at, latest; /* ms on cio__now_ms's clock */
+};
+
 struct cio_pool {
     cio_pool_opts o;
     struct event_base *base;
@@ -75,7 +79,10 @@ struct cio_pool {
     uint64_t deadline_at; /* ms on cio__now_ms's clock */
     int depth;            /* entry points and callbacks on the stack */
     struct cio_lim lim;
-    struct cio_keys keys; /* the queues, one per key */
+    struct cio_grant *grants; /* a shared limiter's slots, a ring of max_concurrency */
+    unsigned g_head, g_n;     /* the ring's first and how many it holds */
+    unsigned g_asked;         /* slots asked of the limiter and not yet granted */
+    struct cio_keys keys;     /* the queues, one per key */
     struct cio_list running, ending;
     struct cio_list waiting; /* between attempts */
     struct cio_list zombies; /* ended; their work is destroyed and memory freed by the reaper */

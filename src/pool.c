@@ -68,6 +68,12 @@ static int setup(cio_pool *p)
         p->o.rate.count != 0 ? p->o.rate : cio__rate_per_minute(p->o.rate_per_minute, p->o.burst);
     if ((rc = cio__lim_init(&p->lim, &rate, now)) != CIO_OK)
         return rc;
+    if (p->o.limiter != NULL) {
+        if (p->o.limiter->reserve == NULL)
+            return CIO_E_INVAL;
+        if ((p->grants = cio__calloc(p->o.max_concurrency, sizeof *p->grants)) == NULL)
+            return CIO_E_NOMEM;
+    }
     p->rand_state = (now << 20) ^ (uint64_t)(uintptr_t)p ^ 0x9E3779B97F4A7C15ULL;
     p->next_id = 1;
     p->phase_rc = CIO_OK;
@@ -115,6 +121,7 @@ static void destroy(cio_pool *p)
     cio__free(p->progress_desc);
     cio__keys_free(&p->keys);
     cio__lim_free(&p->lim);
+    cio__free(p->grants);
     if (p->kick != NULL)
         event_free(p->kick);
     if (p->rate_timer != NULL)
@@ -403,6 +410,55 @@ static void feed(cio_pool *p)
     }
 }
 
+/* ---- a shared limiter's slots -------------------------------------------------------- */
+
+/* Asks the limiter for what could start and is not asked for yet. */
+static void ask_shared(cio_pool *p, size_t cap)
+{
+    size_t room = cap > p->in_flight ? cap - p->in_flight : 0;
+    size_t want = p->keys.queued < room ? p->keys.queued : room;
+    size_t have = (size_t)p->g_n + p->g_asked;
+
+    if (want > have && p->base != NULL) {
+        unsigned n = (unsigned)(want - have);
+        p->g_asked += n;
+        if (p->o.limiter->reserve(p->o.limiter_arg, p, p->base, n) != CIO_OK) {
+            p->g_asked -= n;
+            kick_next_turn(p); /* could not ask (no memory): again next turn */
+        }
+    }
+}
+
+/* How long until the next slot, dropping those too late to use; UINT64_MAX: none held. */
+static uint64_t shared_wait(cio_pool *p, uint64_t now)
+{
+    while (p->g_n > 0 && p->grants[p->g_head].latest < now) {
+        p->g_head = (p->g_head + 1) % p->o.max_concurrency;
+        p->g_n--;
+        p->st.slots_dropped++;
+    }
+    if (p->g_n == 0)
+        return UINT64_MAX;
+    uint64_t at = p->grants[p->g_head].at;
+    return at > now ? at - now : 0;
+}
+
+void cio_pool_grant(cio_pool *p, uint64_t wait_ms, unsigned late_ms)
+{
+    if (p == NULL || p->closing || p->o.limiter == NULL)
+        return;
+    if (p->g_asked > 0)
+        p->g_asked--;
+    if (p->g_n == p->o.max_concurrency)
+        return; /* more than asked for: not kept */
+    uint64_t at = cio__now_ms() + wait_ms;
+    struct cio_grant *g = &p->grants[(p->g_head + p->g_n) % p->o.max_concurrency];
+    g->at = at;
+    g->latest = at + late_ms;
+    p->g_n++;
+    cio__pool_kick(p);
+}
+
 static int admissible(const cio_task *t, void *arg)
 {
     return cio__threads_ready(arg, t);
@@ -420,10 +476,19 @@ static void admit(cio_pool *p)
         uint64_t now = cio__now_ms();
         uint64_t wait = cio__lim_wait(&p->lim, now);
 
+        if (wait == 0 && p->o.limiter != NULL) {
+            ask_shared(p, cap);
+            if ((wait = shared_wait(p, now)) == UINT64_MAX)
+                return; /* the next slot kicks a dispatch */
+        }
         if (wait == 0) {
             cio_task *t = cio__keys_next(&p->keys, now, admissible, p, &wait);
             if (t != NULL) {
                 cio__lim_take(&p->lim, now);
+                if (p->o.limiter != NULL) {
+                    p->g_head = (p->g_head + 1) % p->o.max_concurrency;
+                    p->g_n--;
+                }
                 cio__task_start(t, now);
                 continue;
             }
@@ -667,6 +732,8 @@ void cio_pool_free(cio_pool *p)
         return;
     cio__pool_enter(p);
     p->closing = 1;
+    if (p->o.limiter != NULL && p->o.limiter->forget != NULL)
+        p->o.limiter->forget(p->o.limiter_arg, p);
     end_all(p, CIO_E_CANCELED, 1);
     cio__pool_leave(p);
 }

@@ -2,7 +2,7 @@
 # Installs the Debian packages Concurio needs that are missing: as root with apt-get,
 # otherwise it prints the command to run. Usage: tools/deps.sh [PACKAGE...] (extra ones)
 set -eu
-need="cmake make gcc pkg-config libcurl4-openssl-dev libevent-dev libcjson-dev libcriterion-dev $*"
+need="cmake make gcc pkg-config libcurl4-openssl-dev libevent-dev libcjson-dev libcriterion-dev libhiredis-dev $*"
 missing=""
 for pkg in $need; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" ||

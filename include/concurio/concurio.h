@@ -309,7 +309,63 @@ typedef struct cio_pool_opts {
                                     the loop thread; max_concurrency and max_connections
                                     are shared out between the threads, so they stay
                                     global. At most max_connections threads are made */
+    const struct cio_limiter_vtable *limiter; /* a shared limiter (below): every start
+                                    also needs one of its slots; NULL: none */
+    void *limiter_arg;                        /* the limiter's state, e.g. a cio_redis_limiter */
 } cio_pool_opts;
+
+/* A shared limiter: a backend that hands out start slots, so that several pools (in
+ * several processes, on several machines) keep one quota. When items wait, the pool
+ * asks it for as many slots as could start; the backend answers each asked slot once
+ * with cio_pool_grant, usually later (from the loop). Until a slot comes nothing starts:
+ * a backend that cannot reach its store holds the pool (fail closed). */
+typedef struct cio_limiter_vtable {
+    const char *name;
+    /* Asks for n more slots. Returns CIO_OK, or a negative cio_err (nothing was asked;
+     * the pool asks again at its next admission). */
+    int (*reserve)(void *limiter, cio_pool *pool, struct event_base *base, unsigned n);
+    /* The pool is being freed: no cio_pool_grant for it after this returns. */
+    void (*forget)(void *limiter, cio_pool *pool);
+} cio_limiter_vtable;
+
+/* A limiter's answer to one asked slot: an item may start in wait_ms, and no later than
+ * late_ms after that (a slot not used by then is dropped and another asked for).
+ * Context: the pool's loop thread, also inside reserve. */
+CIO_EXTERN void cio_pool_grant(cio_pool *pool, uint64_t wait_ms, unsigned late_ms);
+
+/* The Redis limiter: one quota shared by every pool that names the same key on the same
+ * Redis (7 or later). Each slot is reserved by a Lua script on Redis's clock, so the
+ * hosts' clocks never matter. Slots are spaced for rate.count starts per
+ * rate.period_ms + slack_ms, and a slot is used at most slack_ms after its time (a
+ * reservation whose answer took longer is dropped), so no window of rate.period_ms
+ * holds more than rate.count starts across all pools (CIO_RATE_PACED with burst 1, or
+ * CIO_RATE_WINDOW; a burst > 1 lets that many go together). Redis unreachable: nothing
+ * starts; it reconnects by itself. */
+typedef struct cio_redis_limiter cio_redis_limiter;
+typedef struct cio_redis_limiter_opts {
+    const char *host;    /* Redis's address (copied) */
+    unsigned port;       /* 0: 6379 */
+    const char *key;     /* the quota's key (copied) */
+    cio_rate rate;       /* the shared quota; count required */
+    unsigned slack_ms;   /* lateness allowed; 0: 50 */
+    unsigned timeout_ms; /* a Redis call unanswered this long drops the connection; 0: 2000 */
+    unsigned ahead;      /* reservations in flight at once; 0: as many as the pool wants
+                            (pipelined), 1: one round trip per start */
+} cio_redis_limiter_opts;
+typedef struct cio_limiter_stats {
+    uint64_t asked, granted;
+    uint64_t dropped; /* answered later than slack_ms */
+    uint64_t failed;  /* the connection failed them */
+} cio_limiter_stats;
+
+/* Makes a Redis limiter; it connects when a pool first asks (on that pool's loop). Give
+ * it to a pool as limiter = &cio_redis_limiter_vtable, limiter_arg = the limiter.
+ * Returns: the limiter, or NULL with *err CIO_E_INVAL (no host, key or count) or
+ * CIO_E_NOMEM. One pool at a time; free that pool first, then the limiter. */
+CIO_EXTERN cio_redis_limiter *cio_redis_limiter_new(const cio_redis_limiter_opts *o, int *err);
+CIO_EXTERN void cio_redis_limiter_free(cio_redis_limiter *l);
+CIO_EXTERN void cio_redis_limiter_stats(const cio_redis_limiter *l, cio_limiter_stats *out);
+CIO_EXTERN extern const cio_limiter_vtable cio_redis_limiter_vtable;
 
 /* How the built-in meter draws (cio_pool_opts.progress_fd). */
 enum {
@@ -328,6 +384,7 @@ typedef struct cio_stats {
     uint64_t ignored_completions; /* cio_task_complete on an ended item: a bug, ignored */
     uint64_t retries;             /* attempts started again after a failure */
     uint64_t throttles;           /* rate cuts made by CIO_ADAPTIVE */
+    uint64_t slots_dropped;       /* a shared limiter's slots not used in time */
 } cio_stats;
 
 /* The allocator of Concurio's own code. libcurl's and libevent's are set with their own
