@@ -17,6 +17,7 @@
 struct event_base;
 struct event;
 struct item;
+struct fetch_worker;
 
 struct app {
     struct fetch_opts o;
@@ -41,11 +42,20 @@ struct app {
     uint64_t deadline_errors;
     int signals; /* SIGINT/SIGTERM seen */
     struct fetch_summary sum;
+    struct fetch_worker *worker; /* --queue ... --worker: items come from Redis */
+    struct item *live;           /* items submitted and not ended */
 };
 
 /* Runs the whole input through the pool; returns when every item has ended. 0, or -1
  * when the loop could not be set up (a message was printed). */
 int fetch_run(struct app *a);
+
+/* Queue mode: cancels the item of input line `line` without a record (another worker
+ * took it over); the lines of the items in flight, at most max. */
+void fetch_run_abandon(struct app *a, uint64_t line);
+size_t fetch_run_live_lines(struct app *a, uint64_t *out, size_t max);
+/* Writes the records waiting in a->out. */
+void fetch_run_flush(struct app *a);
 
 /* Writes all of buf to fd; 0 or an errno. */
 int fetch_write_all(int fd, const char *buf, size_t len);

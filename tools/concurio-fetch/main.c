@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "queue.h"
 #include "urllist.h"
 
 enum { EXIT_DONE = 0, EXIT_SOME_FAILED = 1, EXIT_USAGE = 2, EXIT_OUTPUT = 74, EXIT_INTR = 130 };
@@ -55,16 +56,6 @@ int fetch_write_all(int fd, const char *buf, size_t len)
     return fetch_write_counted(fd, buf, len, &done);
 }
 
-/* An input line that yields a record: neither blank nor a comment. */
-static int is_item(const char *s, size_t len)
-{
-    size_t i = 0;
-
-    while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'))
-        i++;
-    return i < len && s[i] != '#';
-}
-
 /* Items left in the input from where r stands. */
 static uint64_t count_rest(struct fetch_reader *r)
 {
@@ -73,7 +64,7 @@ static uint64_t count_rest(struct fetch_reader *r)
     size_t len;
 
     while (fetch_reader_next(r, &line, &len) > 0)
-        n += (uint64_t)is_item(line, len);
+        n += (uint64_t)fetch_line_is_item(line, len);
     return n;
 }
 
@@ -299,6 +290,19 @@ int main(int argc, char **argv)
     rc = EXIT_OUTPUT;
     if (open_output(a) != 0)
         goto out;
+    switch (a->o.qmode) {
+    case FETCH_Q_ENQUEUE:
+        rc = fetch_queue_enqueue(a);
+        goto out;
+    case FETCH_Q_COLLECT:
+        rc = fetch_queue_collect(a);
+        goto out;
+    case FETCH_Q_WORKER:
+        rc = fetch_worker_main(a);
+        goto out;
+    case FETCH_Q_NONE:
+        break;
+    }
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     t0 = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;

@@ -62,11 +62,22 @@ const char fetch_usage_text[] =
     "      --threads N           threads moving bytes, each with its own connections;\n"
     "                            limits stay global (default: one per core; 0: all on\n"
     "                            the main thread)\n"
+    "Scaling out (see README, \"Scaling out\"):\n"
+    "      --queue redis://HOST:PORT/NAME  a job shared by workers through Redis, with\n"
+    "                            one of --enqueue, --worker or --collect\n"
+    "      --enqueue             add FILE's items to the job (never one twice)\n"
+    "      --worker              fetch the job's items until every one has a record;\n"
+    "                            -r, --burst and --rate-mode are the job's quota\n"
+    "      --collect             write the job's records (--follow: until all are in)\n"
+    "      --worker-name NAME    default <hostname>-<pid>\n"
+    "      --claim-idle SEC      take over items idle this long (default 30)\n"
+    "      --max-deliveries N    an item delivered more often ends as an error (5)\n"
+    "      --rate-slack MS       lateness a shared rate slot allows (default 50)\n"
     "  -V, --version             print the version\n"
     "  -h, --help                print this help\n"
     "\n"
     "Exit status: 0 all done, 1 some error or timeout, 2 usage or input error,\n"
-    "74 records could not be written, 130 interrupted.\n";
+    "69 Redis unreachable (queue mode), 74 records could not be written, 130 interrupted.\n";
 
 enum {
     OPT_PER_HOST = 256,
@@ -92,6 +103,15 @@ enum {
     OPT_PROGRESS_INTERVAL,
     OPT_GRACE,
     OPT_THREADS,
+    OPT_QUEUE,
+    OPT_ENQUEUE,
+    OPT_WORKER,
+    OPT_COLLECT,
+    OPT_FOLLOW,
+    OPT_WORKER_NAME,
+    OPT_CLAIM_IDLE,
+    OPT_MAX_DELIVERIES,
+    OPT_RATE_SLACK,
 };
 
 static const struct option longopts[] = {
@@ -125,6 +145,15 @@ static const struct option longopts[] = {
     {"progress-interval", required_argument, NULL, OPT_PROGRESS_INTERVAL},
     {"grace", required_argument, NULL, OPT_GRACE},
     {"threads", required_argument, NULL, OPT_THREADS},
+    {"queue", required_argument, NULL, OPT_QUEUE},
+    {"enqueue", no_argument, NULL, OPT_ENQUEUE},
+    {"worker", no_argument, NULL, OPT_WORKER},
+    {"collect", no_argument, NULL, OPT_COLLECT},
+    {"follow", no_argument, NULL, OPT_FOLLOW},
+    {"worker-name", required_argument, NULL, OPT_WORKER_NAME},
+    {"claim-idle", required_argument, NULL, OPT_CLAIM_IDLE},
+    {"max-deliveries", required_argument, NULL, OPT_MAX_DELIVERIES},
+    {"rate-slack", required_argument, NULL, OPT_RATE_SLACK},
     {"quiet", no_argument, NULL, 'q'},
     {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
@@ -424,8 +453,55 @@ static int apply(struct fetch_opts *o, int c, const char *v)
     case OPT_THREADS:
         o->threads_set = 1;
         return parse_count(v, 256, 1, &o->threads);
+    case OPT_QUEUE:
+        o->queue = v;
+        return strncmp(v, "redis://", 8) == 0 && strchr(v + 8, '/') != NULL &&
+                       strchr(v + 8, '/')[1] != '\0'
+                   ? 0
+                   : -1;
+    case OPT_ENQUEUE:
+    case OPT_WORKER:
+    case OPT_COLLECT: {
+        enum fetch_qmode m = c == OPT_ENQUEUE  ? FETCH_Q_ENQUEUE
+                             : c == OPT_WORKER ? FETCH_Q_WORKER
+                                               : FETCH_Q_COLLECT;
+        if (o->qmode != FETCH_Q_NONE && o->qmode != m)
+            return -1;
+        o->qmode = m;
+        return 0;
+    }
+    case OPT_FOLLOW:
+        o->follow = 1;
+        return 0;
+    case OPT_WORKER_NAME:
+        o->worker_name = v;
+        return v[0] != '\0' && strlen(v) <= 128 && strpbrk(v, " \t\r\n\"\\") == NULL ? 0 : -1;
+    case OPT_CLAIM_IDLE:
+        return fetch_parse_seconds(v, 0, &o->claim_idle_ms);
+    case OPT_MAX_DELIVERIES:
+        return parse_count(v, 1000000, 0, &o->max_deliveries);
+    case OPT_RATE_SLACK:
+        return parse_count(v, 60000, 0, &o->rate_slack_ms);
     }
     return -1;
+}
+
+/* Queue mode's rules, after every option is read; NULL or what is wrong. */
+static const char *queue_problem(const struct fetch_opts *o)
+{
+    if (o->queue == NULL)
+        return o->qmode != FETCH_Q_NONE || o->follow || o->worker_name != NULL
+                   ? "--enqueue, --worker, --collect, --follow and --worker-name need --queue"
+                   : NULL;
+    if (o->qmode == FETCH_Q_NONE)
+        return "--queue needs one of --enqueue, --worker or --collect";
+    if (o->follow && o->qmode != FETCH_Q_COLLECT)
+        return "--follow goes with --collect";
+    if (o->qmode != FETCH_Q_ENQUEUE && o->input != NULL)
+        return "only --enqueue reads an input FILE";
+    if (o->resume != NULL)
+        return "--resume does not apply to queue mode (a job resumes by itself)";
+    return NULL;
 }
 
 enum fetch_action fetch_parse_args(int argc, char **argv, struct fetch_opts *o, char *err,
@@ -439,6 +515,9 @@ enum fetch_action fetch_parse_args(int argc, char **argv, struct fetch_opts *o, 
     o->max_body = (size_t)1 << 20;
     o->progress_interval_ms = 10000;
     o->grace_ms = 5000;
+    o->claim_idle_ms = 30000;
+    o->max_deliveries = 5;
+    o->rate_slack_ms = 50;
     o->headers = calloc((size_t)argc + 1, sizeof *o->headers);
     if (o->headers == NULL)
         return usage(err, errlen, "out of memory");
@@ -467,6 +546,8 @@ enum fetch_action fetch_parse_args(int argc, char **argv, struct fetch_opts *o, 
             o->headers[o->nheaders++] = optarg;
             continue;
         }
+        if ((c == OPT_ENQUEUE || c == OPT_WORKER || c == OPT_COLLECT) && apply(o, c, NULL) != 0)
+            return usage(err, errlen, "one of --enqueue, --worker and --collect, not two");
         if (apply(o, c, optarg) != 0)
             return usage(err, errlen, "%s: invalid value '%s'", name_of(c, name, sizeof name),
                          optarg);
@@ -474,6 +555,8 @@ enum fetch_action fetch_parse_args(int argc, char **argv, struct fetch_opts *o, 
             mode = o->rate.mode;
         if (c == OPT_BURST)
             burst = o->rate.burst;
+        if (c == 'r' || c == OPT_BURST || c == OPT_RATE_MODE)
+            o->rate_given = 1;
     }
     if (optind < argc - 1)
         return usage(err, errlen, "one input FILE at most (got '%s' and '%s')", argv[optind],
@@ -481,6 +564,9 @@ enum fetch_action fetch_parse_args(int argc, char **argv, struct fetch_opts *o, 
     o->input = optind < argc ? argv[optind] : NULL;
     o->rate.mode = o->host_rate.mode = mode;
     o->rate.burst = o->host_rate.burst = burst;
+    const char *problem = queue_problem(o);
+    if (problem != NULL)
+        return usage(err, errlen, "%s", problem);
     return FETCH_RUN;
 }
 

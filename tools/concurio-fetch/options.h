@@ -35,6 +35,13 @@ struct fetch_opts {
     unsigned http_version;
     unsigned threads; /* --threads: transfer threads (with threads_set; else one per core) */
     int threads_set;
+    /* Queue mode (--queue redis://HOST:PORT/NAME): one of the three actions. */
+    const char *queue;
+    enum fetch_qmode { FETCH_Q_NONE = 0, FETCH_Q_ENQUEUE, FETCH_Q_WORKER, FETCH_Q_COLLECT } qmode;
+    int follow;              /* --collect --follow */
+    const char *worker_name; /* NULL: <hostname>-<pid> */
+    unsigned claim_idle_ms, max_deliveries, rate_slack_ms;
+    int rate_given; /* -r, --burst or --rate-mode was given */
 };
 
 /* Parses argv into *o (headers is malloc'ed: free it with fetch_opts_free). Returns what

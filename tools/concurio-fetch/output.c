@@ -108,6 +108,11 @@ static int put(struct fetch_buf *b, const char *s, size_t n)
     return 0;
 }
 
+int fetch_buf_add(struct fetch_buf *b, const char *s, size_t n)
+{
+    return put(b, s, n);
+}
+
 static int put_s(struct fetch_buf *b, const char *s)
 {
     return put(b, s, strlen(s));
@@ -266,6 +271,8 @@ int fetch_record_append(struct fetch_buf *b, const struct fetch_record *r, enum 
              field_u(b, ",\"first_byte_ms\":", t->first_byte_ms) ||
              field_u(b, ",\"total_ms\":", t->total_ms) || put_s(b, "}");
     }
+    if (r->worker != NULL)
+        rc = rc || field_s(b, ",\"worker\":", r->worker);
     rc = rc || put_s(b, "}\n");
     if (rc != 0)
         b->len = start; /* never half a record */

@@ -27,6 +27,7 @@ struct fetch_record {
     size_t body_len;
     int truncated;
     const cio_timings *timings; /* NULL: no "timings" object */
+    const char *worker;         /* queue mode: the worker's name; NULL: no such field */
 };
 
 /* A growing buffer of records, reused from one to the next. */
@@ -39,6 +40,8 @@ struct fetch_buf {
  * memory (nothing appended). */
 int fetch_record_append(struct fetch_buf *b, const struct fetch_record *r, enum fetch_body mode);
 void fetch_buf_free(struct fetch_buf *b);
+/* Appends s[0..n); 0 or -1 (out of memory, nothing appended). */
+int fetch_buf_add(struct fetch_buf *b, const char *s, size_t n);
 
 /* s[0..len) in standard base64 with padding; malloc'ed. */
 char *fetch_base64(const void *s, size_t len);

@@ -15,7 +15,9 @@
 
 #include "app.h"
 #include "output.h"
+#include "queue.h"
 #include "urllist.h"
+#include "worker.h"
 
 #define LINES_PER_FEED 4096u /* then let the loop breathe, even on a file of comments */
 #define FLUSH_AT (64u << 10) /* write records out at the latest when this much is waiting */
@@ -23,7 +25,10 @@
 struct item {
     char *id; /* JSON text, or NULL: the line number */
     uint64_t line;
-    struct item *next; /* in the app's spare list */
+    cio_task_id task;
+    int abandoned;                      /* queue mode: another worker took it over; no record */
+    struct item *next;                  /* in the app's spare list */
+    struct item *live_prev, *live_next; /* submitted and not ended (a->live) */
 };
 
 /* ---- records ------------------------------------------------------------------------ */
@@ -63,6 +68,11 @@ static void flush(struct app *a)
     a->out.len = 0;
 }
 
+void fetch_run_flush(struct app *a)
+{
+    flush(a);
+}
+
 static void on_flush(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -73,6 +83,10 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 static void write_record(struct app *a, struct fetch_record *r, int started)
 {
     fetch_summary_add(&a->sum, r->outcome, r->http_status, started, r->elapsed_ms);
+    if (a->worker != NULL) { /* to Redis; to -o as well once Redis took it as the first */
+        fetch_worker_record(a->worker, r, a->o.body);
+        return;
+    }
     if (a->out_errno != 0)
         return;
     if (fetch_record_append(&a->out, r, a->o.body) != 0) {
@@ -99,6 +113,14 @@ static struct item *new_item(struct app *a)
 
 static void end_item(struct app *a, struct item *it)
 {
+    if (it->live_prev != NULL)
+        it->live_prev->live_next = it->live_next;
+    else if (a->live == it)
+        a->live = it->live_next;
+    if (it->live_next != NULL)
+        it->live_next->live_prev = it->live_prev;
+    it->live_prev = it->live_next = NULL;
+    it->abandoned = 0;
     free(it->id);
     it->id = NULL;
     it->next = a->spare_items;
@@ -169,8 +191,12 @@ static void on_error(cio_pool *p, const cio_result *res, void *user)
     struct app *a = user;
 
     (void)p;
+    struct item *it = res->task_user;
+
     if (res->status == CIO_E_CANCELED && res->attempts == 0 && a->signals > 0)
         a->not_started++; /* queued when the signal came: no record, --resume does it */
+    else if (it->abandoned)
+        ; /* the worker that took it over writes its record */
     else
         result_record(a, res, FETCH_ERROR);
     if (res->status == CIO_E_DEADLINE)
@@ -267,11 +293,15 @@ static int submit(struct app *a, struct fetch_item *fi, uint64_t line)
             .user = it,
             .key = fi->key,
         };
-        rc = cio_submit_http(a->pool, &req, NULL);
+        rc = cio_submit_http(a->pool, &req, &it->task);
     }
     free(h);
     if (rc == CIO_OK) {
         fi->id = NULL; /* the item owns it now */
+        it->live_next = a->live;
+        if (a->live != NULL)
+            a->live->live_prev = it;
+        a->live = it;
         return 0;
     }
     if (it != NULL)
@@ -298,7 +328,11 @@ static int feed(cio_pool *p, size_t room, void *user)
     for (unsigned lines = 0; submitted < room && lines < LINES_PER_FEED; lines++) {
         const char *text;
         size_t len;
-        int r = fetch_reader_next(a->rd, &text, &len);
+        uint64_t line;
+        int r = a->worker != NULL ? fetch_worker_next(a->worker, &text, &len, &line)
+                                  : fetch_reader_next(a->rd, &text, &len);
+        if (r == FETCH_WORKER_LATER)
+            return CIO_FEED_MORE; /* the worker wakes the feed when items come */
         if (r <= 0) {
             a->read_errno = r < 0 ? errno : 0;
             a->input_done = 1;
@@ -306,7 +340,8 @@ static int feed(cio_pool *p, size_t room, void *user)
         }
         struct fetch_item fi;
         enum fetch_line kind = fetch_parse_line(text, len, &fi);
-        uint64_t line = a->rd->line;
+        if (a->worker == NULL)
+            line = a->rd->line;
         char number[24];
         if (kind == FETCH_BAD) {
             bad_line(a, &fi, line);
@@ -363,7 +398,28 @@ static void on_drained(cio_pool *p, void *user)
     struct app *a = user;
 
     (void)p;
-    event_base_loopbreak(a->base);
+    if (a->worker == NULL || fetch_worker_drained(a->worker))
+        event_base_loopbreak(a->base); /* else the worker does, its records all sent */
+}
+
+void fetch_run_abandon(struct app *a, uint64_t line)
+{
+    for (struct item *it = a->live; it != NULL; it = it->live_next)
+        if (it->line == line && !it->abandoned) {
+            it->abandoned = 1;
+            cio_cancel(a->pool, it->task);
+            return;
+        }
+}
+
+size_t fetch_run_live_lines(struct app *a, uint64_t *out, size_t max)
+{
+    size_t n = 0;
+
+    for (struct item *it = a->live; it != NULL && n < max; it = it->live_next)
+        if (!it->abandoned)
+            out[n++] = it->line;
+    return n;
 }
 
 /* --threads' default: one transfer thread per core, none on a one-core machine (the
@@ -427,6 +483,8 @@ int fetch_run(struct app *a)
         fetch_say("cannot set up the event loop");
         return -1;
     }
+    if (a->worker != NULL && fetch_worker_start(a->worker, a->base, &po) != 0)
+        return -1;
     if ((a->pool = cio_pool_new(&po, &err)) == NULL) {
         fetch_say("cannot make the pool: %s", cio_strerror(err));
         return -1;
@@ -442,6 +500,8 @@ int fetch_run(struct app *a)
     }
     cio_pool_free(a->pool);
     a->pool = NULL;
+    if (a->worker != NULL)
+        fetch_worker_stop(a->worker);
     flush(a);
     free_items(a);
     event_free(a->flusher);

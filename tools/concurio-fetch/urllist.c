@@ -192,6 +192,15 @@ static enum fetch_line parse_json(const char *text, size_t len, struct fetch_ite
     return rc;
 }
 
+int fetch_line_is_item(const char *line, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len && is_space(line[i]))
+        i++;
+    return i < len && line[i] != '#';
+}
+
 enum fetch_line fetch_parse_line(const char *line, size_t len, struct fetch_item *it)
 {
     memset(it, 0, sizeof *it);

@@ -30,6 +30,8 @@ struct fetch_item {
  * FETCH_BAD (free it with fetch_item_clear); out of memory is FETCH_BAD too. */
 enum fetch_line fetch_parse_line(const char *line, size_t len, struct fetch_item *out);
 void fetch_item_clear(struct fetch_item *it);
+/* 1 when fetch_parse_line would not say FETCH_SKIP: the line yields a record. */
+int fetch_line_is_item(const char *line, size_t len);
 
 /* The length of the valid UTF-8 sequence at s (left > 0 bytes there), or 0 when it is
  * not one (overlong, surrogate, cut short, past U+10FFFF). */

@@ -1,0 +1,668 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* --queue ... --worker (see queue.h and worker.h). One Redis connection on the loop,
+ * next to the shared limiter's own: items are read with XREADGROUP (this worker's own
+ * pending ones first, after a restart), only as many as can start soon; items idle past
+ * --claim-idle are taken over with XAUTOCLAIM, and one delivered more than
+ * --max-deliveries times gets an error record instead; this worker's items are kept with
+ * XCLAIM JUSTID every third of --claim-idle, and one another worker took over is
+ * cancelled here. Each end goes to Redis through the done script, which keeps the first
+ * record of a line only. Redis gone: records wait here, nothing new is read (and with a
+ * quota nothing starts), and all goes on when it is back. */
+#define _POSIX_C_SOURCE 200809L
+#include "worker.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+
+#include "app.h"
+#include "queue.h"
+#include "redis.h"
+#include "urllist.h"
+
+#define TICK_MS 100
+#define CLAIM_EVERY_MS 1000
+#define CHECK_EVERY_MS 500
+#define REFRESH_BATCH 14 /* ids per refresh call: the library's call takes 16 arguments */
+
+struct qitem { /* an item read from the stream, not yet handed to the pool */
+    uint64_t line;
+    char *text;
+    size_t len;
+    struct qitem *next;
+};
+
+struct rec { /* a record on its way to Redis */
+    struct fetch_worker *w;
+    uint64_t line;
+    int done;
+    char *json;
+    size_t len;
+    struct rec *next;
+};
+
+struct fetch_worker {
+    struct app *a;
+    struct fetch_qkeys k;
+    char name[160];
+    struct event_base *base;
+    struct cio_redis *r;
+    cio_redis_limiter *lim;
+    struct event *tick, *refresh, *meter;
+    struct qitem *head, *tail, *current;
+    size_t nlocal;
+    int reading, claiming, checking, history, said_down;
+    char hist_from[48], claim_from[48];
+    uint64_t last_claim, last_check;
+    struct rec *recs, *recs_tail; /* waiting to be sent */
+    unsigned sending;             /* sent and not answered */
+    long long total, have;        /* NAME:count and the done bits, as last seen */
+    int complete, drained;
+    uint64_t mine, mine_failed, late; /* records of ours kept, not done, dropped as late */
+    struct fetch_buf scratch;
+};
+
+static struct fetch_worker worker;
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void wake_feed(struct fetch_worker *w)
+{
+    if (w->a->pool != NULL)
+        cio_pool_feed_wake(w->a->pool);
+}
+
+static uint64_t line_of(const char *id)
+{
+    return strncmp(id, "0-", 2) == 0 ? strtoull(id + 2, NULL, 10) : 0;
+}
+
+static int push_item(struct fetch_worker *w, uint64_t line, const char *text, size_t len)
+{
+    struct qitem *q = calloc(1, sizeof *q);
+
+    if (q == NULL || (q->text = malloc(len + 1)) == NULL) {
+        free(q);
+        return -1; /* it stays pending here: taken over later, or read again at a restart */
+    }
+    memcpy(q->text, text, len);
+    q->text[len] = '\0';
+    q->len = len;
+    q->line = line;
+    if (w->tail != NULL)
+        w->tail->next = q;
+    else
+        w->head = q;
+    w->tail = q;
+    w->nlocal++;
+    return 0;
+}
+
+/* The text of an entry's "l" field, or NULL (an entry deleted from the stream). */
+static const redisReply *entry_text(const redisReply *fields)
+{
+    if (fields == NULL || fields->type != REDIS_REPLY_ARRAY)
+        return NULL;
+    for (size_t i = 0; i + 1 < fields->elements; i += 2)
+        if (strcmp(fields->element[i]->str, "l") == 0)
+            return fields->element[i + 1];
+    return NULL;
+}
+
+/* ---- records ------------------------------------------------------------------------- */
+
+static void flush_records(struct fetch_worker *w);
+
+static void maybe_end(struct fetch_worker *w)
+{
+    if (w->drained && w->recs == NULL && w->sending == 0)
+        event_base_loopbreak(w->base);
+}
+
+static void recorded(void *arg, redisReply *reply)
+{
+    struct rec *rc = arg;
+    struct fetch_worker *w = rc->w;
+    struct app *a = w->a;
+
+    w->sending--;
+    if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
+        if (reply != NULL)
+            fetch_say("Redis refused a record: %s",
+                      reply->type == REDIS_REPLY_ERROR ? reply->str : "?");
+        rc->next = w->recs; /* again when the connection is back */
+        w->recs = rc;
+        if (w->recs_tail == NULL)
+            w->recs_tail = rc;
+        return;
+    }
+    if (reply->integer == 0) {
+        w->mine++;
+        w->mine_failed += !rc->done;
+        if (a->o.output != NULL && a->out_errno == 0) { /* -o: this worker's records too */
+            if (fetch_buf_add(&a->out, rc->json, rc->len) != 0 ||
+                fetch_buf_add(&a->out, "\n", 1) != 0)
+                a->out_errno = ENOMEM;
+            else
+                fetch_run_flush(a);
+        }
+    } else {
+        w->late++; /* another worker recorded this line first */
+    }
+    free(rc->json);
+    free(rc);
+    flush_records(w);
+    maybe_end(w);
+}
+
+static void flush_records(struct fetch_worker *w)
+{
+    while (w->recs != NULL && cio__redis_up(w->r)) {
+        struct rec *rc = w->recs;
+        char line[24], id[32];
+        snprintf(line, sizeof line, "%llu", (unsigned long long)rc->line);
+        snprintf(id, sizeof id, "0-%llu", (unsigned long long)rc->line);
+        const char *argv[] = {w->k.done, w->k.results, w->k.stream, line, rc->json, id};
+        size_t lens[] = {
+            strlen(w->k.done), strlen(w->k.results), strlen(w->k.stream), strlen(line), rc->len,
+            strlen(id)};
+        if (cio__redis_eval(w->r, FETCH_LUA_DONE, recorded, rc, 3, 6, argv, lens) != CIO_OK)
+            return;
+        w->recs = rc->next;
+        if (w->recs == NULL)
+            w->recs_tail = NULL;
+        w->sending++;
+    }
+}
+
+void fetch_worker_record(struct fetch_worker *w, struct fetch_record *r, enum fetch_body body)
+{
+    struct rec *rc = calloc(1, sizeof *rc);
+
+    r->worker = w->name;
+    w->scratch.len = 0;
+    if (rc == NULL || fetch_record_append(&w->scratch, r, body) != 0 ||
+        (rc->json = malloc(w->scratch.len)) == NULL) {
+        free(rc);
+        fetch_say("out of memory: the record of line %llu is not written; another worker "
+                  "will take the item over",
+                  (unsigned long long)r->line);
+        return;
+    }
+    rc->w = w;
+    rc->line = r->line;
+    rc->done = r->outcome == FETCH_DONE;
+    rc->len = w->scratch.len - 1; /* without its "\n" */
+    memcpy(rc->json, w->scratch.p, rc->len);
+    if (w->recs_tail != NULL)
+        w->recs_tail->next = rc;
+    else
+        w->recs = rc;
+    w->recs_tail = rc;
+    flush_records(w);
+}
+
+/* An item delivered too often: its error record, no fetch. */
+static void poison(struct fetch_worker *w, uint64_t line, const char *text, size_t len,
+                   long long deliveries)
+{
+    struct fetch_item fi;
+    char why[200];
+
+    fetch_parse_line(text, len, &fi);
+    snprintf(why, sizeof why,
+             "given up after %lld deliveries (--max-deliveries %u): the workers that took it "
+             "did not finish it",
+             deliveries, w->a->o.max_deliveries);
+    struct fetch_record r = {
+        .id = fi.id, .line = line, .url = fi.url, .outcome = FETCH_ERROR, .error = why};
+    fetch_summary_add(&w->a->sum, FETCH_ERROR, 0, 0, 0);
+    fetch_worker_record(w, &r, FETCH_BODY_NONE);
+    fetch_item_clear(&fi);
+}
+
+/* ---- reading items ------------------------------------------------------------------ */
+
+/* How many more items could start soon: the concurrency not yet taken. */
+static size_t wanted(struct fetch_worker *w)
+{
+    cio_stats st;
+    size_t cap = w->a->o.concurrency;
+
+    if (w->a->pool == NULL)
+        return 0;
+    cio_pool_stats(w->a->pool, &st);
+    size_t have = st.queued + st.in_flight + w->nlocal;
+    return have < cap ? cap - have : 0;
+}
+
+static void read_more(struct fetch_worker *w);
+
+static void on_read(void *arg, redisReply *reply)
+{
+    struct fetch_worker *w = arg;
+    size_t n = 0;
+
+    w->reading = 0;
+    if (reply == NULL)
+        return;
+    if (reply->type == REDIS_REPLY_ERROR) {
+        fetch_say("Redis: reading items: %s", reply->str);
+        return;
+    }
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 1 &&
+        reply->element[0]->elements == 2) {
+        redisReply *entries = reply->element[0]->element[1];
+        n = entries->elements;
+        for (size_t i = 0; i < n; i++) {
+            redisReply *e = entries->element[i];
+            const redisReply *text = entry_text(e->element[1]);
+            if (w->history)
+                snprintf(w->hist_from, sizeof w->hist_from, "%s", e->element[0]->str);
+            if (text != NULL)
+                push_item(w, line_of(e->element[0]->str), text->str, text->len);
+        }
+    }
+    if (w->history && n == 0)
+        w->history = 0; /* this worker's own pending items are all back: new ones now */
+    if (w->nlocal > 0)
+        wake_feed(w);
+    if (n > 0 || w->history == 0)
+        read_more(w);
+}
+
+static void read_more(struct fetch_worker *w)
+{
+    size_t want = wanted(w);
+    char count[24];
+
+    if (w->reading || w->complete || want == 0 || !cio__redis_up(w->r))
+        return;
+    snprintf(count, sizeof count, "%zu", want);
+    const char *argv[] = {"XREADGROUP", "GROUP",     "workers",
+                          w->name,      "COUNT",     count,
+                          "STREAMS",    w->k.stream, w->history ? w->hist_from : ">"};
+    if (cio__redis_call(w->r, on_read, w, 9, argv, NULL) == CIO_OK)
+        w->reading = 1;
+}
+
+static void on_claim(void *arg, redisReply *reply)
+{
+    struct fetch_worker *w = arg;
+    size_t took = 0;
+
+    w->claiming = 0;
+    w->last_claim = now_ms();
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1) {
+        if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
+            fetch_say("Redis: taking over idle items: %s", reply->str);
+        return;
+    }
+    snprintf(w->claim_from, sizeof w->claim_from, "%s", reply->element[0]->str);
+    for (size_t i = 1; i < reply->elements; i++) {
+        redisReply *e = reply->element[i];
+        if (e->type != REDIS_REPLY_ARRAY || e->elements < 3)
+            continue;
+        uint64_t line = line_of(e->element[0]->str);
+        long long n = e->element[1]->integer;
+        const redisReply *text = entry_text(e->element[2]);
+        if (text == NULL)
+            continue;
+        if (n > (long long)w->a->o.max_deliveries)
+            poison(w, line, text->str, text->len, n);
+        else if (push_item(w, line, text->str, text->len) == 0)
+            took++;
+    }
+    if (took > 0)
+        wake_feed(w);
+}
+
+static void claim(struct fetch_worker *w)
+{
+    char idle[24], count[24];
+    size_t want = wanted(w);
+
+    if (w->claiming || w->history || w->complete || want == 0 || !cio__redis_up(w->r))
+        return;
+    snprintf(idle, sizeof idle, "%u", w->a->o.claim_idle_ms);
+    snprintf(count, sizeof count, "%zu", want);
+    const char *argv[] = {w->k.stream, w->name, idle, w->claim_from, count};
+    if (cio__redis_eval(w->r, FETCH_LUA_CLAIM, on_claim, w, 1, 5, argv, NULL) == CIO_OK)
+        w->claiming = 1;
+}
+
+/* ---- the job's end ------------------------------------------------------------------ */
+
+static void on_have(void *arg, redisReply *reply)
+{
+    struct fetch_worker *w = arg;
+
+    if (reply != NULL && reply->type == REDIS_REPLY_INTEGER)
+        w->have = reply->integer;
+}
+
+static void on_total(void *arg, redisReply *reply)
+{
+    struct fetch_worker *w = arg;
+
+    w->checking = 0;
+    w->last_check = now_ms();
+    if (reply != NULL && reply->type == REDIS_REPLY_STRING)
+        w->total = strtoll(reply->str, NULL, 10);
+    if (w->total > 0 && w->have >= w->total && !w->complete) {
+        w->complete = 1; /* every item has its record: the feed ends */
+        if (w->a->pool != NULL)
+            cio_pool_set_expected(w->a->pool, 0);
+        wake_feed(w);
+    }
+}
+
+static void check(struct fetch_worker *w)
+{
+    const char *bits[] = {"BITCOUNT", w->k.done};
+    const char *get[] = {"GET", w->k.count};
+
+    if (w->checking || !cio__redis_up(w->r) ||
+        cio__redis_call(w->r, on_have, w, 2, bits, NULL) != CIO_OK)
+        return;
+    if (cio__redis_call(w->r, on_total, w, 2, get, NULL) == CIO_OK)
+        w->checking = 1;
+}
+
+/* ---- timers ------------------------------------------------------------------------- */
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct fetch_worker *w = arg;
+    uint64_t now = now_ms();
+
+    (void)fd;
+    (void)what;
+    if (!cio__redis_up(w->r))
+        return;
+    flush_records(w);
+    read_more(w);
+    if (now - w->last_claim >= CLAIM_EVERY_MS)
+        claim(w);
+    if (now - w->last_check >= CHECK_EVERY_MS)
+        check(w);
+}
+
+static void on_refreshed(void *arg, redisReply *reply)
+{
+    struct fetch_worker *w = arg;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY)
+        return;
+    for (size_t i = 0; i < reply->elements; i++) {
+        uint64_t line = line_of(reply->element[i]->str);
+        fetch_run_abandon(w->a, line); /* another worker has it now */
+        for (struct qitem **q = &w->head, *prev = NULL; *q != NULL; prev = *q, q = &(*q)->next)
+            if ((*q)->line == line) {
+                struct qitem *gone = *q;
+                *q = gone->next;
+                if (w->tail == gone)
+                    w->tail = prev;
+                w->nlocal--;
+                free(gone->text);
+                free(gone);
+                break;
+            }
+    }
+}
+
+static void send_refresh(struct fetch_worker *w, const uint64_t *lines, size_t n)
+{
+    char ids[REFRESH_BATCH][32];
+    const char *argv[REFRESH_BATCH + 2] = {w->k.stream, w->name};
+
+    for (size_t i = 0; i < n; i++) {
+        snprintf(ids[i], sizeof ids[i], "0-%llu", (unsigned long long)lines[i]);
+        argv[2 + i] = ids[i];
+    }
+    cio__redis_eval(w->r, FETCH_LUA_REFRESH, on_refreshed, w, 1, (int)n + 2, argv, NULL);
+}
+
+static void on_refresh(evutil_socket_t fd, short what, void *arg)
+{
+    struct fetch_worker *w = arg;
+    uint64_t lines[REFRESH_BATCH];
+    size_t n = 0;
+
+    (void)fd;
+    (void)what;
+    if (!cio__redis_up(w->r))
+        return;
+    /* The items in flight, then the ones waiting here. */
+    size_t live = w->a->pool != NULL ? cio_pool_count(w->a->pool) : 0;
+    uint64_t *all = malloc((live + 1) * sizeof *all);
+    if (all != NULL)
+        live = fetch_run_live_lines(w->a, all, live);
+    for (size_t i = 0; all != NULL && i < live; i++) {
+        lines[n++] = all[i];
+        if (n == REFRESH_BATCH)
+            send_refresh(w, lines, n), n = 0;
+    }
+    free(all);
+    for (struct qitem *q = w->head; q != NULL; q = q->next) {
+        lines[n++] = q->line;
+        if (n == REFRESH_BATCH)
+            send_refresh(w, lines, n), n = 0;
+    }
+    if (n > 0)
+        send_refresh(w, lines, n);
+}
+
+static void on_meter(evutil_socket_t fd, short what, void *arg)
+{
+    struct fetch_worker *w = arg;
+
+    (void)fd;
+    (void)what;
+    fetch_say("%s: %lld of %lld items have a record (%.1f%%); this worker: %llu recorded, "
+              "%llu not done, %zu in flight",
+              w->k.stream, w->have, w->total,
+              w->total > 0 ? 100.0 * (double)w->have / (double)w->total : 0.0,
+              (unsigned long long)w->mine, (unsigned long long)w->mine_failed,
+              w->a->pool != NULL ? cio_pool_count(w->a->pool) : (size_t)0);
+}
+
+static void on_state(void *arg, int up)
+{
+    struct fetch_worker *w = arg;
+
+    if (!up) {
+        w->reading = w->claiming = w->checking = 0;
+        fetch_say("lost Redis at %s:%u: no new items until it is back", w->k.host, w->k.port);
+        w->said_down = 1;
+        return;
+    }
+    if (w->said_down)
+        fetch_say("Redis is back");
+    w->said_down = 0;
+    flush_records(w);
+    read_more(w);
+}
+
+/* ---- run.c's calls ------------------------------------------------------------------ */
+
+static struct event *every(struct fetch_worker *w, unsigned ms,
+                           void (*fn)(evutil_socket_t, short, void *))
+{
+    struct event *ev = event_new(w->base, -1, EV_PERSIST, fn, w);
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+    if (ev != NULL && event_add(ev, &tv) != 0) {
+        event_free(ev);
+        ev = NULL;
+    }
+    return ev;
+}
+
+int fetch_worker_start(struct fetch_worker *w, struct event_base *base, cio_pool_opts *po)
+{
+    struct app *a = w->a;
+
+    w->base = base;
+    w->history = 1;
+    snprintf(w->hist_from, sizeof w->hist_from, "0");
+    snprintf(w->claim_from, sizeof w->claim_from, "0-0");
+    w->r = cio__redis_new(base, w->k.host, w->k.port, fetch_queue_scripts, 5000, on_state, w);
+    w->tick = every(w, TICK_MS, on_tick);
+    w->refresh = every(w, a->o.claim_idle_ms / 3 > 0 ? a->o.claim_idle_ms / 3 : 1, on_refresh);
+    if (!a->o.quiet && a->o.progress != FETCH_PROGRESS_OFF)
+        w->meter = every(w, a->o.progress_interval_ms, on_meter);
+    if (a->o.rate.count > 0) {
+        cio_redis_limiter_opts lo = {
+            .host = w->k.host,
+            .port = w->k.port,
+            .key = w->k.quota,
+            .rate = a->o.rate,
+            .slack_ms = a->o.rate_slack_ms,
+        };
+        w->lim = cio_redis_limiter_new(&lo, NULL);
+        po->limiter = &cio_redis_limiter_vtable;
+        po->limiter_arg = w->lim;
+    }
+    if (w->r == NULL || w->tick == NULL || w->refresh == NULL ||
+        (a->o.rate.count > 0 && w->lim == NULL)) {
+        fetch_say("out of memory");
+        return -1;
+    }
+    /* The quota is the job's: the shared limiter keeps it, not a local bucket. */
+    memset(&po->rate, 0, sizeof po->rate);
+    po->progress_fd = 0; /* the job's meter instead of this worker's */
+    return 0;
+}
+
+int fetch_worker_next(struct fetch_worker *w, const char **text, size_t *len, uint64_t *line)
+{
+    if (w->current != NULL) {
+        free(w->current->text);
+        free(w->current);
+        w->current = NULL;
+    }
+    if (w->complete)
+        return 0;
+    if (w->head == NULL) {
+        read_more(w);
+        return FETCH_WORKER_LATER;
+    }
+    w->current = w->head;
+    w->head = w->head->next;
+    if (w->head == NULL)
+        w->tail = NULL;
+    w->nlocal--;
+    *text = w->current->text;
+    *len = w->current->len;
+    *line = w->current->line;
+    return 1;
+}
+
+int fetch_worker_drained(struct fetch_worker *w)
+{
+    w->drained = 1;
+    if (w->recs != NULL && w->a->signals > 0 && !cio__redis_up(w->r)) {
+        fetch_say("interrupted with Redis away: records of this run not sent; their items "
+                  "will be fetched again");
+        return 1;
+    }
+    return w->recs == NULL && w->sending == 0;
+}
+
+void fetch_worker_stop(struct fetch_worker *w)
+{
+    struct event *evs[] = {w->tick, w->refresh, w->meter};
+
+    for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
+        if (evs[i] != NULL)
+            event_free(evs[i]);
+    w->tick = w->refresh = w->meter = NULL;
+    cio_redis_limiter_free(w->lim); /* the pool is gone already */
+    w->lim = NULL;
+    cio__redis_free(w->r);
+    w->r = NULL;
+    fetch_worker_next(w, &(const char *){NULL}, &(size_t){0}, &(uint64_t){0});
+    while (w->head != NULL) {
+        struct qitem *q = w->head;
+        w->head = q->next;
+        free(q->text);
+        free(q);
+    }
+    while (w->recs != NULL) {
+        struct rec *rc = w->recs;
+        w->recs = rc->next;
+        free(rc->json);
+        free(rc);
+    }
+    fetch_buf_free(&w->scratch);
+}
+
+/* ---- the whole run ------------------------------------------------------------------ */
+
+int fetch_worker_main(struct app *a)
+{
+    struct fetch_worker *w = &worker;
+    redisContext *c;
+    int rc;
+
+    w->a = a;
+    if (fetch_queue_keys(a->o.queue, &w->k) != 0)
+        return 2;
+    if (a->o.worker_name != NULL) {
+        snprintf(w->name, sizeof w->name, "%s", a->o.worker_name);
+    } else {
+        char host[64] = "host";
+        gethostname(host, sizeof host - 1);
+        snprintf(w->name, sizeof w->name, "%s-%ld", host, (long)getpid());
+    }
+    if ((c = fetch_queue_connect(&w->k, 30000)) == NULL)
+        return FETCH_EXIT_UNAVAILABLE;
+    if ((rc = fetch_queue_config(c, &w->k, &a->o)) != 0 ||
+        fetch_queue_ensure_group(c, &w->k) != 0) {
+        redisFree(c);
+        return rc == 2 ? 2 : FETCH_EXIT_UNAVAILABLE;
+    }
+    /* A worker may start before the items are in: it waits for the count. */
+    for (int said = 0;; said = 1) {
+        redisReply *r = redisCommand(c, "GET %s", w->k.count);
+        if (r == NULL) {
+            fetch_say("Redis: %s", c->errstr);
+            redisFree(c);
+            return FETCH_EXIT_UNAVAILABLE;
+        }
+        w->total = r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) : 0;
+        freeReplyObject(r);
+        if (w->total > 0)
+            break;
+        if (!said && !a->o.quiet)
+            fetch_say("%s: waiting for items (--enqueue)", w->k.stream);
+        struct timespec pause = {0, 200 * 1000000L};
+        nanosleep(&pause, NULL);
+    }
+    redisFree(c);
+    a->expected = (uint64_t)w->total;
+    a->worker = w;
+    rc = fetch_run(a);
+    a->worker = NULL;
+    if (rc != 0)
+        return 2;
+    if (!a->o.quiet)
+        fetch_say("%s: worker %s recorded %llu items (%llu not done); %llu ended after another "
+                  "worker's record",
+                  w->k.stream, w->name, (unsigned long long)w->mine,
+                  (unsigned long long)w->mine_failed, (unsigned long long)w->late);
+    return a->out_errno != 0 ? 74 : a->signals > 0 ? 130 : w->mine_failed > 0 ? 1 : 0;
+}
