@@ -1,0 +1,112 @@
+#!/bin/sh
+# concurio-fetch's queue mode, case by case, against a real Redis (with_redis.sh) and the
+# test server: enqueue twice (nothing twice), a quota that differs from the job's (exit 2,
+# both named), a worker started before the items (it waits), --collect before the end
+# (exit 1) and --follow (waits for the end), a poison item (an error record after
+# --max-deliveries), Redis dropping every connection mid-run and pausing (records kept,
+# nothing lost; no start while Redis cannot answer), and Redis unreachable (exit 69).
+#
+# Usage: with_redis.sh with_server.sh SERVER queue_tool.sh CONCURIO_FETCH BASE_URL
+set -u
+fetch=$1 base=$2
+host=${CIO_TEST_REDIS%:*} port=${CIO_TEST_REDIS#*:}
+tmp=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
+cli() { redis-cli -h "$host" -p "$port" "$@"; }
+fail() {
+    echo "queue_tool: FAILED: $*"
+    exit 1
+}
+ok() { echo "queue_tool: ok: $*"; }
+q() { echo "redis://$CIO_TEST_REDIS/$1"; }
+lines_of() { sed -n 's/.*"line":\([0-9]*\),.*/\1/p' "$1" | sort -n; }
+
+# 1. Enqueue twice: the second adds nothing and says so.
+printf '%s/ok\n# a comment\n\n%s/bytes/10\nnot a url\n' "$base" "$base" >"$tmp/three"
+"$fetch" --queue "$(q j1)" --enqueue "$tmp/three" 2>"$tmp/e1" || fail "enqueue: $(cat "$tmp/e1")"
+"$fetch" --queue "$(q j1)" --enqueue "$tmp/three" 2>"$tmp/e2" || fail "enqueue again"
+grep -q '3 new items, 0 queued already; the job has 3 items' "$tmp/e1" || fail "$(cat "$tmp/e1")"
+grep -q '0 new items, 3 queued already; the job has 3 items' "$tmp/e2" || fail "$(cat "$tmp/e2")"
+[ "$(cli XLEN j1)" = 3 ] || fail "the stream holds $(cli XLEN j1) items"
+ok "enqueue twice: 3 items, then 0 new"
+
+# 2. The quota is the job's: a different one is refused, naming both.
+"$fetch" --queue "$(q j1)" --enqueue -r 10/s "$tmp/three" 2>/dev/null # stores 10/s
+"$fetch" --queue "$(q j1)" --worker -r 20/s -q 2>"$tmp/e3"
+rc=$?
+[ $rc -eq 2 ] || fail "a different quota: exit $rc"
+grep -q '10 starts per 1 s' "$tmp/e3" && grep -q '20 starts per 1 s' "$tmp/e3" ||
+    fail "the message names both: $(cat "$tmp/e3")"
+ok "a different quota exits 2: $(cat "$tmp/e3")"
+
+# 3. The worker of j1 (quota from the job): 2 done, 1 bad line; exit 1; -o has its records.
+"$fetch" --queue "$(q j1)" --collect -o "$tmp/c0" 2>/dev/null
+rc=$?
+[ $rc -eq 1 ] || fail "--collect before any record: exit $rc"
+"$fetch" --queue "$(q j1)" --worker -q -o "$tmp/w1" || [ $? -eq 1 ] || fail "worker of j1"
+[ "$(wc -l <"$tmp/w1")" = 3 ] || fail "the worker's -o holds $(wc -l <"$tmp/w1") records"
+grep -q '"line":5,.*"outcome":"error".*"worker":' "$tmp/w1" || fail "the bad line's record"
+"$fetch" --queue "$(q j1)" --collect -o "$tmp/c1" 2>/dev/null
+rc=$?
+[ $rc -eq 1 ] && [ "$(lines_of "$tmp/c1" | tr '\n' ' ')" = "1 4 5 " ] ||
+    fail "--collect: exit $rc, lines $(lines_of "$tmp/c1" | tr '\n' ' ')"
+ok "a job with a bad line: 3 records (lines 1 4 5), worker and --collect exit 1"
+
+# 4. A worker and --collect --follow started before anything is enqueued: both wait.
+seq 1 200 | sed "s|^|$base/ok?i=|" >"$tmp/two"
+"$fetch" --queue "$(q j2)" --worker -c 10 -q &
+wpid=$!
+"$fetch" --queue "$(q j2)" --collect --follow -o "$tmp/c2" 2>/dev/null &
+cpid=$!
+sleep 1
+kill -0 $wpid 2>/dev/null && kill -0 $cpid 2>/dev/null || fail "they did not wait for items"
+"$fetch" --queue "$(q j2)" --enqueue "$tmp/two" 2>/dev/null
+wait $wpid || fail "the waiting worker exited $?"
+wait $cpid || fail "--collect --follow exited $?"
+[ "$(lines_of "$tmp/c2" | uniq | wc -l)" = 200 ] && [ "$(wc -l <"$tmp/c2")" = 200 ] ||
+    fail "--follow wrote $(wc -l <"$tmp/c2") records"
+ok "a worker and --collect --follow wait for the items: 200 records"
+
+# 5. Poison: items delivered over and over (a consumer that never finishes) end as errors.
+seq 1 3 | sed "s|^|$base/ok?p=|" >"$tmp/poison"
+"$fetch" --queue "$(q j3)" --enqueue "$tmp/poison" 2>/dev/null
+cli XREADGROUP GROUP workers crashy COUNT 10 STREAMS j3 '>' >/dev/null
+for k in 1 2 3; do cli XCLAIM j3 workers crashy 0 0-1 0-2 0-3 >/dev/null; done # 4 deliveries
+sleep 0.2
+"$fetch" --queue "$(q j3)" --worker -q --claim-idle 0.1 --max-deliveries 4 -o "$tmp/w3"
+rc=$?
+[ $rc -eq 1 ] || fail "a worker whose records are poison errors: exit $rc"
+[ "$(grep -c '"outcome":"error".*given up after 5 deliveries (--max-deliveries 4)' "$tmp/w3")" = 3 ] ||
+    fail "poison records: $(cat "$tmp/w3")"
+[ "$(cli XPENDING j3 workers | head -1)" = 0 ] || fail "poison items left pending"
+ok "3 items delivered 5 times with --max-deliveries 4: 3 error records, none pending"
+
+# 6. Redis drops every connection, then pauses, mid-run: nothing lost, nothing twice,
+#    and no start while Redis cannot answer.
+seq 1 600 | sed "s|^|$base/delay/20?i=|" >"$tmp/six"
+"$fetch" --queue "$(q j4)" --enqueue -r 200/s "$tmp/six" 2>/dev/null
+curl -s "$base/stats/reset" >/dev/null
+"$fetch" --queue "$(q j4)" --worker -c 20 -q 2>"$tmp/w4err" &
+wpid=$!
+sleep 1
+cli CLIENT KILL TYPE normal >/dev/null
+sleep 0.5
+cli CLIENT KILL TYPE normal >/dev/null
+sleep 0.5
+cli CLIENT PAUSE 1500 ALL >/dev/null
+wait $wpid || fail "the worker exited $? after Redis dropped it: $(cat "$tmp/w4err")"
+"$fetch" --queue "$(q j4)" --collect -o "$tmp/c4" 2>/dev/null || fail "--collect j4"
+[ "$(lines_of "$tmp/c4" | uniq | wc -l)" = 600 ] && [ "$(wc -l <"$tmp/c4")" = 600 ] ||
+    fail "$(wc -l <"$tmp/c4") records after the drops"
+gap=$(curl -s "$base/stats" | python3 -c '
+import json, sys
+s = sorted(json.load(sys.stdin)["starts_ms"])
+print(max(b - a for a, b in zip(s, s[1:])))')
+[ "$gap" -ge 1000 ] || fail "starts went on while Redis was paused (longest gap $gap ms)"
+ok "600 records after two connection drops and a 1.5 s pause; longest gap between starts ${gap} ms"
+
+# 7. No Redis at all: exit 69, saying so.
+"$fetch" --queue redis://127.0.0.1:1/j5 --enqueue "$tmp/three" 2>"$tmp/e7"
+rc=$?
+[ $rc -eq 69 ] && grep -q 'cannot reach Redis at 127.0.0.1:1' "$tmp/e7" || fail "exit $rc: $(cat "$tmp/e7")"
+ok "Redis unreachable: exit 69"
