@@ -180,7 +180,10 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
     if (!r->freeing && c->fn == NULL) {
         script_loaded(r, c, rep);
         arm_watch(r);
-    } else if (!r->freeing) {
+    } else if (r->freeing) {
+        if (c->fn != NULL)
+            c->fn(c->arg, NULL); /* the caller frees what it gave the call */
+    } else if (c->fn != NULL) {
         /* The script cache was flushed (SCRIPT FLUSH, a restart): load them again. */
         if (rep != NULL && rep->type == REDIS_REPLY_ERROR &&
             strncmp(rep->str, "NOSCRIPT", 8) == 0) {
@@ -409,11 +412,14 @@ void cio__redis_free(struct cio_redis *r)
     if (r == NULL)
         return;
     r->freeing = 1;
+    r->up = 0; /* a call made from a failing one's callback is refused */
     if (r->ac != NULL)
         redisAsyncFree(r->ac);
     while (r->old != NULL) { /* none left, unless hiredis could not queue them */
         struct call *c = r->old;
         unlink_call(c);
+        if (c->fn != NULL)
+            c->fn(c->arg, NULL);
         cio__free(c);
     }
     if (r->watch != NULL)

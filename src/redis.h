@@ -29,8 +29,8 @@ int cio__redis_parse_url(const char *url, char *host, size_t hostlen, unsigned *
 struct cio_redis *cio__redis_new(struct event_base *base, const char *host, unsigned port,
                                  const char *const *scripts, unsigned timeout_ms,
                                  cio_redis_state_fn on_state, void *arg);
-/* Fails every call still out without calling back and closes; NULL is fine. Not from
- * inside a cio_redis_fn. */
+/* Fails every call still out (each fn gets NULL, and may make no call) and closes; NULL
+ * is fine. Not from inside a cio_redis_fn. */
 void cio__redis_free(struct cio_redis *r);
 int cio__redis_up(const struct cio_redis *r);
 

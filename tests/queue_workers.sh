@@ -18,7 +18,7 @@ trap 'for p in $pids; do kill -CONT $p 2>/dev/null; kill $p 2>/dev/null; done; r
 cli() { redis-cli -h "$host" -p "$port" "$@"; }
 fail() {
     echo "queue_workers: FAILED: $*"
-    for w in 1 2 3; do echo "--- worker w$w:"; tail -5 "$tmp/w$w.err"; done
+    for w in 1 2 3; do echo "--- worker w$w:"; tail -${QUEUE_TAIL:-5} "$tmp/w$w.err"; done
     exit 1
 }
 seq 1 "$n" | sed "s|^|$base/ok?i=|" >"$tmp/urls"
