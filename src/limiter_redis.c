@@ -150,7 +150,12 @@ static void lim_forget(void *lim, cio_pool *pool)
     }
 }
 
-const cio_limiter_vtable cio_redis_limiter_vtable = {"redis", lim_reserve, lim_forget};
+static const cio_limiter_vtable redis_vtable = {"redis", lim_reserve, lim_forget};
+
+const cio_limiter_vtable *cio_redis_limiter_vtable(void)
+{
+    return &redis_vtable;
+}
 
 cio_redis_limiter *cio_redis_limiter_new(const cio_redis_limiter_opts *o, int *err)
 {

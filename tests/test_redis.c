@@ -34,12 +34,18 @@ extern char **environ;
 static char host[64];
 static unsigned port;
 
-static redisContext *connect_redis(void)
+/* host and port from CIO_TEST_REDIS. */
+static void redis_addr(void)
 {
     const char *at = getenv("CIO_TEST_REDIS");
 
     cr_assert_not_null(at, "run under tests/with_redis.sh");
     cr_assert_eq(sscanf(at, "%63[^:]:%u", host, &port), 2);
+}
+
+static redisContext *connect_redis(void)
+{
+    redis_addr();
     redisContext *c = redisConnect(host, (int)port);
     cr_assert(c != NULL && c->err == 0);
     return c;
@@ -406,7 +412,7 @@ static void prepare(struct runner *ru)
     cr_assert_not_null(ru->lim = cio_redis_limiter_new(&lo, NULL));
     cio_pool_opts_init(&o);
     ledger_opts(&o, ru->l);
-    o.limiter = &cio_redis_limiter_vtable;
+    o.limiter = cio_redis_limiter_vtable();
     o.limiter_arg = ru->lim;
     ru->pool = test_pool(&o, 8);
     for (int i = 0; i < ru->items; i++)
@@ -455,7 +461,7 @@ Test(redis_limiter, two_pools_on_two_threads_keep_one_quota, .init = start_serve
     pthread_t ta, tb;
     struct server_stats st;
 
-    connect_redis();
+    redis_addr();
     b.l = &L2;
     prepare(&a);
     prepare(&b);
@@ -488,7 +494,7 @@ Test(redis_limiter, a_pool_with_a_skewed_clock_keeps_the_same_quota, .init = sta
     struct runner b = a;
     struct server_stats st;
 
-    connect_redis();
+    redis_addr();
     b.l = &L2;
     b.jump_us = 3600ull * 1000000ull;
     prepare(&a);
@@ -553,7 +559,7 @@ Test(redis_limiter, without_redis_nothing_starts_and_it_goes_on_when_redis_comes
 
     cio_pool_opts_init(&o);
     ledger_opts(&o, &L1);
-    o.limiter = &cio_redis_limiter_vtable;
+    o.limiter = cio_redis_limiter_vtable();
     o.limiter_arg = lim;
     cio_pool *p = test_pool(&o, 4);
     struct event_base *base = event_base_new();

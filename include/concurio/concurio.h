@@ -359,13 +359,15 @@ typedef struct cio_limiter_stats {
 } cio_limiter_stats;
 
 /* Makes a Redis limiter; it connects when a pool first asks (on that pool's loop). Give
- * it to a pool as limiter = &cio_redis_limiter_vtable, limiter_arg = the limiter.
+ * it to a pool as limiter = cio_redis_limiter_vtable(), limiter_arg = the limiter.
  * Returns: the limiter, or NULL with *err CIO_E_INVAL (no host, key or count) or
  * CIO_E_NOMEM. One pool at a time; free that pool first, then the limiter. */
 CIO_EXTERN cio_redis_limiter *cio_redis_limiter_new(const cio_redis_limiter_opts *o, int *err);
 CIO_EXTERN void cio_redis_limiter_free(cio_redis_limiter *l);
 CIO_EXTERN void cio_redis_limiter_stats(const cio_redis_limiter *l, cio_limiter_stats *out);
-CIO_EXTERN extern const cio_limiter_vtable cio_redis_limiter_vtable;
+/* The Redis limiter's vtable, for cio_pool_opts.limiter (a function, not an exported
+ * object: the struct may grow). */
+CIO_EXTERN const cio_limiter_vtable *cio_redis_limiter_vtable(void);
 
 /* How the built-in meter draws (cio_pool_opts.progress_fd). */
 enum {

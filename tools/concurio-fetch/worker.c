@@ -533,7 +533,7 @@ int fetch_worker_start(struct fetch_worker *w, struct event_base *base, cio_pool
             .slack_ms = a->o.rate_slack_ms,
         };
         w->lim = cio_redis_limiter_new(&lo, NULL);
-        po->limiter = &cio_redis_limiter_vtable;
+        po->limiter = cio_redis_limiter_vtable();
         po->limiter_arg = w->lim;
     }
     if (w->r == NULL || w->tick == NULL || w->refresh == NULL ||
