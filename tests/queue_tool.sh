@@ -4,7 +4,9 @@
 # both named), a worker started before the items (it waits), --collect before the end
 # (exit 1) and --follow (waits for the end), a poison item (an error record after
 # --max-deliveries), Redis dropping every connection mid-run and pausing (records kept,
-# nothing lost; no start while Redis cannot answer), and Redis unreachable (exit 69).
+# nothing lost; no start while Redis cannot answer), a worker restarted under its name
+# (takes back its own items), long items kept past --claim-idle, and Redis unreachable
+# (exit 69).
 #
 # Usage: with_redis.sh with_server.sh SERVER queue_tool.sh CONCURIO_FETCH BASE_URL
 set -u
@@ -104,6 +106,38 @@ s = sorted(json.load(sys.stdin)["starts_ms"])
 print(max(b - a for a, b in zip(s, s[1:])))')
 [ "$gap" -ge 1000 ] || fail "starts went on while Redis was paused (longest gap $gap ms)"
 ok "600 records after two connection drops and a 1.5 s pause; longest gap between starts ${gap} ms"
+
+# 8. A worker killed mid-run and restarted under its name takes back its own items first
+#    (no take-over here: --claim-idle is a minute).
+seq 1 8 | sed "s|^|$base/delay/1500?r=|" >"$tmp/eight"
+"$fetch" --queue "$(q j6)" --enqueue "$tmp/eight" 2>/dev/null
+"$fetch" --queue "$(q j6)" --worker --worker-name r1 -c 4 -q --claim-idle 60 &
+wpid=$!
+sleep 0.7
+kill -KILL $wpid
+wait $wpid 2>/dev/null
+[ "$(cli XPENDING j6 workers | head -1)" = 4 ] || fail "the killed worker held $(cli XPENDING j6 workers | head -1) items"
+"$fetch" --queue "$(q j6)" --worker --worker-name r1 -c 4 -q --claim-idle 60 -o "$tmp/w6" ||
+    fail "the restarted worker exited $?"
+"$fetch" --queue "$(q j6)" --collect -o "$tmp/c6" 2>/dev/null || fail "--collect j6"
+[ "$(lines_of "$tmp/c6" | tr '\n' ' ')" = "1 2 3 4 5 6 7 8 " ] || fail "records: $(lines_of "$tmp/c6")"
+ok "a worker restarted under its name took back its 4 pending items: 8 records"
+
+# 9. Long items are kept by their worker: with --claim-idle 0.9 s and items of 2.5 s, a
+#    second worker with room never takes the first one's (each reaches the server once).
+seq 1 10 | sed "s|^|$base/delay/2500?k=|" >"$tmp/nine"
+"$fetch" --queue "$(q j7)" --enqueue "$tmp/nine" 2>/dev/null
+curl -s "$base/stats/reset" >/dev/null
+"$fetch" --queue "$(q j7)" --worker -c 10 -q --claim-idle 0.9 & # takes all ten
+a=$!
+sleep 0.4
+"$fetch" --queue "$(q j7)" --worker -c 5 -q --claim-idle 0.9 & # idle, and would take them
+b=$!
+wait $a || fail "worker a exited $?"
+wait $b || fail "worker b exited $?"
+seen=$(curl -s "$base/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])')
+[ "$seen" = 10 ] || fail "the server saw $seen requests for 10 items: an item was taken while kept"
+ok "items of 2.5 s under --claim-idle 0.9: kept by their workers, 10 requests for 10 items"
 
 # 7. No Redis at all: exit 69, saying so.
 "$fetch" --queue redis://127.0.0.1:1/j5 --enqueue "$tmp/three" 2>"$tmp/e7"

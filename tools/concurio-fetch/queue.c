@@ -286,8 +286,14 @@ int fetch_queue_collect(struct app *a)
     long long total = 0;
     int rc = -1;
     struct fetch_buf out = {0};
+    time_t next_say = time(NULL) + (time_t)(a->o.progress_interval_ms / 1000);
     while (rc < 0 && !stop_collect) {
         total = get_count(c, &k);
+        if (a->o.follow && !a->o.quiet && a->o.progress != FETCH_PROGRESS_OFF &&
+            time(NULL) >= next_say) { /* the whole job's meter */
+            fetch_say("%s: %llu of %lld items have a record", k.stream, got, total);
+            next_say = time(NULL) + (time_t)(a->o.progress_interval_ms / 1000);
+        }
         redisReply *r =
             a->o.follow
                 ? redisCommand(c, "XREAD COUNT 1000 BLOCK 1000 STREAMS %s %s", k.results, cursor)
