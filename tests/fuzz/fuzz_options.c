@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target for concurio-fetch's command line: the input's lines are the arguments
  * (so option values such as --rate, --retry-on, --max-body and --timeout get any bytes),
- * and each line is also given to the value parsers alone. Any bytes give a run, a usage
- * message or help, never a crash; a parsed rate is always usable. */
+ * and each line is also given to the value parsers alone (--queue's address too). Any
+ * bytes give a run, a usage message or help, never a crash; a parsed rate is always
+ * usable, a parsed Redis address names a host and a port. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "options.h"
+#include "redis.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -35,6 +37,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)fetch_parse_seconds(line, 1, &ms);
         struct fetch_opts o = {0};
         (void)fetch_parse_retry_on(line, &o);
+        char host[64], why[128];
+        unsigned port;
+        const char *name;
+        if (cio__redis_parse_url(line, host, sizeof host, &port, &name, why, sizeof why) == 0 &&
+            (host[0] == '\0' || port == 0 || port > 65535 || name < line ||
+             name > line + strlen(line)))
+            abort();
         if (nl == NULL)
             break;
         line = nl + 1;
