@@ -139,6 +139,26 @@ seen=$(curl -s "$base/stats" | python3 -c 'import json,sys; print(json.load(sys.
 [ "$seen" = 10 ] || fail "the server saw $seen requests for 10 items: an item was taken while kept"
 ok "items of 2.5 s under --claim-idle 0.9: kept by their workers, 10 requests for 10 items"
 
+# 10. Ctrl-C twice on a worker: exit 130 and no record for what it cut short; another
+#     worker takes those items over and finishes the job.
+seq 1 6 | sed "s|^|$base/delay/3000?s=|" >"$tmp/ten"
+"$fetch" --queue "$(q j8)" --enqueue "$tmp/ten" 2>/dev/null
+"$fetch" --queue "$(q j8)" --worker -c 3 -q -o "$tmp/w8a" &
+wpid=$!
+sleep 0.7
+kill -INT $wpid
+sleep 0.1
+kill -INT $wpid
+wait $wpid
+rc=$?
+[ $rc -eq 130 ] || fail "an interrupted worker exited $rc"
+[ ! -s "$tmp/w8a" ] || fail "the interrupted worker wrote records: $(cat "$tmp/w8a")"
+[ "$(cli XLEN j8:results)" = 0 ] || fail "records in Redis after the interrupt"
+"$fetch" --queue "$(q j8)" --worker -c 6 -q --claim-idle 0.3 || fail "the second worker exited $?"
+"$fetch" --queue "$(q j8)" --collect -o "$tmp/c8" 2>/dev/null || fail "--collect j8 exited $?"
+[ "$(grep -c '"outcome":"done"' "$tmp/c8")" = 6 ] || fail "after the take-over: $(cat "$tmp/c8")"
+ok "an interrupted worker left its 3 items to another: 6 done records"
+
 # 7. No Redis at all: exit 69, saying so.
 "$fetch" --queue redis://127.0.0.1:1/j5 --enqueue "$tmp/three" 2>"$tmp/e7"
 rc=$?

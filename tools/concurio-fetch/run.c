@@ -195,6 +195,8 @@ static void on_error(cio_pool *p, const cio_result *res, void *user)
 
     if (res->status == CIO_E_CANCELED && res->attempts == 0 && a->signals > 0)
         a->not_started++; /* queued when the signal came: no record, --resume does it */
+    else if (a->worker != NULL && (res->status == CIO_E_DEADLINE || res->status == CIO_E_CANCELED))
+        a->not_started++; /* this worker's deadline or signal: the item stays for others */
     else if (it->abandoned)
         ; /* the worker that took it over writes its record */
     else

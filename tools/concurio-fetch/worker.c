@@ -57,7 +57,7 @@ struct fetch_worker {
     struct event *tick, *refresh, *meter;
     struct qitem *head, *tail, *current;
     size_t nlocal;
-    int reading, claiming, checking, history, said_down;
+    int reading, claiming, checking, history, said_down, said_read_error;
     char hist_from[48], claim_from[48];
     uint64_t last_claim, last_check;
     struct rec *recs, *recs_tail; /* waiting to be sent */
@@ -259,9 +259,12 @@ static void on_read(void *arg, redisReply *reply)
     if (reply == NULL)
         return;
     if (reply->type == REDIS_REPLY_ERROR) {
-        fetch_say("Redis: reading items: %s", reply->str);
+        if (!w->said_read_error) /* once: the tick tries again ten times a second */
+            fetch_say("Redis: reading items: %s", reply->str);
+        w->said_read_error = 1;
         return;
     }
+    w->said_read_error = 0;
     if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 1 &&
         reply->element[0]->elements == 2) {
         redisReply *entries = reply->element[0]->element[1];
@@ -288,8 +291,8 @@ static void read_more(struct fetch_worker *w)
     size_t want = wanted(w);
     char count[24];
 
-    if (w->reading || w->complete || want == 0 || !cio__redis_up(w->r))
-        return;
+    if (w->reading || w->complete || want == 0 || w->a->signals > 0 || !cio__redis_up(w->r))
+        return; /* after a signal, what is not taken stays for the others */
     snprintf(count, sizeof count, "%zu", want);
     const char *argv[] = {"XREADGROUP", "GROUP",     "workers",
                           w->name,      "COUNT",     count,
@@ -334,7 +337,8 @@ static void claim(struct fetch_worker *w)
     char idle[24], count[24];
     size_t want = wanted(w);
 
-    if (w->claiming || w->history || w->complete || want == 0 || !cio__redis_up(w->r))
+    if (w->claiming || w->history || w->complete || want == 0 || w->a->signals > 0 ||
+        !cio__redis_up(w->r))
         return;
     snprintf(idle, sizeof idle, "%u", w->a->o.claim_idle_ms);
     snprintf(count, sizeof count, "%zu", want);
