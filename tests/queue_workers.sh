@@ -32,9 +32,10 @@ for w in 1 2 3; do
     pids="$pids $!"
 done
 sleep 3
-cli XPENDING job workers - + 10000 w1 | awk 'NR % 4 == 1' >"$tmp/w1.pending"
 kill -KILL "$pid1"
 kill -STOP "$pid2"
+wait "$pid1" 2>/dev/null # dead: what it holds now is what the others must take over
+cli XPENDING job workers - + 10000 w1 | awk 'NR % 4 == 1' >"$tmp/w1.pending"
 echo "queue_workers: w1 killed with $(wc -l <"$tmp/w1.pending") items pending; w2 stopped"
 sleep 10
 kill -CONT "$pid2"
