@@ -84,14 +84,16 @@ static void reserved(void *arg, redisReply *reply)
         return; /* asked again when the connection is back */
     }
     /* Its slot is somewhere in [sent + offset, now + offset] on our clock: started from
-     * now on, it is at most `took` late, which the slack must cover. */
-    if (took > l->o.slack_ms) {
+     * now on, it is at most `took` late, which the slack must cover, and a fifth of the
+     * slack is kept for the request's way from the start to the server. */
+    unsigned margin = l->o.slack_ms / 5;
+    if (took + margin > l->o.slack_ms) {
         l->st.dropped++;
     } else if (l->owed > 0 && l->pool != NULL) {
         l->owed--;
         l->st.granted++;
         cio_pool_grant(l->pool, ((uint64_t)reply->integer + 999) / 1000,
-                       l->o.slack_ms - (unsigned)took);
+                       l->o.slack_ms - margin - (unsigned)took);
     }
     pump(l);
 }

@@ -337,7 +337,8 @@ CIO_EXTERN void cio_pool_grant(cio_pool *pool, uint64_t wait_ms, unsigned late_m
  * Redis (7 or later). Each slot is reserved by a Lua script on Redis's clock, so the
  * hosts' clocks never matter. Slots are spaced for rate.count starts per
  * rate.period_ms + slack_ms, and a slot is used at most slack_ms after its time (a
- * reservation whose answer took longer is dropped), so no window of rate.period_ms
+ * reservation whose answer took longer is dropped; a fifth of slack_ms is kept for the
+ * request's way from its start to the server), so no window of rate.period_ms
  * holds more than rate.count starts across all pools (CIO_RATE_PACED with burst 1, or
  * CIO_RATE_WINDOW; a burst > 1 lets that many go together). Redis unreachable: nothing
  * starts; it reconnects by itself. */
