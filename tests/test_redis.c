@@ -94,19 +94,40 @@ static void sleep_ms(long ms)
 
 /* ---- the limiter's scripts: offsets in µs from Redis's own now ------------------------ */
 
+/* Redis's clock in µs. */
+static long long redis_now(redisContext *c)
+{
+    redisReply *r = redisCommand(c, "TIME");
+    long long us =
+        strtoll(r->element[0]->str, NULL, 10) * 1000000 + strtoll(r->element[1]->str, NULL, 10);
+    freeReplyObject(r);
+    return us;
+}
+
+/* n reservations; each slot's time on Redis's clock lies in [lo[i], hi[i]] (the offset
+ * added to TIME read before and after the call), however slowly the calls go. */
+static void reserve_n(redisContext *c, const char *script, const char *const *argv, int n,
+                      long long *off, long long *lo, long long *hi)
+{
+    for (int i = 0; i < n; i++) {
+        lo[i] = redis_now(c);
+        off[i] = eval_int(c, script, 1, 3, argv);
+        hi[i] = redis_now(c) + off[i];
+        lo[i] += off[i];
+    }
+}
+
 Test(lua_limiter, paced_slots_are_one_interval_apart)
 {
     redisContext *c = connect_redis();
     const char *argv[] = {"t:gcra:paced", "100000", "0"}; /* 10/s, burst 1 */
-    long long o[5];
+    long long o[5], lo[5], hi[5];
 
-    for (int i = 0; i < 5; i++)
-        o[i] = eval_int(c, cio__gcra_lua, 1, 3, argv);
+    reserve_n(c, cio__gcra_lua, argv, 5, o, lo, hi);
     cr_assert_eq(o[0], 0, "an idle quota starts at once");
-    /* Slot i is at first + i * interval; the calls themselves take a little time. */
     for (int i = 1; i < 5; i++)
-        cr_assert(o[i] - o[i - 1] <= 100000 && o[i] - o[i - 1] > 50000, "slot %d: %lld after %lld",
-                  i, o[i], o[i - 1]);
+        cr_assert(lo[i] - hi[i - 1] <= 100000 && hi[i] - lo[i - 1] >= 100000,
+                  "slot %d is one interval after slot %d", i, i - 1);
     redisFree(c);
 }
 
@@ -114,12 +135,12 @@ Test(lua_limiter, a_burst_goes_at_once_then_the_pace_holds)
 {
     redisContext *c = connect_redis();
     const char *argv[] = {"t:gcra:burst", "100000", "200000"}; /* burst 3 */
-    long long o[4];
+    long long o[4], lo[4], hi[4];
 
-    for (int i = 0; i < 4; i++)
-        o[i] = eval_int(c, cio__gcra_lua, 1, 3, argv);
+    reserve_n(c, cio__gcra_lua, argv, 4, o, lo, hi);
     cr_assert(o[0] == 0 && o[1] == 0 && o[2] == 0, "%lld %lld %lld", o[0], o[1], o[2]);
-    cr_assert(o[3] > 50000 && o[3] <= 100000, "the fourth waits an interval: %lld", o[3]);
+    cr_assert(o[3] > 0 && lo[3] - hi[0] <= 100000 && hi[3] - lo[0] >= 100000,
+              "the fourth waits one interval after the first: %lld", o[3]);
     redisFree(c);
 }
 
@@ -147,10 +168,17 @@ Test(lua_limiter, a_window_lets_count_go_then_holds_for_the_span)
     for (int i = 0; i < 5; i++)
         o[i] = eval_int(c, cio__window_lua, 1, 3, argv);
     cr_assert(o[0] == 0 && o[1] == 0 && o[2] == 0, "%lld %lld %lld", o[0], o[1], o[2]);
-    cr_assert(o[3] > 250000 && o[3] <= 300000, "the fourth waits for the first to age: %lld", o[3]);
-    cr_assert(o[4] >= o[3] && o[4] <= 300000, "then the second: %lld", o[4]);
-    redisReply *r = redisCommand(c, "ZCARD t:window");
-    cr_assert_eq(r->integer, 5);
+    cr_assert(o[3] > 0 && o[3] <= 300000, "the fourth waits for the first to age: %lld", o[3]);
+    cr_assert(o[4] > 0 && o[4] <= 300000, "then the second: %lld", o[4]);
+    /* On Redis's clock: the fourth slot is exactly a span after the first, the fifth a
+     * span after the second and not before the fourth. */
+    redisReply *r = redisCommand(c, "ZRANGE t:window 0 -1 WITHSCORES");
+    cr_assert_eq(r->elements, 10);
+    long long at[5];
+    for (int i = 0; i < 5; i++)
+        at[i] = strtoll(r->element[2 * i + 1]->str, NULL, 10);
+    cr_assert_eq(at[3] - at[0], 300000);
+    cr_assert(at[4] - at[1] == 300000 && at[4] >= at[3], "%lld %lld %lld", at[1], at[3], at[4]);
     freeReplyObject(r);
     redisFree(c);
 }
