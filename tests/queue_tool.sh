@@ -5,8 +5,8 @@
 # (exit 1) and --follow (waits for the end), a poison item (an error record after
 # --max-deliveries), Redis dropping every connection mid-run and pausing (records kept,
 # nothing lost; no start while Redis cannot answer), a worker restarted under its name
-# (takes back its own items), long items kept past --claim-idle, and Redis unreachable
-# (exit 69).
+# (takes back its own items), long items kept past --claim-idle, Ctrl-C on a worker, an
+# item deleted from the stream, and Redis unreachable (exit 69).
 #
 # Usage: with_redis.sh with_server.sh SERVER queue_tool.sh CONCURIO_FETCH BASE_URL
 set -u
@@ -158,6 +158,24 @@ rc=$?
 "$fetch" --queue "$(q j8)" --collect -o "$tmp/c8" 2>/dev/null || fail "--collect j8 exited $?"
 [ "$(grep -c '"outcome":"done"' "$tmp/c8")" = 6 ] || fail "after the take-over: $(cat "$tmp/c8")"
 ok "an interrupted worker left its 3 items to another: 6 done records"
+
+# 11. An item deleted from the stream while pending gets an error record, not a job that
+#     never ends: seen by a take-over (another worker) and by a restart (the same name).
+for who in other gone; do
+    seq 1 3 | sed "s|^|$base/ok?d=|" >"$tmp/eleven"
+    "$fetch" --queue "$(q "j9$who")" --enqueue "$tmp/eleven" 2>/dev/null
+    cli XREADGROUP GROUP workers gone COUNT 10 STREAMS "j9$who" '>' >/dev/null
+    cli XDEL "j9$who" 0-2 >/dev/null
+    sleep 0.2
+    "$fetch" --queue "$(q "j9$who")" --worker --worker-name "$who" -q --claim-idle 0.1
+    rc=$?
+    "$fetch" --queue "$(q "j9$who")" --collect -o "$tmp/c9" 2>/dev/null
+    [ $rc -eq 1 ] && [ "$(lines_of "$tmp/c9" | tr '\n' ' ')" = "1 2 3 " ] &&
+        grep -q '"line":2,.*deleted from the stream' "$tmp/c9" ||
+        fail "a deleted item ($who): exit $rc, records $(cat "$tmp/c9")"
+    [ "$(cli XPENDING "j9$who" workers | head -1)" = 0 ] || fail "pending left ($who)"
+done
+ok "an item deleted while pending: an error record, by take-over and by restart"
 
 # 7. No Redis at all: exit 69, saying so.
 "$fetch" --queue redis://127.0.0.1:1/j5 --enqueue "$tmp/three" 2>"$tmp/e7"

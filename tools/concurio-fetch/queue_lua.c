@@ -10,7 +10,8 @@ static const char done_lua[] =
     "return was\n";
 
 /* Takes over items idle for ARGV[2] ms, from cursor ARGV[3]; returns the next cursor,
- * then {id, deliveries, fields} for each (the count includes this delivery). */
+ * then {id, deliveries, fields} for each (the count includes this delivery), and
+ * {id, -1} for each pending item deleted from the stream. */
 static const char claim_lua[] =
     "local r = redis.call('XAUTOCLAIM', KEYS[1], 'workers', ARGV[1], ARGV[2], ARGV[3],\n"
     "                     'COUNT', ARGV[4])\n"
@@ -21,6 +22,7 @@ static const char claim_lua[] =
     "  if p[1] then n = p[1][4] end\n"
     "  out[#out + 1] = {e[1], n, e[2]}\n"
     "end\n"
+    "for _, id in ipairs(r[3] or {}) do out[#out + 1] = {id, -1} end\n"
     "return out\n";
 
 /* Keeps the worker ARGV[1]'s items from being taken over (their idle time starts again);

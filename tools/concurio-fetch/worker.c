@@ -214,18 +214,24 @@ void fetch_worker_record(struct fetch_worker *w, struct fetch_record *r, enum fe
     flush_records(w);
 }
 
-/* An item delivered too often: its error record, no fetch. */
-static void poison(struct fetch_worker *w, uint64_t line, const char *text, size_t len,
-                   long long deliveries)
+/* An item delivered too often, or deleted from the stream: an error record, no fetch
+ * (else the job would never end). */
+static void give_up(struct fetch_worker *w, uint64_t line, const redisReply *text,
+                    long long deliveries)
 {
     struct fetch_item fi;
     char why[200];
 
-    fetch_parse_line(text, len, &fi);
-    snprintf(why, sizeof why,
-             "given up after %lld deliveries (--max-deliveries %u): the workers that took it "
-             "did not finish it",
-             deliveries, w->a->o.max_deliveries);
+    memset(&fi, 0, sizeof fi);
+    if (text != NULL)
+        fetch_parse_line(text->str, text->len, &fi);
+    if (text == NULL)
+        snprintf(why, sizeof why, "the item was deleted from the stream before it ended");
+    else
+        snprintf(why, sizeof why,
+                 "given up after %lld deliveries (--max-deliveries %u): the workers that took "
+                 "it did not finish it",
+                 deliveries, w->a->o.max_deliveries);
     struct fetch_record r = {
         .id = fi.id, .line = line, .url = fi.url, .outcome = FETCH_ERROR, .error = why};
     fetch_summary_add(&w->a->sum, FETCH_ERROR, 0, 0, 0);
@@ -276,6 +282,8 @@ static void on_read(void *arg, redisReply *reply)
                 snprintf(w->hist_from, sizeof w->hist_from, "%s", e->element[0]->str);
             if (text != NULL)
                 push_item(w, line_of(e->element[0]->str), text->str, text->len);
+            else
+                give_up(w, line_of(e->element[0]->str), NULL, 0);
         }
     }
     if (w->history && n == 0)
@@ -316,15 +324,13 @@ static void on_claim(void *arg, redisReply *reply)
     snprintf(w->claim_from, sizeof w->claim_from, "%s", reply->element[0]->str);
     for (size_t i = 1; i < reply->elements; i++) {
         redisReply *e = reply->element[i];
-        if (e->type != REDIS_REPLY_ARRAY || e->elements < 3)
+        if (e->type != REDIS_REPLY_ARRAY || e->elements < 2)
             continue;
         uint64_t line = line_of(e->element[0]->str);
         long long n = e->element[1]->integer;
-        const redisReply *text = entry_text(e->element[2]);
-        if (text == NULL)
-            continue;
-        if (n > (long long)w->a->o.max_deliveries)
-            poison(w, line, text->str, text->len, n);
+        const redisReply *text = e->elements > 2 ? entry_text(e->element[2]) : NULL;
+        if (text == NULL || n > (long long)w->a->o.max_deliveries)
+            give_up(w, line, text, n);
         else if (push_item(w, line, text->str, text->len) == 0)
             took++;
     }
