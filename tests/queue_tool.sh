@@ -177,6 +177,28 @@ for who in other gone; do
 done
 ok "an item deleted while pending: an error record, by take-over and by restart"
 
+# 12. Ctrl-C on a worker whose last records Redis cannot take (paused): it gives them up
+#     and exits, saying so; the items stay pending and another worker finishes them.
+seq 1 4 | sed "s|^|$base/delay/300?z=|" >"$tmp/twelve"
+"$fetch" --queue "$(q j10)" --enqueue "$tmp/twelve" 2>/dev/null
+"$fetch" --queue "$(q j10)" --worker -c 4 2>"$tmp/w10err" &
+wpid=$!
+sleep 0.15
+cli CLIENT PAUSE 9000 ALL >/dev/null
+sleep 1
+kill -INT $wpid
+t0=$(date +%s)
+wait $wpid
+rc=$?
+waited=$(($(date +%s) - t0))
+[ $rc -eq 130 ] && [ $waited -le 8 ] && grep -q 'records of this run not sent' "$tmp/w10err" ||
+    fail "interrupted with Redis paused: exit $rc after $waited s: $(cat "$tmp/w10err")"
+sleep 8 # the pause ends
+"$fetch" --queue "$(q j10)" --worker -q --claim-idle 0.1 || fail "the next worker exited $?"
+"$fetch" --queue "$(q j10)" --collect -o "$tmp/c10" 2>/dev/null || fail "--collect j10 exited $?"
+[ "$(wc -l <"$tmp/c10")" = 4 ] || fail "$(wc -l <"$tmp/c10") records after the give-up"
+ok "Ctrl-C while Redis was paused: exit 130 after $waited s, its 4 items finished by another"
+
 # 7. No Redis at all: exit 69, saying so.
 "$fetch" --queue redis://127.0.0.1:1/j5 --enqueue "$tmp/three" 2>"$tmp/e7"
 rc=$?

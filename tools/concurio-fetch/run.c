@@ -386,8 +386,12 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     (void)what;
     if (a->signals++ > 0) {
         cio_pool_cancel(a->pool); /* a second signal: at once */
+        if (a->worker != NULL)
+            fetch_worker_signal(a->worker);
         return;
     }
+    if (a->worker != NULL)
+        fetch_worker_signal(a->worker);
     fetch_say("%s: finishing requests in flight for up to %.1f s (again to cancel them)",
               sig == SIGINT ? "interrupted" : "terminated", a->o.grace_ms / 1000.0);
     cio_pool_stop(a->pool);

@@ -497,6 +497,7 @@ static void on_state(void *arg, int up)
         w->reading = w->claiming = w->checking = 0;
         fetch_say("lost Redis at %s:%u: no new items until it is back", w->k.host, w->k.port);
         w->said_down = 1;
+        fetch_worker_signal(w); /* interrupted and only waiting for Redis: give up */
         return;
     }
     if (w->said_down)
@@ -581,15 +582,27 @@ int fetch_worker_next(struct fetch_worker *w, const char **text, size_t *len, ui
     return 1;
 }
 
+/* Interrupted with records that Redis cannot take now: give up on them (their items stay
+ * pending, for another worker or a restart). 1 when so. */
+static int give_up_records(struct fetch_worker *w)
+{
+    if (w->recs == NULL || w->a->signals == 0 || cio__redis_up(w->r))
+        return 0;
+    fetch_say("interrupted with Redis away: records of this run not sent; their items will "
+              "be fetched again");
+    return 1;
+}
+
 int fetch_worker_drained(struct fetch_worker *w)
 {
     w->drained = 1;
-    if (w->recs != NULL && w->a->signals > 0 && !cio__redis_up(w->r)) {
-        fetch_say("interrupted with Redis away: records of this run not sent; their items "
-                  "will be fetched again");
-        return 1;
-    }
-    return w->recs == NULL && w->sending == 0;
+    return give_up_records(w) || (w->recs == NULL && w->sending == 0);
+}
+
+void fetch_worker_signal(struct fetch_worker *w)
+{
+    if (w->drained && give_up_records(w)) /* waiting for Redis to take the last records */
+        event_base_loopbreak(w->base);
 }
 
 void fetch_worker_stop(struct fetch_worker *w)

@@ -27,6 +27,8 @@ int fetch_worker_start(struct fetch_worker *w, struct event_base *base, cio_pool
 int fetch_worker_next(struct fetch_worker *w, const char **text, size_t *len, uint64_t *line);
 void fetch_worker_record(struct fetch_worker *w, struct fetch_record *r, enum fetch_body body);
 int fetch_worker_drained(struct fetch_worker *w);
+/* A SIGINT or SIGTERM came (a->signals counts it). */
+void fetch_worker_signal(struct fetch_worker *w);
 void fetch_worker_stop(struct fetch_worker *w);
 
 #endif
