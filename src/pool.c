@@ -429,12 +429,18 @@ static void ask_shared(cio_pool *p, size_t cap)
     }
 }
 
+/* The first slot held is used or dropped. */
+static void pop_grant(cio_pool *p)
+{
+    p->g_head = (p->g_head + 1) % p->o.max_concurrency;
+    p->g_n--;
+}
+
 /* How long until the next slot, dropping those too late to use; UINT64_MAX: none held. */
 static uint64_t shared_wait(cio_pool *p, uint64_t now)
 {
     while (p->g_n > 0 && p->grants[p->g_head].latest < now) {
-        p->g_head = (p->g_head + 1) % p->o.max_concurrency;
-        p->g_n--;
+        pop_grant(p);
         p->st.slots_dropped++;
     }
     if (p->g_n == 0)
@@ -485,10 +491,8 @@ static void admit(cio_pool *p)
             cio_task *t = cio__keys_next(&p->keys, now, admissible, p, &wait);
             if (t != NULL) {
                 cio__lim_take(&p->lim, now);
-                if (p->o.limiter != NULL) {
-                    p->g_head = (p->g_head + 1) % p->o.max_concurrency;
-                    p->g_n--;
-                }
+                if (p->o.limiter != NULL)
+                    pop_grant(p);
                 cio__task_start(t, now);
                 continue;
             }

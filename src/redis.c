@@ -217,8 +217,8 @@ static struct call *new_call(struct cio_redis *r, cio_redis_fn fn, void *arg)
     return c;
 }
 
-static int send_argv(struct cio_redis *r, redisCallbackFn *cb, struct call *c, int argc,
-                     const char **argv, const size_t *lens)
+static int send_argv(struct cio_redis *r, struct call *c, int argc, const char *const *argv,
+                     const size_t *lens)
 {
     size_t l[MAX_ARGS + 3];
 
@@ -227,7 +227,7 @@ static int send_argv(struct cio_redis *r, redisCallbackFn *cb, struct call *c, i
             l[i] = strlen(argv[i]);
         lens = l;
     }
-    if (redisAsyncCommandArgv(r->ac, cb, c, argc, argv, lens) != REDIS_OK) {
+    if (redisAsyncCommandArgv(r->ac, on_reply, c, argc, (const char **)argv, lens) != REDIS_OK) {
         unlink_call(c);
         cio__free(c);
         return CIO_E_NOMEM;
@@ -238,8 +238,6 @@ static int send_argv(struct cio_redis *r, redisCallbackFn *cb, struct call *c, i
 int cio__redis_call(struct cio_redis *r, cio_redis_fn fn, void *arg, int argc,
                     const char *const *argv, const size_t *lens)
 {
-    const char *v[MAX_ARGS + 3];
-
     if (r == NULL || fn == NULL || argc < 1 || argc > MAX_ARGS + 3)
         return CIO_E_INVAL;
     if (!r->up)
@@ -247,8 +245,7 @@ int cio__redis_call(struct cio_redis *r, cio_redis_fn fn, void *arg, int argc,
     struct call *c = new_call(r, fn, arg);
     if (c == NULL)
         return CIO_E_NOMEM;
-    memcpy(v, argv, (size_t)argc * sizeof *v);
-    return send_argv(r, on_reply, c, argc, v, lens);
+    return send_argv(r, c, argc, argv, lens);
 }
 
 int cio__redis_eval(struct cio_redis *r, unsigned script, cio_redis_fn fn, void *arg, int nkeys,
@@ -346,7 +343,7 @@ static void connect_now(struct cio_redis *r)
             return;
         }
         c->script = i;
-        if (send_argv(r, on_reply, c, 3, argv, NULL) != CIO_OK) {
+        if (send_argv(r, c, 3, argv, NULL) != CIO_OK) {
             drop(r);
             return;
         }

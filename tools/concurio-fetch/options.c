@@ -546,8 +546,11 @@ enum fetch_action fetch_parse_args(int argc, char **argv, struct fetch_opts *o, 
             o->headers[o->nheaders++] = optarg;
             continue;
         }
-        if ((c == OPT_ENQUEUE || c == OPT_WORKER || c == OPT_COLLECT) && apply(o, c, NULL) != 0)
-            return usage(err, errlen, "one of --enqueue, --worker and --collect, not two");
+        if (c == OPT_ENQUEUE || c == OPT_WORKER || c == OPT_COLLECT) {
+            if (apply(o, c, NULL) != 0)
+                return usage(err, errlen, "one of --enqueue, --worker and --collect, not two");
+            continue;
+        }
         if (apply(o, c, optarg) != 0)
             return usage(err, errlen, "%s: invalid value '%s'", name_of(c, name, sizeof name),
                          optarg);

@@ -284,7 +284,7 @@ int fetch_queue_collect(struct app *a)
     char cursor[64] = "0-0";
     unsigned long long got = 0, failed = 0;
     long long total = 0;
-    int rc = -1;
+    int rc = -1, partial = 0; /* partial: read to the end, and items still without one */
     struct fetch_buf out = {0};
     time_t next_say = time(NULL) + (time_t)(a->o.progress_interval_ms / 1000);
     while (rc < 0 && !stop_collect) {
@@ -340,7 +340,7 @@ int fetch_queue_collect(struct app *a)
         if (total > 0 && got >= (unsigned long long)total)
             rc = failed > 0;
         else if (n == 0 && !a->o.follow)
-            rc = 3; /* said below */
+            partial = 1, rc = 1;
     }
     fetch_buf_free(&out);
     redisFree(c);
@@ -348,7 +348,7 @@ int fetch_queue_collect(struct app *a)
         fetch_say("interrupted: %llu records written; the job has %lld items", got, total);
         return 130;
     }
-    if (rc == 3) {
+    if (partial) {
         fetch_say("%llu of %lld items have a record so far (--follow waits for the rest)", got,
                   total);
         return 1;

@@ -299,11 +299,13 @@ static int submit(struct app *a, struct fetch_item *fi, uint64_t line)
     }
     free(h);
     if (rc == CIO_OK) {
-        fi->id = NULL; /* the item owns it now */
-        it->live_next = a->live;
-        if (a->live != NULL)
-            a->live->live_prev = it;
-        a->live = it;
+        fi->id = NULL;           /* the item owns it now */
+        if (a->worker != NULL) { /* only queue mode looks items up by line */
+            it->live_next = a->live;
+            if (a->live != NULL)
+                a->live->live_prev = it;
+            a->live = it;
+        }
         return 0;
     }
     if (it != NULL)

@@ -558,13 +558,19 @@ int fetch_worker_start(struct fetch_worker *w, struct event_base *base, cio_pool
     return 0;
 }
 
-int fetch_worker_next(struct fetch_worker *w, const char **text, size_t *len, uint64_t *line)
+/* The item last handed to the feed, done with. */
+static void drop_current(struct fetch_worker *w)
 {
     if (w->current != NULL) {
         free(w->current->text);
         free(w->current);
         w->current = NULL;
     }
+}
+
+int fetch_worker_next(struct fetch_worker *w, const char **text, size_t *len, uint64_t *line)
+{
+    drop_current(w);
     if (w->complete)
         return 0;
     if (w->head == NULL) {
@@ -617,7 +623,7 @@ void fetch_worker_stop(struct fetch_worker *w)
     w->lim = NULL;
     cio__redis_free(w->r);
     w->r = NULL;
-    fetch_worker_next(w, &(const char *){NULL}, &(size_t){0}, &(uint64_t){0});
+    drop_current(w);
     while (w->head != NULL) {
         struct qitem *q = w->head;
         w->head = q->next;
