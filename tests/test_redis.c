@@ -424,6 +424,7 @@ struct runner {
     cio_redis_limiter *lim;
     cio_pool *pool;
     cio_limiter_stats st;
+    cio_stats pool_st;
 };
 
 /* The pool and its items, made on the test's thread (the server's URL buffer is one). */
@@ -454,6 +455,7 @@ static void *run_pool(void *arg)
     cio__clock_jump_us = ru->jump_us;
     cr_assert_eq(cio_pool_run(ru->pool, CIO_RUN_DEFAULT), CIO_OK);
     cio__clock_jump_us = 0;
+    cio_pool_stats(ru->pool, &ru->pool_st);
     cio_pool_free(ru->pool);
     cio_redis_limiter_stats(ru->lim, &ru->st);
     cio_redis_limiter_free(ru->lim);
@@ -508,7 +510,10 @@ Test(redis_limiter, two_pools_on_two_threads_keep_one_quota, .init = start_serve
     cr_assert_geq(most, 15, "the quota is used: %zu", most);
     /* 60 starts at 20 per 1.05 s: at least 59 intervals of 52.5 ms. */
     cr_assert_geq(took, 3000, "%llu ms", (unsigned long long)took);
-    cr_assert_eq(a.st.granted + b.st.granted, 60);
+    /* A slot the pool could not use in time (a late timer on a loaded machine) is
+     * dropped and another asked for: every grant was used or counted as dropped. */
+    cr_assert_eq(a.st.granted + b.st.granted,
+                 60 + a.pool_st.slots_dropped + b.pool_st.slots_dropped);
     server_stats_free(&st);
 }
 
