@@ -87,7 +87,9 @@ Test(options, every_option_lands_in_its_field)
                                         "--burst",
                                         "3",
                                         "--rate-mode",
-                                        "window",
+                                        "paced",
+                                        "--rate-margin",
+                                        "10%",
                                         "--rate-host",
                                         "5/s",
                                         "-t",
@@ -135,9 +137,10 @@ Test(options, every_option_lands_in_its_field)
     cr_assert_eq(O.per_host, 2);
     cr_assert_eq(O.rate.count, 10);
     cr_assert_eq(O.rate.burst, 3);
-    cr_assert_eq(O.rate.mode, CIO_RATE_WINDOW);
+    cr_assert_eq(O.rate.mode, CIO_RATE_PACED);
+    cr_assert_eq(O.rate_margin_pct, 10);
     cr_assert_eq(O.host_rate.count, 5);
-    cr_assert_eq(O.host_rate.mode, CIO_RATE_WINDOW, "the mode applies to both");
+    cr_assert_eq(O.host_rate.burst, 3, "the bucket applies to both");
     cr_assert_eq(O.timeout_ms, 1500);
     cr_assert_eq(O.connect_timeout_ms, 500);
     cr_assert_eq(O.deadline_ms, 60000);
@@ -201,4 +204,73 @@ Test(options, mistakes_name_the_option)
     cr_assert(O.concurrency == 5 && !O.quiet, "nothing left over from '-Zq'");
     cr_assert_eq(parse((const char *[]){"-h", NULL}), FETCH_HELP);
     cr_assert_eq(parse((const char *[]){"-V", NULL}), FETCH_VERSION);
+}
+
+Test(options, the_rate_mode_applies_to_both_rates)
+{
+    cr_assert_eq(
+        parse((const char *[]){"--rate-mode", "window", "-r", "10/s", "--rate-host", "2/s", NULL}),
+        FETCH_RUN, "%s", err);
+    cr_assert_eq(O.rate.mode, CIO_RATE_WINDOW);
+    cr_assert_eq(O.host_rate.mode, CIO_RATE_WINDOW);
+    cr_assert_eq(O.rate_margin_pct, 5, "the default margin");
+    cr_assert_eq(parse((const char *[]){"--rate-margin", "0", "-r", "1", NULL}), FETCH_RUN);
+    cr_assert_eq(O.rate_margin_pct, 0);
+    cr_assert_eq(parse((const char *[]){"--rate-margin", "51", NULL}), FETCH_USAGE);
+    cr_assert_eq(parse((const char *[]){"--rate-margin", "5%%", NULL}), FETCH_USAGE);
+}
+
+Test(options, options_that_contradict_or_do_nothing_are_refused)
+{
+    static const char *const cases[][5] = {
+        {"--insecure", "--cacert", "ca.pem", NULL, "--insecure and --cacert"},
+        {"--http1.1", "--http2", NULL, NULL, "--http1.1 and --http2"},
+        {"-q", "--progress", NULL, NULL, "-q/--quiet and --progress"},
+        {"--burst", "4", "--rate-mode", "window", "--burst"},
+        {"--rate-mode", "window", NULL, NULL, "--rate-mode"},
+        {"--burst", "2", NULL, NULL, "--burst"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *argv[6] = {cases[i][0], cases[i][1], cases[i][2], cases[i][3], NULL};
+        if (i == 3) { /* the burst and window case needs a rate too */
+            argv[4] = "-r10";
+            argv[5] = NULL;
+        }
+        cr_assert_eq(parse(argv), FETCH_USAGE, "case %zu", i);
+        cr_assert(strstr(err, cases[i][4]) != NULL, "case %zu: %s", i, err);
+    }
+    cr_assert_eq(parse((const char *[]){"--burst", "2", "--rate-host", "5/s", NULL}), FETCH_RUN,
+                 "a burst for the per-host rate alone is fine: %s", err);
+    cr_assert_eq(parse((const char *[]){"", NULL}), FETCH_USAGE, "an empty file name");
+}
+
+Test(options, a_bad_value_names_the_form_expected)
+{
+    static const char *const cases[][3] = {
+        {"--body", "json", "none, text or base64"},
+        {"-r", "10/sec", "N, N/s, N/m or N/h"},
+        {"-c", "many", "a whole number"},
+        {"-t", "2s", "seconds"},
+        {"--max-body", "12Q", "K, M or G"},
+        {"--rate-mode", "fast", "paced or window"},
+        {"--retry-on", "teapot", "transport, 429, 5xx, timeout"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cr_assert_eq(parse((const char *[]){cases[i][0], cases[i][1], NULL}), FETCH_USAGE);
+        cr_assert(strstr(err, cases[i][1]) != NULL, "the value: %s", err);
+        cr_assert(strstr(err, cases[i][2]) != NULL, "the form: %s", err);
+    }
+}
+
+Test(options, an_unknown_long_option_suggests_the_nearest)
+{
+    cr_assert_eq(parse((const char *[]){"--concurency", "4", NULL}), FETCH_USAGE);
+    cr_assert(strstr(err, "did you mean --concurrency?") != NULL, "%s", err);
+    cr_assert_eq(parse((const char *[]){"--retires=3", NULL}), FETCH_USAGE);
+    cr_assert(strstr(err, "did you mean --retries?") != NULL, "%s", err);
+    cr_assert_eq(parse((const char *[]){"--xyzzy-plugh", NULL}), FETCH_USAGE);
+    cr_assert(strstr(err, "did you mean") == NULL, "nothing near: %s", err);
+    cr_assert_eq(parse((const char *[]){"-H", "@", NULL}), FETCH_USAGE);
+    cr_assert_eq(parse((const char *[]){"-H", "@headers.txt", NULL}), FETCH_RUN,
+                 "a file of headers: main reads it");
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* concurio-fetch's records: fields, escaping, bodies, redaction. Every line is parsed
  * back with cJSON. Pure: no I/O. */
+#define _GNU_SOURCE /* memmem */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,9 +116,13 @@ Test(output, text_bodies_are_repaired_utf8_and_base64_bodies_exact)
                              .body_len = 8,
                              .truncated = 1};
     cJSON *o = parsed(&r, FETCH_BODY_TEXT);
-    cr_assert_str_eq(str(o, "body"), "ok \xEF\xBF\xBD\xc3\xa9\xEF\xBF\xBDz");
+    cr_assert_str_eq(str(o, "body"), "ok \xEF\xBF\xBD\xc3\xa9", "cJSON stops at the NUL");
     cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(o, "truncated")));
     cJSON_Delete(o);
+    struct fetch_buf b = {0};
+    cr_assert_eq(fetch_record_append(&b, &r, FETCH_BODY_TEXT), 0);
+    cr_assert_not_null(memmem(b.p, b.len, "\\u0000z\"", 8), "a NUL is \\u0000, not dropped");
+    fetch_buf_free(&b);
     o = parsed(&r, FETCH_BODY_BASE64);
     cr_assert_str_eq(str(o, "body"), "b2sg/8OpAHo=");
     cJSON_Delete(o);
@@ -145,15 +150,14 @@ Test(output, passwords_in_urls_are_hidden)
                                      "Failed https://a:b@x/ then http://c:@y and ftp://d:e@z",
                                      "://",
                                      "x://:@"};
-    static const char *const out[] = {
-        "https://user:***@api.example.com/x?a=b@c",
-        "https://user@h/",
-        "http://h/a:b@c",
-        "not a url",
-        "http://u:***@h:8080/",
-        "Failed https://a:***@x/ then http://c:***@y and ftp://d:***@z",
-        "://",
-        "x://:***@"};
+    static const char *const out[] = {"https://***@api.example.com/x?a=b@c",
+                                      "https://***@h/",
+                                      "http://h/a:b@c",
+                                      "not a url",
+                                      "http://***@h:8080/",
+                                      "Failed https://***@x/ then http://***@y and ftp://***@z",
+                                      "://",
+                                      "x://***@"};
     for (int i = 0; i < 8; i++) {
         char *r = fetch_redact(in[i]);
         cr_assert_str_eq(r, out[i]);
@@ -167,7 +171,7 @@ Test(output, passwords_in_urls_are_hidden)
     cr_assert_eq(fetch_record_append(&b, &rec, FETCH_BODY_NONE), 0);
     snprintf(line, sizeof line, "%.*s", (int)b.len, b.p); /* the buffer has no NUL */
     cr_assert(strstr(line, "secret") == NULL && strstr(line, ":b@") == NULL, "%s", line);
-    cr_assert(strstr(line, "user:***@api") != NULL && strstr(line, "a:***@x") != NULL, "%s", line);
+    cr_assert(strstr(line, "//***@api") != NULL && strstr(line, "//***@x") != NULL, "%s", line);
     fetch_buf_free(&b);
 }
 
@@ -182,5 +186,96 @@ Test(output, ids_keep_their_escapes_and_strings_stay_valid_utf8)
     cr_assert_str_eq(str(o, "id"), "a\"b\x01\xEF\xBF\xBD");
     cr_assert_str_eq(str(o, "url"), "http://h/\xEF\xBF\xBD");
     cr_assert_str_eq(str(o, "error"), "bad \xEF\xBF\xBD\xEF\xBF\xBD byte");
+    cJSON_Delete(o);
+}
+
+Test(output, userinfo_is_hidden_whatever_it_holds)
+{
+    static const char *const in[] = {"http://TOKEN@api.example.com/x",
+                                     "http://user:pass word@h/p",
+                                     "http://user:p#ss@h/p",
+                                     "http://user:p?ss@h/p",
+                                     "http://user:pa/ss@h/p",
+                                     "http://h:8080/path@x",
+                                     "http://[::1]:80/x@y",
+                                     "https://medium.com/@user",
+                                     "curl: (6) Could not resolve host: http://a:b c@h/ now"};
+    static const char *const out[] = {"http://***@api.example.com/x",
+                                      "http://***@h/p",
+                                      "http://***@h/p",
+                                      "http://***@h/p",
+                                      "http://***@h/p",
+                                      "http://h:8080/path@x",
+                                      "http://[::1]:80/x@y",
+                                      "https://medium.com/@user",
+                                      "curl: (6) Could not resolve host: http://***@h/ now"};
+    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
+        char *r = fetch_redact(in[i]);
+        cr_assert_str_eq(r, out[i], "case %zu", i);
+        free(r);
+    }
+}
+
+Test(output, a_long_bad_line_is_cut_after_its_password_is_hidden)
+{
+    static char url[700], want[201];
+    memset(url, 's', sizeof url - 1);
+    memcpy(url, "http://user:", 12);
+    memcpy(url + 312, "@host/", 6); /* a password of 300 characters */
+    memset(want, 's', 200);
+    memcpy(want, "http://***@host/", 16);
+    struct fetch_record r = {
+        .line = 7, .url = url, .url_max = 200, .outcome = FETCH_ERROR, .error = "bad"};
+    cJSON *o = parsed(&r, FETCH_BODY_NONE);
+    cr_assert_str_eq(str(o, "url"), want, "hidden first, then cut to 200 bytes");
+    cJSON_Delete(o);
+}
+
+Test(output, line_separators_in_a_text_body_are_escaped)
+{
+    struct fetch_record r = {.line = 1,
+                             .url = "http://h/",
+                             .outcome = FETCH_DONE,
+                             .body = "a\xe2\x80\xa8"
+                                     "b\xe2\x80\xa9"
+                                     "c\xc2\x85"
+                                     "d",
+                             .body_len = 12};
+    struct fetch_buf b = {0};
+    cr_assert_eq(fetch_record_append(&b, &r, FETCH_BODY_TEXT), 0);
+    cr_assert_not_null(memmem(b.p, b.len, "a\\u2028b\\u2029c\\u0085d", 22), "%.*s", (int)b.len,
+                       b.p);
+    cr_assert_null(memmem(b.p, b.len, "\xe2\x80", 2), "no raw separator is left");
+    cJSON *o = cJSON_ParseWithLength(b.p, b.len);
+    cr_assert_str_eq(cJSON_GetObjectItem(o, "body")->valuestring,
+                     "a\xe2\x80\xa8"
+                     "b\xe2\x80\xa9"
+                     "c\xc2\x85"
+                     "d",
+                     "the same text, parsed");
+    cJSON_Delete(o);
+    fetch_buf_free(&b);
+}
+
+Test(output, a_cut_body_says_truncated_whatever_the_body_mode)
+{
+    struct fetch_record r = {.line = 1, .url = "http://h/", .outcome = FETCH_DONE, .truncated = 1};
+    cJSON *o = parsed(&r, FETCH_BODY_NONE);
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(o, "truncated")));
+    cr_assert_null(cJSON_GetObjectItem(o, "body"));
+    cJSON_Delete(o);
+    r.truncated = 0;
+    o = parsed(&r, FETCH_BODY_NONE);
+    cr_assert_null(cJSON_GetObjectItem(o, "truncated"), "no field when nothing was cut");
+    cJSON_Delete(o);
+    struct fetch_record e = {.line = 2,
+                             .url = "http://h/",
+                             .outcome = FETCH_ERROR,
+                             .http_status = 422,
+                             .error = "HTTP status 422",
+                             .body = "{\"field\":\"name\"}",
+                             .body_len = 16};
+    o = parsed(&e, FETCH_BODY_TEXT);
+    cr_assert_str_eq(str(o, "body"), "{\"field\":\"name\"}", "an error's body is kept");
     cJSON_Delete(o);
 }

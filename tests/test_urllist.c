@@ -106,7 +106,49 @@ Test(urllist, a_nul_byte_or_an_overlong_line_is_an_error)
     big[sizeof big - 1] = '\0';
     cr_assert_eq(parse(big), FETCH_BAD);
     cr_assert(strstr(it.error, "64 KiB") != NULL);
-    cr_assert_eq(strlen(it.url), 200, "the raw line, cut");
+    cr_assert_eq(strlen(it.url), sizeof big - 1, "the raw line: cut after hiding passwords");
+}
+
+Test(urllist, an_overlong_line_is_an_error_whatever_it_holds)
+{
+    static char big[FETCH_MAX_LINE + 1]; /* as the reader hands an overlong line over */
+    memset(big, ' ', sizeof big);
+    memcpy(big + sizeof big - 9, "http://h/", 9);
+    fetch_item_clear(&it);
+    cr_assert_eq(fetch_parse_line(big, sizeof big, &it), FETCH_BAD, "spaces, then a URL");
+    cr_assert(strstr(it.error, "64 KiB") != NULL);
+    cr_assert_eq(fetch_line_is_item(big, sizeof big), 1, "it is counted as an item");
+    memset(big, ' ', sizeof big);
+    memcpy(big, "http://h/", 9);
+    fetch_item_clear(&it);
+    cr_assert_eq(fetch_parse_line(big, sizeof big, &it), FETCH_BAD, "a URL, then spaces");
+    memset(big, ' ', sizeof big);
+    fetch_item_clear(&it);
+    cr_assert_eq(fetch_parse_line(big, sizeof big, &it), FETCH_BAD, "only spaces");
+    cr_assert_eq(fetch_parse_line(big, FETCH_MAX_LINE, &it), FETCH_SKIP, "blank, not too long");
+}
+
+Test(urllist, a_nul_escape_in_a_json_string_is_refused)
+{
+    const char *bad[] = {"{\"url\": \"http://h/a\\u0000b\"}",
+                         "{\"url\": \"http://h/\", \"headers\": {\"X\": \"a\\u0000\"}}",
+                         "{\"url\": \"http://h/\", \"body\": \"text\\u0000more\"}",
+                         "{\"url\": \"http://h/\", \"body\": {\"k\": \"\\u0000\"}}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_assert_eq(parse(bad[i]), FETCH_BAD, "%s", bad[i]);
+        cr_assert(strstr(it.error, "u0000") != NULL, "%s", it.error);
+    }
+    cr_assert_eq(parse("{\"url\": \"http://h/\", \"body\": \"a\\\\u0000\"}"), FETCH_ITEM,
+                 "an escaped backslash, then u0000, is text");
+    cr_assert_str_eq(it.body, "a\\u0000");
+}
+
+Test(urllist, text_after_the_json_object_is_refused)
+{
+    cr_assert_eq(parse("{\"url\": \"http://h/\"} trailing"), FETCH_BAD);
+    cr_assert(strstr(it.error, "text after") != NULL, "%s", it.error);
+    cr_assert_eq(parse("{\"url\": \"http://h/\"}{\"url\": \"http://i/\"}"), FETCH_BAD);
+    cr_assert_eq(parse("{\"url\": \"http://h/\"}   \r"), FETCH_ITEM, "spaces are fine");
 }
 
 Test(urllist, utf8_validation)

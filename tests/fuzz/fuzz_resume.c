@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target for --resume files, which may be anything a killed or foreign run left:
- * any bytes give no id, or an id that is a JSON string or number, never a crash. */
+ * any bytes are junk, another record, or a done record of a line number in range that
+ * the line set then holds; never a crash. */
 #include <stdint.h>
 #include <stdlib.h>
-
-#include <cjson/cJSON.h>
 
 #include "resume.h"
 
@@ -12,19 +11,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    int malformed;
-    char *id = fetch_resume_done_id((const char *)data, size, &malformed);
+    uint64_t line = 0;
+    uint32_t hash;
 
-    if (id != NULL) {
-        cJSON *v = cJSON_Parse(id);
-        if (malformed || !(cJSON_IsString(v) || cJSON_IsNumber(v)))
-            abort(); /* an id is a JSON string or number, as the input's were */
-        struct fetch_idset s = {0};
-        if (fetch_idset_add(&s, id) != 1 || !fetch_idset_has(&s, id))
+    if (fetch_prior_parse((const char *)data, size, &line, &hash) == FETCH_PRIOR_DONE) {
+        struct fetch_lines s = {0};
+        if (line == 0 || line > FETCH_LINES_MAX)
+            abort(); /* a done record names a line the set can hold */
+        if (fetch_lines_add(&s, line) != 1 || !fetch_lines_has(&s, line) ||
+            fetch_lines_has(&s, line + 1))
             abort();
-        fetch_idset_free(&s);
-        cJSON_Delete(v);
-        free(id);
+        fetch_lines_free(&s);
     }
     return 0;
 }

@@ -71,6 +71,29 @@ static pid_t spawn(const char *in_path, const char *const *args, const char *out
     return pid;
 }
 
+pid_t tool_spawn_fds(const char *const *args, int in_fd, int out_fd, int err_fd)
+{
+    const char *argv[64] = {CONCURIO_FETCH};
+    size_t n = 1;
+    posix_spawn_file_actions_t fa;
+    pid_t pid;
+    int fds[3] = {in_fd, out_fd, err_fd};
+
+    for (; args[n - 1] != NULL && n < 63; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
+    posix_spawn_file_actions_init(&fa);
+    for (int i = 0; i < 3; i++)
+        if (fds[i] >= 0)
+            posix_spawn_file_actions_adddup2(&fa, fds[i], i);
+        else
+            posix_spawn_file_actions_addopen(&fa, i, "/dev/null", i == 0 ? O_RDONLY : O_WRONLY, 0);
+    int rc = posix_spawn(&pid, CONCURIO_FETCH, &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    cr_assert_eq(rc, 0, "concurio-fetch starts");
+    return pid;
+}
+
 pid_t tool_spawn(const char *const *args, const char *out_path, const char *err_path)
 {
     return spawn("/dev/null", args, out_path, err_path);

@@ -8,7 +8,7 @@
 
 #include <cjson/cJSON.h>
 
-#define TOOL_MAX_RECORDS 4096
+#define TOOL_MAX_RECORDS 8192
 
 struct tool_run {
     int status;   /* exit status, or 128 + signal */
@@ -25,6 +25,9 @@ void tool_run_free(struct tool_run *r);
 
 /* Starts it with stdin from /dev/null and stdout/stderr into files; returns its pid. */
 pid_t tool_spawn(const char *const *args, const char *out_path, const char *err_path);
+/* Starts it on descriptors of the caller's (dup'ed to 0, 1 and 2 in the child; -1:
+ * /dev/null); returns its pid. */
+pid_t tool_spawn_fds(const char *const *args, int in_fd, int out_fd, int err_fd);
 /* Waits for pid: its exit status, or 128 + signal. */
 int tool_wait(pid_t pid);
 

@@ -8,10 +8,14 @@
 
 #include <concurio/concurio.h>
 
+#include <sys/types.h>
+
 #include "options.h"
 #include "output.h"
+#include "prior.h"
 #include "reader.h"
 #include "resume.h"
+#include "say.h"
 #include "summary.h"
 
 struct event_base;
@@ -27,13 +31,30 @@ struct app {
     struct fetch_buf out;     /* records not yet written */
     struct item *spare_items; /* run.c's per-item state, kept for reuse */
     struct fetch_reader *rd;
-    int in_regular; /* the input is a regular file: counts are exact */
-    int input_done; /* read to its end */
-    int read_errno; /* reading the input failed */
-    char *data;     /* -d, read from @FILE if so */
+    int in_fd;
+    int in_regular;         /* the input is a regular file: counts are exact */
+    int input_done;         /* read to its end */
+    int read_errno;         /* reading the input failed */
+    struct event *in_ready; /* the input is readable again (a pipe, a terminal) */
+    char *data;             /* -d, read from @FILE if so */
     size_t data_len;
-    const char *method;          /* of plain-URL lines: -X, else POST with -d, else GET */
-    struct fetch_idset done_ids; /* --resume */
+    const char **headers; /* -H lines, those of -H @FILE included; NULL-terminated */
+    size_t nheaders;
+    char **header_files; /* the text of each -H @FILE, which headers point into */
+    size_t nheader_files;
+    const char *method; /* of plain-URL lines: -X, else POST with -d, else GET */
+    /* --resume: the lines done already, a sample of their URLs, the file itself */
+    struct fetch_lines done;
+    struct fetch_samples samples;
+    struct fetch_prior_info prior;
+    int has_prior;
+    dev_t prior_dev;
+    ino_t prior_ino;
+    size_t copied;        /* done records copied from --resume into another output */
+    struct fetch_ids ids; /* explicit ids seen, to report one used twice */
+    uint64_t dup_ids;
+    int input_changed; /* the input is not the one --resume's records are of: stopped */
+    int fd_refused;    /* the descriptor limit leaves no room for a request: refused */
     int out_fd, out_tty, meter_tty;
     int out_errno;        /* writing a record failed: nothing more is written */
     uint64_t expected;    /* the meter's total */
@@ -56,12 +77,5 @@ void fetch_run_abandon(struct app *a, uint64_t line);
 size_t fetch_run_live_lines(struct app *a, uint64_t *out, size_t max);
 /* Writes the records waiting in a->out. */
 void fetch_run_flush(struct app *a);
-
-/* Writes all of buf to fd; 0 or an errno. */
-int fetch_write_all(int fd, const char *buf, size_t len);
-/* The same, saying in *done how much went out (all of it, or what did before the error). */
-int fetch_write_counted(int fd, const char *buf, size_t len, size_t *done);
-/* A message on stderr, prefixed "concurio-fetch: " and ended with a newline. */
-void fetch_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* concurio-fetch: fan out a URL list under a cap, a rate and timeouts; one JSON record
- * per input item. This file: files, messages and the exit status. */
+ * per input item. This file: the steps of a run, what is said at its end, the exit
+ * status. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
@@ -9,52 +10,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "app.h"
+#include "files.h"
 #include "queue.h"
 #include "urllist.h"
-
-enum { EXIT_DONE = 0, EXIT_SOME_FAILED = 1, EXIT_USAGE = 2, EXIT_OUTPUT = 74, EXIT_INTR = 130 };
-
-void fetch_say(const char *fmt, ...)
-{
-    char buf[1024];
-    va_list ap;
-    int n = snprintf(buf, sizeof buf, "concurio-fetch: ");
-
-    va_start(ap, fmt);
-    int m = vsnprintf(buf + n, sizeof buf - (size_t)n - 1, fmt, ap);
-    va_end(ap);
-    size_t len = (size_t)n + (m < 0                                     ? 0
-                              : (size_t)m >= sizeof buf - (size_t)n - 1 ? sizeof buf - (size_t)n - 2
-                                                                        : (size_t)m);
-    buf[len++] = '\n';
-    fetch_write_all(2, buf, len);
-}
-
-int fetch_write_counted(int fd, const char *buf, size_t len, size_t *done)
-{
-    *done = 0;
-    while (*done < len) {
-        ssize_t n = write(fd, buf + *done, len - *done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return n < 0 ? errno : EIO;
-        *done += (size_t)n;
-    }
-    return 0;
-}
-
-int fetch_write_all(int fd, const char *buf, size_t len)
-{
-    size_t done;
-
-    return fetch_write_counted(fd, buf, len, &done);
-}
 
 /* Items left in the input from where r stands. */
 static uint64_t count_rest(struct fetch_reader *r)
@@ -63,106 +28,9 @@ static uint64_t count_rest(struct fetch_reader *r)
     const char *line;
     size_t len;
 
-    while (fetch_reader_next(r, &line, &len) > 0)
+    while (fetch_reader_next(r, &line, &len) == FETCH_READ_LINE)
         n += (uint64_t)fetch_line_is_item(line, len);
     return n;
-}
-
-/* Items in a regular file, counted ahead for the meter's total; 0 when unknown. */
-static uint64_t count_items(int fd)
-{
-    struct fetch_reader *r = malloc(sizeof *r);
-
-    if (r == NULL)
-        return 0;
-    fetch_reader_init(r, fd);
-    uint64_t n = count_rest(r);
-    free(r);
-    return lseek(fd, 0, SEEK_SET) == 0 ? n : 0;
-}
-
-static int read_file(const char *path, char **out, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-
-    if (f == NULL || buf == NULL) {
-        free(buf);
-        if (f != NULL)
-            fclose(f);
-        return -1;
-    }
-    for (;;) {
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap)
-            break;
-        char *b = realloc(buf, cap *= 2);
-        if (b == NULL) {
-            free(buf);
-            fclose(f);
-            errno = ENOMEM;
-            return -1;
-        }
-        buf = b;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        errno = EIO;
-        return -1;
-    }
-    *out = buf;
-    *len = n;
-    return 0;
-}
-
-/* Loads --resume FILE (missing: empty). When FILE is also the output, the truncated
- * last line a killed run left is cut off here, before records are appended. */
-static int load_resume(struct app *a)
-{
-    FILE *f = fopen(a->o.resume, "r");
-    size_t bad = 0;
-    long long good_end = 0;
-
-    if (f == NULL) {
-        if (errno == ENOENT)
-            return 0;
-        fetch_say("cannot read --resume file %s: %s", a->o.resume, strerror(errno));
-        return -1;
-    }
-    int rc = fetch_resume_load(&a->done_ids, f, &bad, &good_end);
-    fclose(f);
-    if (rc != 0) {
-        fetch_say("cannot read --resume file %s: %s", a->o.resume, strerror(errno));
-        return -1;
-    }
-    if (bad > 0)
-        fetch_say("warning: %zu lines of %s are not records; skipped", bad, a->o.resume);
-    if (a->o.output != NULL && strcmp(a->o.output, a->o.resume) == 0 &&
-        truncate(a->o.resume, good_end) != 0) {
-        fetch_say("cannot cut the truncated last line of %s: %s", a->o.resume, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
-static int open_output(struct app *a)
-{
-    if (a->o.output == NULL || strcmp(a->o.output, "-") == 0) {
-        a->out_fd = 1;
-    } else {
-        int append = a->o.resume != NULL && strcmp(a->o.output, a->o.resume) == 0;
-        a->out_fd =
-            open(a->o.output, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0666);
-        if (a->out_fd < 0) {
-            fetch_say("cannot open %s: %s", a->o.output, strerror(errno));
-            return -1;
-        }
-    }
-    a->out_tty = isatty(a->out_fd);
-    return 0;
 }
 
 static int is_regular(const char *path)
@@ -172,6 +40,19 @@ static int is_regular(const char *path)
     return path != NULL && strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* A header whose value is a secret: shown as "***" in the resume hint. */
+static int secret_header(const char *h)
+{
+    static const char *const names[] = {
+        "authorization:", "proxy-authorization:", "cookie:", "x-api-key:",
+        "api-key:",       "x-auth-token:"};
+
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strncasecmp(h, names[i], strlen(names[i])) == 0)
+            return 1;
+    return 0;
+}
+
 /* Prints the command line that finishes the job, quoted for a POSIX shell. */
 static void say_resume(const struct app *a, int argc, char **argv)
 {
@@ -179,11 +60,25 @@ static void say_resume(const struct app *a, int argc, char **argv)
         fetch_say("to resume, run with -o FILE and a file as input, then add --resume FILE");
         return;
     }
-    char cmd[4096];
+    char cmd[4096], masked[512];
     size_t n = 0;
-    int has = a->o.resume != NULL && strcmp(a->o.resume, a->o.output) == 0;
+    int has = a->o.resume != NULL && strcmp(a->o.resume, a->o.output) == 0, hidden = 0;
     for (int i = 0; i < argc + (has ? 0 : 2) && n < sizeof cmd; i++) {
         const char *arg = i < argc ? argv[i] : i == argc ? "--resume" : a->o.output;
+        /* A header's secret (-H 'Authorization: ...', --header=...) is not printed. */
+        const char *h =
+            i >= argc                           ? NULL
+            : strncmp(arg, "--header=", 9) == 0 ? arg + 9
+            : i > 0 && (strcmp(argv[i - 1], "-H") == 0 || strcmp(argv[i - 1], "--header") == 0)
+                ? arg
+            : strncmp(arg, "-H", 2) == 0 && arg[2] != '\0' ? arg + 2
+                                                           : NULL;
+        if (h != NULL && secret_header(h)) {
+            snprintf(masked, sizeof masked, "%.*s%.*s: ***", (int)(h - arg), arg,
+                     (int)strcspn(h, ":"), h);
+            arg = masked;
+            hidden = 1;
+        }
         int plain =
             arg[0] != '\0' && strspn(arg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                                           "0123456789_./:=@%+,-") == strlen(arg);
@@ -200,40 +95,10 @@ static void say_resume(const struct app *a, int argc, char **argv)
     if (n >= sizeof cmd)
         fetch_say("to resume, add --resume %s -o %s to the same command", a->o.output, a->o.output);
     else
-        fetch_say("to resume: %s", cmd);
-}
-
-static int prepare(struct app *a, int *in_fd)
-{
-    const char *in = a->o.input;
-
-    if (in == NULL || strcmp(in, "-") == 0) {
-        *in_fd = 0;
-    } else if ((*in_fd = open(in, O_RDONLY | O_CLOEXEC)) < 0) {
-        fetch_say("cannot read %s: %s", in, strerror(errno));
-        return -1;
-    }
-    a->in_regular = is_regular(in);
-    if (a->o.data != NULL && a->o.data[0] == '@') {
-        if (read_file(a->o.data + 1, &a->data, &a->data_len) != 0) {
-            fetch_say("cannot read --data file %s: %s", a->o.data + 1, strerror(errno));
-            return -1;
-        }
-    } else if (a->o.data != NULL && (a->data = strdup(a->o.data)) != NULL) {
-        a->data_len = strlen(a->data);
-    }
-    a->method = a->o.method != NULL ? a->o.method : a->o.data != NULL ? "POST" : "GET";
-    if (a->o.resume != NULL && load_resume(a) != 0)
-        return -1;
-    if ((a->rd = malloc(sizeof *a->rd)) == NULL) {
-        fetch_say("out of memory");
-        return -1;
-    }
-    fetch_reader_init(a->rd, *in_fd);
-    a->meter_tty = a->o.progress == FETCH_PROGRESS_ON || isatty(2);
-    if (a->in_regular && !a->o.quiet && a->o.progress != FETCH_PROGRESS_OFF)
-        a->expected = count_items(*in_fd);
-    return 0;
+        fetch_say("to resume: %s%s", cmd,
+                  hidden ? "\n  (secret header values shown as ***: give them again, or keep "
+                           "them in -H @FILE)"
+                         : "");
 }
 
 static void report_end(struct app *a, int argc, char **argv)
@@ -255,63 +120,39 @@ static void report_end(struct app *a, int argc, char **argv)
     if (a->resumed > 0 && !a->o.quiet)
         fetch_say("%llu inputs skipped: done already in %s", (unsigned long long)a->resumed,
                   a->o.resume);
+    if (a->ids.full)
+        fetch_say("note: more than %u ids: ids past that were not checked for duplicates",
+                  FETCH_IDS_MAX);
 }
 
-int main(int argc, char **argv)
+/* A soft descriptor limit below the hard one is raised as far as the run could use:
+ * a connection and a name lookup per request, and room for the rest. */
+static void raise_fd_limit(const struct app *a)
 {
-    static struct app app; /* large (the histogram): not on the stack */
-    struct app *a = &app;
-    char err[512];
-    int in_fd = 0;
+    struct rlimit rl;
+    rlim_t want = 2 * (rlim_t)a->o.concurrency + 64;
 
-    switch (fetch_parse_args(argc, argv, &a->o, err, sizeof err)) {
-    case FETCH_HELP:
-        fputs(fetch_usage_text, stdout);
-        fetch_opts_free(&a->o);
-        return EXIT_DONE;
-    case FETCH_VERSION:
-        printf("concurio-fetch %s (libconcurio %s)\n", CIO_VERSION_STRING, cio_version());
-        fetch_opts_free(&a->o);
-        return EXIT_DONE;
-    case FETCH_USAGE:
-        fetch_say("%s (see --help)", err);
-        fetch_opts_free(&a->o);
-        return EXIT_USAGE;
-    case FETCH_RUN:
-        break;
-    }
-    signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error, handled as one */
-    if (a->o.insecure)
-        fetch_say("WARNING: --insecure: TLS certificates and host names are NOT verified");
-    int rc = EXIT_USAGE;
-    uint64_t t0 = 0;
-    if (prepare(a, &in_fd) != 0)
-        goto out;
-    rc = EXIT_OUTPUT;
-    if (open_output(a) != 0)
-        goto out;
-    switch (a->o.qmode) {
-    case FETCH_Q_ENQUEUE:
-        rc = fetch_queue_enqueue(a);
-        goto out;
-    case FETCH_Q_COLLECT:
-        rc = fetch_queue_collect(a);
-        goto out;
-    case FETCH_Q_WORKER:
-        rc = fetch_worker_main(a);
-        goto out;
-    case FETCH_Q_NONE:
-        break;
-    }
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want || rl.rlim_cur == rl.rlim_max)
+        return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+static uint64_t now_ms(void)
+{
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    t0 = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-    rc = EXIT_USAGE;
-    if (fetch_run(a) != 0)
-        goto out;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t run_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 - t0;
 
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int run_and_report(struct app *a, int argc, char **argv)
+{
+    uint64_t t0 = now_ms();
+
+    if (fetch_run(a) != 0)
+        return FETCH_EXIT_USAGE; /* the loop or the pool could not be made (said) */
+    uint64_t run_ms = now_ms() - t0;
     if (a->out_errno == 0 && a->out_fd > 2 && close(a->out_fd) != 0)
         a->out_errno = errno; /* NFS and full disks may say so only now */
     a->out_fd = -1;
@@ -327,21 +168,64 @@ int main(int argc, char **argv)
         fetch_summary_format(&a->sum, run_ms, sum, sizeof sum);
         fetch_write_all(2, sum, strlen(sum));
     }
-    rc = a->out_errno != 0                                                   ? EXIT_OUTPUT
-         : a->signals > 0                                                    ? EXIT_INTR
-         : a->read_errno != 0                                                ? EXIT_USAGE
-         : a->sum.outcomes[FETCH_ERROR] + a->sum.outcomes[FETCH_TIMEOUT] > 0 ? EXIT_SOME_FAILED
-         : !a->input_done                                                    ? EXIT_SOME_FAILED
-                                                                             : EXIT_DONE;
-out:
-    if (a->out_fd > 2)
-        close(a->out_fd);
-    if (in_fd > 0)
-        close(in_fd);
-    free(a->rd);
-    free(a->data);
+    return a->out_errno != 0                                                   ? FETCH_EXIT_OUTPUT
+           : a->signals > 0                                                    ? FETCH_EXIT_INTR
+           : a->input_changed || a->read_errno != 0                            ? FETCH_EXIT_USAGE
+           : a->sum.outcomes[FETCH_ERROR] + a->sum.outcomes[FETCH_TIMEOUT] > 0 ? FETCH_EXIT_FAILED
+           : !a->input_done                                                    ? FETCH_EXIT_FAILED
+                                                                               : FETCH_EXIT_DONE;
+}
+
+int main(int argc, char **argv)
+{
+    static struct app app; /* large (the histogram): not on the stack */
+    struct app *a = &app;
+    char err[512];
+
+    switch (fetch_parse_args(argc, argv, &a->o, err, sizeof err)) {
+    case FETCH_HELP:
+        for (const char *const *t = fetch_usage_text; *t != NULL; t++)
+            fputs(*t, stdout);
+        fetch_opts_free(&a->o);
+        return FETCH_EXIT_DONE;
+    case FETCH_VERSION:
+        printf("concurio-fetch %s (libconcurio %s)\n", CIO_VERSION_STRING, cio_version());
+        fetch_opts_free(&a->o);
+        return FETCH_EXIT_DONE;
+    case FETCH_USAGE:
+        fetch_say("%s (see --help)", err);
+        fetch_opts_free(&a->o);
+        return FETCH_EXIT_USAGE;
+    case FETCH_RUN:
+        break;
+    }
+    signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error, handled as one */
+    raise_fd_limit(a);
+    if (a->o.insecure)
+        fetch_say("WARNING: --insecure: TLS certificates and host names are NOT verified");
+    int rc = fetch_files_open(a);
+    if (rc == 0 && a->copied > 0 && !a->o.quiet)
+        fetch_say("%zu done records of %s copied to %s", a->copied, a->o.resume,
+                  a->o.output != NULL && strcmp(a->o.output, "-") != 0 ? a->o.output
+                                                                       : "standard output");
+    if (rc == 0) {
+        switch (a->o.qmode) {
+        case FETCH_Q_ENQUEUE:
+            rc = fetch_queue_enqueue(a);
+            break;
+        case FETCH_Q_COLLECT:
+            rc = fetch_queue_collect(a);
+            break;
+        case FETCH_Q_WORKER:
+            rc = fetch_worker_main(a);
+            break;
+        case FETCH_Q_NONE:
+            rc = run_and_report(a, argc, argv);
+            break;
+        }
+    }
+    fetch_files_close(a);
     fetch_buf_free(&a->out);
-    fetch_idset_free(&a->done_ids);
     fetch_opts_free(&a->o);
     return rc;
 }

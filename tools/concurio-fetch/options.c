@@ -13,7 +13,7 @@
 
 #include "options.h"
 
-const char fetch_usage_text[] =
+const char *const fetch_usage_text[] = {
     "Usage: concurio-fetch [OPTIONS] [FILE]\n"
     "Fetch every URL of FILE (or standard input) under a concurrency cap, a rate limit and\n"
     "timeouts; write one JSON line per input item as each ends.\n"
@@ -28,6 +28,8 @@ const char fetch_usage_text[] =
     "      --rate-mode MODE      paced (even spacing, --burst at once) or window\n"
     "                            (at most N in any window of the rate's unit)\n"
     "      --burst N             paced mode's bucket size (default 1: evenly spaced)\n"
+    "      --rate-margin PCT     keep this far under -r and --rate-host, so a server\n"
+    "                            enforcing exactly that rate sees no excess (default 5)\n"
     "      --adaptive            halve a host's rate on 429/503, recover slowly; obey\n"
     "                            RateLimit-Remaining/-Reset headers\n"
     "  -t, --timeout SEC         per-request limit; expiry is a \"timeout\" record\n"
@@ -38,7 +40,7 @@ const char fetch_usage_text[] =
     "      --retry-on LIST       what is retried: transport,429,5xx,timeout and/or status\n"
     "                            numbers (default transport,429,5xx)\n"
     "      --retry-max-wait SEC  longest wait before a retry (default 60); a longer\n"
-    "                            Retry-After ends the item with an error\n"
+    "                            Retry-After ends the item with an error\n",
     "Requests:\n"
     "  -X, --request METHOD      method of plain-URL lines (default GET, POST with -d)\n"
     "  -H, --header 'N: v'       header on every request (repeatable; a JSON line's wins)\n"
@@ -61,7 +63,7 @@ const char fetch_usage_text[] =
     "Performance:\n"
     "      --threads N           threads moving bytes, each with its own connections;\n"
     "                            limits stay global (default: one per core; 0: all on\n"
-    "                            the main thread)\n"
+    "                            the main thread)\n",
     "Scaling out (see README, \"Scaling out\"):\n"
     "      --queue redis://HOST:PORT/NAME  a job shared by workers through Redis, with\n"
     "                            one of --enqueue, --worker or --collect\n"
@@ -77,7 +79,9 @@ const char fetch_usage_text[] =
     "  -h, --help                print this help\n"
     "\n"
     "Exit status: 0 all done, 1 some error or timeout, 2 usage or input error,\n"
-    "69 Redis unreachable (queue mode), 74 records could not be written, 130 interrupted.\n";
+    "69 Redis unreachable (queue mode), 74 records could not be written, 130 interrupted.\n",
+    NULL,
+};
 
 enum {
     OPT_PER_HOST = 256,
@@ -112,6 +116,7 @@ enum {
     OPT_CLAIM_IDLE,
     OPT_MAX_DELIVERIES,
     OPT_RATE_SLACK,
+    OPT_RATE_MARGIN,
 };
 
 static const struct option longopts[] = {
@@ -154,6 +159,7 @@ static const struct option longopts[] = {
     {"claim-idle", required_argument, NULL, OPT_CLAIM_IDLE},
     {"max-deliveries", required_argument, NULL, OPT_MAX_DELIVERIES},
     {"rate-slack", required_argument, NULL, OPT_RATE_SLACK},
+    {"rate-margin", required_argument, NULL, OPT_RATE_MARGIN},
     {"quiet", no_argument, NULL, 'q'},
     {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
@@ -310,7 +316,7 @@ static int parse_size(const char *s, size_t *out)
     return 0;
 }
 
-static int valid_header(const char *h)
+int fetch_valid_header(const char *h)
 {
     const char *colon = strchr(h, ':');
 
@@ -330,6 +336,103 @@ static int valid_method(const char *m)
         if (*c <= ' ' || *c >= 127 || strchr("()<>@,;:\\\"/[]?={}", *c) != NULL)
             return 0;
     return 1;
+}
+
+/* The form each option's value takes, for its usage error. */
+static const char *form_of(int c)
+{
+    switch (c) {
+    case 'c':
+    case OPT_PER_HOST:
+    case OPT_BURST:
+    case OPT_MAX_DELIVERIES:
+        return "a whole number from 1 to 1000000";
+    case 'r':
+    case OPT_RATE_HOST:
+        return "N, N/s, N/m or N/h: starts per minute, second, minute or hour, N > 0 "
+               "(0.5/s is one every 2 s)";
+    case OPT_RATE_MODE:
+        return "paced or window";
+    case 't':
+    case OPT_CONNECT_TIMEOUT:
+    case OPT_DEADLINE:
+    case OPT_PROGRESS_INTERVAL:
+    case OPT_RETRY_MAX_WAIT:
+    case OPT_CLAIM_IDLE:
+        return "seconds above 0, fractions allowed: 2.5";
+    case OPT_GRACE:
+        return "seconds, 0 or more, fractions allowed: 2.5";
+    case OPT_RETRIES:
+        return "a whole number from 0 to 1000";
+    case OPT_RETRY_ON:
+        return "a comma list of transport, 429, 5xx, timeout and status numbers 100-599";
+    case 'X':
+        return "a method name of up to 32 letters, digits or !#$%&'*+-.^_`|~, e.g. POST";
+    case 'o':
+    case OPT_RESUME:
+    case OPT_CACERT:
+        return "a file name";
+    case OPT_BODY:
+        return "none, text or base64";
+    case OPT_MAX_BODY:
+        return "bytes, with K, M or G for KiB, MiB, GiB: 512K";
+    case OPT_THREADS:
+        return "a whole number from 0 to 256";
+    case OPT_QUEUE:
+        return "redis://HOST:PORT/NAME";
+    case OPT_WORKER_NAME:
+        return "1 to 128 characters without spaces, quotes or backslashes";
+    case OPT_RATE_SLACK:
+        return "milliseconds from 1 to 60000";
+    case OPT_RATE_MARGIN:
+        return "a percentage from 0 to 50: 5 or 5%";
+    }
+    return "see --help";
+}
+
+/* Edit distance of a and b (at most 40 characters each), for "did you mean". */
+static unsigned distance(const char *a, const char *b)
+{
+    unsigned d[41], prev, la = (unsigned)strlen(a), lb = (unsigned)strlen(b);
+
+    if (la > 40 || lb > 40)
+        return 99;
+    for (unsigned j = 0; j <= lb; j++)
+        d[j] = j;
+    for (unsigned i = 1; i <= la; i++) {
+        prev = d[0];
+        d[0] = i;
+        for (unsigned j = 1; j <= lb; j++) {
+            unsigned keep = d[j];
+            unsigned sub = prev + (a[i - 1] != b[j - 1]);
+            unsigned best = d[j] + 1 < d[j - 1] + 1 ? d[j] + 1 : d[j - 1] + 1;
+            d[j] = sub < best ? sub : best;
+            prev = keep;
+        }
+    }
+    return d[lb];
+}
+
+/* The long option nearest to what was typed ("--concurency"), or NULL. */
+static const char *nearest(const char *typed)
+{
+    char name[48];
+    size_t n = strcspn(typed + 2, "=");
+    const char *best = NULL;
+    unsigned best_d = 99;
+
+    if (strncmp(typed, "--", 2) != 0 || n == 0 || n >= sizeof name)
+        return NULL;
+    memcpy(name, typed + 2, n);
+    name[n] = '\0';
+    for (const struct option *l = longopts; l->name != NULL; l++) {
+        unsigned d = distance(name, l->name);
+        if (d < best_d) {
+            best_d = d;
+            best = l->name;
+        }
+    }
+    return best_d <= (n > 6 ? 3u : 2u) ? best : NULL;
 }
 
 static enum fetch_action usage(char *err, size_t len, const char *fmt, ...)
@@ -482,6 +585,15 @@ static int apply(struct fetch_opts *o, int c, const char *v)
         return parse_count(v, 1000000, 0, &o->max_deliveries);
     case OPT_RATE_SLACK:
         return parse_count(v, 60000, 0, &o->rate_slack_ms);
+    case OPT_RATE_MARGIN: {
+        char num[16];
+        size_t n = strcspn(v, "%");
+        if (n == 0 || n >= sizeof num || (v[n] == '%' && v[n + 1] != '\0'))
+            return -1;
+        memcpy(num, v, n);
+        num[n] = '\0';
+        return parse_count(num, 50, 1, &o->rate_margin_pct);
+    }
     }
     return -1;
 }
@@ -518,6 +630,7 @@ enum fetch_action fetch_parse_args(int argc, char **argv, struct fetch_opts *o, 
     o->claim_idle_ms = 30000;
     o->max_deliveries = 5;
     o->rate_slack_ms = 50;
+    o->rate_margin_pct = 5;
     o->headers = calloc((size_t)argc + 1, sizeof *o->headers);
     if (o->headers == NULL)
         return usage(err, errlen, "out of memory");
@@ -526,6 +639,7 @@ enum fetch_action fetch_parse_args(int argc, char **argv, struct fetch_opts *o, 
     optind = 0; /* glibc: a full restart; 1 would keep its place inside an old "-abc" */
     /* The rate mode may come before or after the rate: keep it aside. */
     unsigned mode = CIO_RATE_PACED, burst = 0;
+    int http_given = 0, mode_given = 0, burst_given = 0, rate_set = 0;
     while ((c = getopt_long(argc, argv, ":c:r:t:X:H:d:o:qVh", longopts, NULL)) != -1) {
         if (c == 'h')
             return FETCH_HELP;
@@ -534,16 +648,25 @@ enum fetch_action fetch_parse_args(int argc, char **argv, struct fetch_opts *o, 
         if (c == '?') {
             if (optopt != 0)
                 return usage(err, errlen, "unknown option -%c", optopt);
-            return usage(err, errlen, "unknown option %s", argv[optind - 1]);
+            const char *typed = argv[optind - 1], *near = nearest(typed);
+            if (near != NULL)
+                return usage(err, errlen, "unknown option %s (did you mean --%s?)", typed, near);
+            return usage(err, errlen, "unknown option %s", typed);
         }
         if (c == ':')
             return usage(err, errlen, "option %s needs a value",
                          optopt != 0 ? name_of(optopt, name, sizeof name) : argv[optind - 1]);
         if (c == 'H') {
-            if (!valid_header(optarg))
+            if (optarg[0] == '@' && optarg[1] == '\0')
                 return usage(err, errlen,
-                             "-H/--header '%s': expected 'Name: value' without CR or LF", optarg);
-            o->headers[o->nheaders++] = optarg;
+                             "-H/--header @: expected @FILE, a file of header "
+                             "lines");
+            if (optarg[0] != '@' && !fetch_valid_header(optarg))
+                return usage(err, errlen,
+                             "-H/--header '%s': expected 'Name: value' (a name without spaces, "
+                             "no CR or LF) or @FILE",
+                             optarg);
+            o->headers[o->nheaders++] = optarg; /* @FILE: main reads it */
             continue;
         }
         if (c == OPT_ENQUEUE || c == OPT_WORKER || c == OPT_COLLECT) {
@@ -552,8 +675,16 @@ enum fetch_action fetch_parse_args(int argc, char **argv, struct fetch_opts *o, 
             continue;
         }
         if (apply(o, c, optarg) != 0)
-            return usage(err, errlen, "%s: invalid value '%s'", name_of(c, name, sizeof name),
-                         optarg);
+            return usage(err, errlen, "%s: invalid value '%s' (expected %s)",
+                         name_of(c, name, sizeof name), optarg, form_of(c));
+        if (c == OPT_HTTP11 || c == OPT_HTTP2)
+            http_given |= c == OPT_HTTP11 ? 1 : 2;
+        if (c == OPT_RATE_MODE)
+            mode_given = 1;
+        if (c == OPT_BURST)
+            burst_given = 1;
+        if (c == 'r' || c == OPT_RATE_HOST)
+            rate_set = 1;
         if (c == OPT_RATE_MODE)
             mode = o->rate.mode;
         if (c == OPT_BURST)
@@ -565,6 +696,24 @@ enum fetch_action fetch_parse_args(int argc, char **argv, struct fetch_opts *o, 
         return usage(err, errlen, "one input FILE at most (got '%s' and '%s')", argv[optind],
                      argv[optind + 1]);
     o->input = optind < argc ? argv[optind] : NULL;
+    if (o->input != NULL && o->input[0] == '\0')
+        return usage(err, errlen, "the input FILE is an empty name (use - for standard input)");
+    /* Options that contradict each other, or do nothing without another. */
+    if (http_given == 3)
+        return usage(err, errlen, "--http1.1 and --http2 contradict each other: give one");
+    if (o->insecure && o->cacert != NULL)
+        return usage(err, errlen,
+                     "--insecure and --cacert contradict each other: --cacert "
+                     "verifies servers with FILE, --insecure verifies nothing");
+    if (o->quiet && o->progress == FETCH_PROGRESS_ON)
+        return usage(err, errlen, "-q/--quiet and --progress contradict each other: give one");
+    if ((mode_given || burst_given) && !rate_set)
+        return usage(err, errlen, "%s sets how -r/--rate or --rate-host is kept: give one of them",
+                     mode_given ? "--rate-mode" : "--burst");
+    if (burst_given && mode == CIO_RATE_WINDOW)
+        return usage(err, errlen,
+                     "--burst is the paced mode's bucket: --rate-mode window has "
+                     "none (its whole quota may go at once)");
     o->rate.mode = o->host_rate.mode = mode;
     o->rate.burst = o->host_rate.burst = burst;
     const char *problem = queue_problem(o);

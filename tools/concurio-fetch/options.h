@@ -23,7 +23,8 @@ struct fetch_opts {
     cio_retry retry; /* statuses point into retry_statuses */
     unsigned short retry_statuses[FETCH_MAX_STATUSES];
     const char *method, *data; /* data "@FILE": main reads FILE */
-    const char **headers;      /* borrowed from argv; NULL-terminated */
+    const char **headers;      /* borrowed from argv ("@FILE": main reads FILE's lines);
+                                  NULL-terminated */
     size_t nheaders;
     const char *output, *resume;
     const char *cacert; /* --cacert: PEM certificates to verify servers with */
@@ -41,7 +42,8 @@ struct fetch_opts {
     int follow;              /* --collect --follow */
     const char *worker_name; /* NULL: <hostname>-<pid> */
     unsigned claim_idle_ms, max_deliveries, rate_slack_ms;
-    int rate_given; /* -r, --burst or --rate-mode was given */
+    unsigned rate_margin_pct; /* --rate-margin: -r and --rate-host kept this much lower */
+    int rate_given;           /* -r, --burst or --rate-mode was given */
 };
 
 /* Parses argv into *o (headers is malloc'ed: free it with fetch_opts_free). Returns what
@@ -57,6 +59,10 @@ int fetch_parse_seconds(const char *s, int zero_ok, unsigned *ms);
 /* "transport,429,5xx,timeout,503" into a retry policy's on flags and statuses; 0 or -1. */
 int fetch_parse_retry_on(const char *s, struct fetch_opts *o);
 
-extern const char fetch_usage_text[];
+/* 1 when h is "Name: value": a name of visible characters, no CR or LF. */
+int fetch_valid_header(const char *h);
+
+/* --help, in pieces (one C string may not be as long): NULL-terminated. */
+extern const char *const fetch_usage_text[];
 
 #endif

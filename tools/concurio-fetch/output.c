@@ -43,9 +43,38 @@ char *fetch_base64(const void *s, size_t len)
     return out;
 }
 
+/* Where the userinfo of the URL whose authority starts at auth ends (at its last '@'),
+ * or NULL when it has none. A valid URL's authority ends at the first '/', and its
+ * userinfo at the last '@' before that; a raw space, '#' or '?' in a password does not
+ * end it here. When the text before that '/' is no host[:port] (a ':' not followed by
+ * a port number), a raw '/' in the password may have ended it early: the first '@'
+ * before the next space or quote ends the userinfo instead. */
+static const char *userinfo_end(const char *auth)
+{
+    size_t alen = strcspn(auth, "/");
+    const char *at = NULL;
+
+    for (size_t i = 0; i < alen; i++)
+        if (auth[i] == '@')
+            at = auth + i;
+    if (at != NULL || auth[alen] != '/')
+        return at;
+    const char *host = auth, *end = auth + alen;
+    if (host < end && *host == '[') { /* [IPv6]: its colons are no port */
+        const char *close = memchr(host, ']', (size_t)(end - host));
+        host = close != NULL ? close + 1 : end;
+    }
+    const char *colon = memchr(host, ':', (size_t)(end - host));
+    if (colon == NULL || strspn(colon + 1, "0123456789") == (size_t)(end - colon - 1))
+        return NULL;
+    size_t rest = strcspn(end, " \t\r\n\"'<>");
+    const char *later = memchr(end, '@', rest);
+    return later;
+}
+
 char *fetch_redact(const char *text)
 {
-    /* An empty password becomes "***", 3 bytes longer: room for that per URL. */
+    /* An empty userinfo becomes "***", 3 bytes longer: room for that per URL. */
     size_t len = strlen(text), urls = 0;
     for (const char *p = text; (p = strstr(p, "://")) != NULL; p += 3)
         urls++;
@@ -62,21 +91,15 @@ char *fetch_redact(const char *text)
             break;
         }
         const char *auth = scheme + 3;
-        size_t alen = strcspn(auth, "/?# \t\r\n\"'<>");
-        const char *at = NULL;
-        for (size_t i = 0; i < alen; i++)
-            if (auth[i] == '@')
-                at = auth + i; /* the last '@' ends the userinfo */
-        const char *colon = at != NULL ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-        const char *upto = colon != NULL ? colon + 1 : auth;
-        memcpy(out + n, p, (size_t)(upto - p));
-        n += (size_t)(upto - p);
-        if (colon != NULL) {
+        const char *at = userinfo_end(auth);
+        memcpy(out + n, p, (size_t)(auth - p));
+        n += (size_t)(auth - p);
+        p = auth;
+        if (at != NULL) { /* all of it: a user name alone may be a token */
             memcpy(out + n, "***", 3);
             n += 3;
-            upto = at;
+            p = at;
         }
-        p = upto;
     }
     out[n] = '\0';
     return out;
@@ -129,8 +152,9 @@ static int put_u(struct fetch_buf *b, uint64_t v)
     return put(b, d + n, sizeof d - n);
 }
 
-/* A JSON string: quotes, escapes, and every invalid UTF-8 sequence (NULs too) as U+FFFD,
- * so that every line is valid UTF-8 for the strictest reader. */
+/* A JSON string: quotes, escapes (NUL as \u0000; U+0085, U+2028 and U+2029 escaped too,
+ * as line splitters take them for line ends), and every invalid UTF-8 sequence as
+ * U+FFFD, so that every line is valid UTF-8 for the strictest reader. */
 static int put_str(struct fetch_buf *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
@@ -157,7 +181,7 @@ static int put_str(struct fetch_buf *b, const char *s, size_t len)
             i++;
             continue;
         }
-        if (c != 0 && c < 0x20) {
+        if (c < 0x20) {
             const char *esc = c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
             if (esc != NULL) {
                 memcpy(o, esc, 2);
@@ -171,11 +195,18 @@ static int put_str(struct fetch_buf *b, const char *s, size_t len)
             i++;
             continue;
         }
-        size_t k = c == 0 ? 0 : fetch_utf8_seq(s + i, len - i);
+        size_t k = fetch_utf8_seq(s + i, len - i);
         if (k == 0) {
             memcpy(o, "\xEF\xBF\xBD", 3); /* never longer than the 6 reserved */
             o += 3;
             i++;
+        } else if ((k == 2 && c == 0xC2 && (unsigned char)s[i + 1] == 0x85) ||
+                   (k == 3 && c == 0xE2 && (unsigned char)s[i + 1] == 0x80 &&
+                    ((unsigned char)s[i + 2] == 0xA8 || (unsigned char)s[i + 2] == 0xA9))) {
+            /* U+0085, U+2028, U+2029: valid JSON, but line breaks to many splitters */
+            memcpy(o, k == 2 ? "\\u0085" : s[i + 2] == (char)0xA8 ? "\\u2028" : "\\u2029", 6);
+            o += 6;
+            i += k;
         } else {
             memcpy(o, s + i, k);
             o += k;
@@ -224,12 +255,18 @@ static int field_s(struct fetch_buf *b, const char *name, const char *v)
 
 /* A string that may hold a URL with a password (a URL, curl's message, a bad line):
  * written with the password replaced. */
-static int field_redacted(struct fetch_buf *b, const char *name, const char *v)
+static int field_redacted(struct fetch_buf *b, const char *name, const char *v, size_t max)
 {
-    if (v == NULL || strchr(v, '@') == NULL)
-        return field_s(b, name, v);
-    char *clean = fetch_redact(v);
-    int rc = field_s(b, name, clean != NULL ? clean : "(hidden: it may hold a password)");
+    char *clean = v != NULL && strchr(v, '@') != NULL ? fetch_redact(v) : NULL;
+    const char *text = clean != NULL ? clean : v != NULL && strchr(v, '@') == NULL ? v : NULL;
+
+    if (text == NULL && v != NULL)
+        text = "(hidden: it may hold a password)";
+    size_t n = text != NULL ? strlen(text) : 0;
+    if (max > 0 && n > max) /* cut after hiding, at a character's start */
+        for (n = max; n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80; n--)
+            ;
+    int rc = put_s(b, name) || put_str(b, text != NULL ? text : "", n);
     free(clean);
     return rc;
 }
@@ -243,7 +280,8 @@ int fetch_record_append(struct fetch_buf *b, const struct fetch_record *r, enum 
 
     /* The input's id is JSON text already, escaped by cJSON: only its UTF-8 is repaired. */
     rc = rc || (r->id != NULL ? put_utf8(b, r->id, strlen(r->id)) : put_u(b, r->line));
-    rc = rc || field_u(b, ",\"line\":", r->line) || field_redacted(b, ",\"url\":", r->url);
+    rc = rc || field_u(b, ",\"line\":", r->line) ||
+         field_redacted(b, ",\"url\":", r->url, r->url_max);
     if (r->method != NULL)
         rc = rc || field_s(b, ",\"method\":", r->method);
     rc = rc || put_s(b, ",\"outcome\":") || put_s(b, outcomes[r->outcome]);
@@ -252,15 +290,16 @@ int fetch_record_append(struct fetch_buf *b, const struct fetch_record *r, enum 
     rc = rc || field_u(b, ",\"elapsed_ms\":", r->elapsed_ms) ||
          field_u(b, ",\"bytes\":", r->bytes) || field_u(b, ",\"attempts\":", r->attempts);
     if (r->outcome != FETCH_DONE)
-        rc = rc || field_redacted(b, ",\"error\":", r->error);
+        rc = rc || field_redacted(b, ",\"error\":", r->error, 0);
     if (r->outcome == FETCH_TIMEOUT)
         rc = rc || field_u(b, ",\"timeout_ms\":", r->timeout_ms);
-    if (mode != FETCH_BODY_NONE && r->outcome == FETCH_DONE) {
-        const char *body = r->body != NULL ? r->body : "";
+    if (mode != FETCH_BODY_NONE && r->body != NULL) {
         rc = rc || put_s(b, ",\"body\":") ||
-             (mode == FETCH_BODY_TEXT ? put_str(b, body, r->body_len)
-                                      : put_base64(b, body, r->body_len));
+             (mode == FETCH_BODY_TEXT ? put_str(b, r->body, r->body_len)
+                                      : put_base64(b, r->body, r->body_len));
         rc = rc || put_s(b, r->truncated ? ",\"truncated\":true" : ",\"truncated\":false");
+    } else if (r->truncated) {
+        rc = rc || put_s(b, ",\"truncated\":true"); /* the body passed --max-body */
     }
     if (r->timings != NULL) {
         const cio_timings *t = r->timings;

@@ -15,7 +15,8 @@ enum fetch_outcome { FETCH_DONE = 0, FETCH_ERROR, FETCH_TIMEOUT };
 struct fetch_record {
     const char *id;           /* JSON text of the input's id, or NULL: the line number is used */
     uint64_t line;            /* 1-based input line */
-    const char *url, *method; /* url: a password in it is written as "***" */
+    const char *url, *method; /* url: its userinfo is written as "***" */
+    size_t url_max;           /* > 0: url cut to this many bytes (after hiding) */
     enum fetch_outcome outcome;
     long http_status;    /* 0: none */
     uint64_t elapsed_ms; /* first start to end */
@@ -23,9 +24,9 @@ struct fetch_record {
     unsigned attempts;
     const char *error;   /* for error and timeout; passwords in URLs hidden */
     unsigned timeout_ms; /* for timeout: the limit that expired */
-    const char *body;    /* with a body mode: the kept body */
+    const char *body;    /* with a body mode: the kept body; NULL: no "body" field */
     size_t body_len;
-    int truncated;
+    int truncated;              /* the body passed --max-body: "truncated":true whatever the mode */
     const cio_timings *timings; /* NULL: no "timings" object */
     const char *worker;         /* queue mode: the worker's name; NULL: no such field */
 };
@@ -45,8 +46,9 @@ int fetch_buf_add(struct fetch_buf *b, const char *s, size_t n);
 
 /* s[0..len) in standard base64 with padding; malloc'ed. */
 char *fetch_base64(const void *s, size_t len);
-/* A copy of text with the password of every URL's "user:password@" replaced by "***"
- * (for stderr and error texts); malloc'ed. */
+/* A copy of text with the userinfo of every URL ("user:password@", "token@") replaced
+ * by "***", whatever it holds (raw spaces, '#', '?'): for records and stderr;
+ * malloc'ed. */
 char *fetch_redact(const char *text);
 
 #endif

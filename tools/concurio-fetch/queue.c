@@ -6,6 +6,7 @@
 #include "queue.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,7 +202,12 @@ int fetch_queue_enqueue(struct app *a)
     unsigned out = 0;
     int r;
     rc = 0;
-    while ((r = fetch_reader_next(rd, &text, &len)) > 0) {
+    while ((r = fetch_reader_next(rd, &text, &len)) != FETCH_READ_END && r != FETCH_READ_ERROR) {
+        if (r == FETCH_READ_WAIT) { /* a pipe with nothing yet: this mode may block */
+            struct pollfd pfd = {.fd = rd->fd, .events = POLLIN};
+            (void)poll(&pfd, 1, -1);
+            continue;
+        }
         if (!fetch_line_is_item(text, len))
             continue;
         items++;
@@ -221,7 +227,7 @@ int fetch_queue_enqueue(struct app *a)
     }
     if (rc == 0 && read_adds(c, out, &fresh, &old) != 0)
         rc = FETCH_EXIT_UNAVAILABLE;
-    if (r < 0) {
+    if (r == FETCH_READ_ERROR) {
         fetch_say("cannot read %s: %s", a->o.input != NULL ? a->o.input : "standard input",
                   strerror(errno));
         rc = 2;

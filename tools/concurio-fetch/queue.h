@@ -15,11 +15,11 @@
 #include <stdint.h>
 
 #include "options.h"
+#include "say.h"
 
 struct app;
 struct redisContext;
 
-#define FETCH_EXIT_UNAVAILABLE 69 /* Redis could not be reached (queue mode) */
 #define FETCH_QKEY_MAX 300
 
 struct fetch_qkeys {

@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "app.h"
+#include "files.h"
 #include "output.h"
 #include "queue.h"
 #include "urllist.h"
@@ -145,6 +146,8 @@ static const char *error_text(const cio_result *res, char *buf, size_t len)
     case CIO_E_DEADLINE:
         return "deadline exceeded";
     case CIO_E_HTTP:
+        if (res->attempts > 1 && res->message != NULL && res->message[0] != '\0')
+            return res->message; /* the retries ran out: the library says so */
         snprintf(buf, len, "HTTP status %ld", res->http_status);
         return buf;
     case CIO_E_TRANSPORT:
@@ -160,6 +163,10 @@ static void result_record(struct app *a, const cio_result *res, enum fetch_outco
 {
     struct item *it = res->task_user;
     char why[64];
+    /* A body is kept for a response, the error statuses' too (a REST error payload is
+     * what the user needs to read); not for a transfer that broke. */
+    int response =
+        outcome == FETCH_DONE || res->status == CIO_E_HTTP || res->status == CIO_E_RETRY_AFTER;
     struct fetch_record r = {
         .id = it->id,
         .line = it->line,
@@ -171,7 +178,7 @@ static void result_record(struct app *a, const cio_result *res, enum fetch_outco
         .bytes = (size_t)res->bytes,
         .attempts = res->attempts,
         .error = outcome == FETCH_DONE ? NULL : error_text(res, why, sizeof why),
-        .body = res->body,
+        .body = response ? res->body : NULL,
         .body_len = res->body_len,
         .truncated = res->truncated,
         .timings = res->attempts > 0 ? &res->timings : NULL,
@@ -242,6 +249,7 @@ static void bad_line(struct app *a, const struct fetch_item *fi, uint64_t line)
         .id = fi->id,
         .line = line,
         .url = fi->url,
+        .url_max = 200, /* the line's text, its userinfo hidden first */
         .outcome = FETCH_ERROR,
         .error = fi->error,
     };
@@ -267,7 +275,7 @@ static int has_header(const char *const *h, size_t n, const char *name)
 static int submit(struct app *a, struct fetch_item *fi, uint64_t line)
 {
     /* Most lines of a long list have no headers of their own: no array for them. */
-    size_t want = fi->nheaders + a->o.nheaders + (size_t)fi->body_is_json;
+    size_t want = fi->nheaders + a->nheaders + (size_t)fi->body_is_json;
     const char **h = want > 0 ? malloc((want + 1) * sizeof *h) : NULL;
     struct item *it = new_item(a);
     size_t n = 0;
@@ -277,9 +285,9 @@ static int submit(struct app *a, struct fetch_item *fi, uint64_t line)
         for (size_t i = 0; i < fi->nheaders; i++)
             h[n++] = fi->headers[i];
         size_t own = n;
-        for (size_t i = 0; i < a->o.nheaders; i++)
-            if (!has_header(h, own, a->o.headers[i]))
-                h[n++] = a->o.headers[i];
+        for (size_t i = 0; i < a->nheaders; i++)
+            if (!has_header(h, own, a->headers[i]))
+                h[n++] = a->headers[i];
         if (fi->body_is_json && !has_header(h, n, "Content-Type:"))
             h[n++] = "Content-Type: application/json";
         if (h != NULL)
@@ -324,6 +332,72 @@ static void drop_from_total(struct app *a)
     }
 }
 
+/* A pipe or terminal has a line again: the feeder goes on. */
+static void on_input(evutil_socket_t fd, short what, void *arg)
+{
+    struct app *a = arg;
+
+    (void)fd;
+    (void)what;
+    if (a->pool != NULL)
+        cio_pool_feed_wake(a->pool);
+}
+
+/* An explicit id used by an earlier line too: said, counted, and the item still runs
+ * (it is another line; --resume goes by line). */
+static void check_id(struct app *a, const char *id, uint64_t line)
+{
+    int64_t first = fetch_ids_check(&a->ids, id, line);
+
+    if (first <= 0)
+        return;
+    a->dup_ids++;
+    a->sum.dup_ids++;
+    if (a->sum.dup_ids == 1) {
+        a->sum.dup_first = (uint64_t)first;
+        a->sum.dup_line = line;
+    }
+    fetch_say("line %llu: id %.80s was used by line %lld already", (unsigned long long)line, id,
+              (long long)first);
+}
+
+/* One input line: a record for a bad one, skipped when --resume has it done, else
+ * submitted. 1 when an item was submitted. */
+static int take_line(struct app *a, const char *text, size_t len, uint64_t line)
+{
+    struct fetch_item fi;
+    enum fetch_line kind = fetch_parse_line(text, len, &fi);
+    int submitted = 0;
+
+    if (kind != FETCH_SKIP && fi.id != NULL)
+        check_id(a, fi.id, line);
+    if (kind == FETCH_BAD) {
+        bad_line(a, &fi, line);
+        drop_from_total(a);
+    } else if (kind == FETCH_ITEM && a->done.n > 0 && fetch_lines_has(&a->done, line)) {
+        a->resumed++; /* its own line has a "done" record */
+        drop_from_total(a);
+    } else if (kind == FETCH_ITEM) {
+        if (submit(a, &fi, line) == 0)
+            submitted = 1;
+        else
+            drop_from_total(a);
+    }
+    fetch_item_clear(&fi);
+    return submitted;
+}
+
+/* Waits for the input to be readable, without blocking the loop. */
+static int wait_for_input(struct app *a)
+{
+    if (a->in_ready == NULL &&
+        (a->in_ready = event_new(a->base, a->in_fd, EV_READ, on_input, a)) == NULL)
+        return -1;
+    if (!event_pending(a->in_ready, EV_READ, NULL) && event_add(a->in_ready, NULL) != 0)
+        return -1;
+    return 0;
+}
+
 static int feed(cio_pool *p, size_t room, void *user)
 {
     struct app *a = user;
@@ -335,34 +409,32 @@ static int feed(cio_pool *p, size_t room, void *user)
         uint64_t line;
         int r = a->worker != NULL ? fetch_worker_next(a->worker, &text, &len, &line)
                                   : fetch_reader_next(a->rd, &text, &len);
-        if (r == FETCH_WORKER_LATER)
+        if (a->worker != NULL && r == FETCH_WORKER_LATER)
             return CIO_FEED_MORE; /* the worker wakes the feed when items come */
+        if (a->worker == NULL && r == FETCH_READ_WAIT) {
+            if (wait_for_input(a) != 0) {
+                a->read_errno = ENOMEM;
+                a->input_done = 1;
+                return CIO_FEED_END;
+            }
+            return CIO_FEED_MORE; /* on_input wakes the feed; ends wake it too */
+        }
         if (r <= 0) {
             a->read_errno = r < 0 ? errno : 0;
             a->input_done = 1;
             return CIO_FEED_END;
         }
-        struct fetch_item fi;
-        enum fetch_line kind = fetch_parse_line(text, len, &fi);
-        if (a->worker == NULL)
+        if (a->worker == NULL) {
             line = a->rd->line;
-        char number[24];
-        if (kind == FETCH_BAD) {
-            bad_line(a, &fi, line);
-            drop_from_total(a);
-        } else if (kind == FETCH_ITEM && a->done_ids.n > 0 &&
-                   (snprintf(number, sizeof number, "%llu", (unsigned long long)line),
-                    fetch_idset_has(&a->done_ids, fi.id != NULL ? fi.id : number))) {
-            a->resumed++;
-            drop_from_total(a);
-        } else if (kind == FETCH_ITEM) {
-            if (submit(a, &fi, line) == 0)
-                submitted++;
-            else
-                drop_from_total(a);
+            /* Standard input is not read ahead: the resume check is made as it comes. */
+            if (!a->in_regular && a->samples.n > 0 && fetch_input_mismatch(a, line, text, len)) {
+                a->input_changed = 1;
+                cio_pool_cancel(p);
+                return CIO_FEED_END;
+            }
         }
-        fetch_item_clear(&fi);
-        if (a->out_errno != 0)
+        submitted += (size_t)take_line(a, text, len, line);
+        if (a->out_errno != 0 || a->fd_refused)
             return CIO_FEED_END;
     }
     if (submitted == 0)
@@ -508,6 +580,9 @@ int fetch_run(struct app *a)
     }
     cio_pool_free(a->pool);
     a->pool = NULL;
+    if (a->in_ready != NULL)
+        event_free(a->in_ready);
+    a->in_ready = NULL;
     if (a->worker != NULL)
         fetch_worker_stop(a->worker);
     flush(a);

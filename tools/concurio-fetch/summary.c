@@ -61,18 +61,26 @@ int fetch_summary_format(const struct fetch_summary *s, uint64_t run_ms, char *b
     double secs = (double)run_ms / 1000.0;
     double rate = run_ms > 0 ? (double)n / secs : 0.0;
 
-    return snprintf(buf, len,
-                    "%llu items in %.2f s (%.1f/s): done %llu, error %llu, timeout %llu\n"
-                    "  HTTP status: 1xx %llu, 2xx %llu, 3xx %llu, 4xx %llu, 5xx %llu, "
-                    "none %llu\n"
-                    "  latency ms: p50 %llu, p90 %llu, p99 %llu, max %llu\n",
-                    (unsigned long long)n, secs, rate, (unsigned long long)s->outcomes[0],
-                    (unsigned long long)s->outcomes[1], (unsigned long long)s->outcomes[2],
-                    (unsigned long long)s->classes[1], (unsigned long long)s->classes[2],
-                    (unsigned long long)s->classes[3], (unsigned long long)s->classes[4],
-                    (unsigned long long)s->classes[5], (unsigned long long)s->classes[0],
-                    (unsigned long long)fetch_summary_quantile(s, 0.50),
-                    (unsigned long long)fetch_summary_quantile(s, 0.90),
-                    (unsigned long long)fetch_summary_quantile(s, 0.99),
-                    (unsigned long long)s->max_ms);
+    int n0 = snprintf(buf, len,
+                      "%llu items in %.2f s (%.1f/s): done %llu, error %llu, timeout %llu\n"
+                      "  HTTP status: 1xx %llu, 2xx %llu, 3xx %llu, 4xx %llu, 5xx %llu, "
+                      "none %llu\n"
+                      "  latency ms: p50 %llu, p90 %llu, p99 %llu, max %llu\n",
+                      (unsigned long long)n, secs, rate, (unsigned long long)s->outcomes[0],
+                      (unsigned long long)s->outcomes[1], (unsigned long long)s->outcomes[2],
+                      (unsigned long long)s->classes[1], (unsigned long long)s->classes[2],
+                      (unsigned long long)s->classes[3], (unsigned long long)s->classes[4],
+                      (unsigned long long)s->classes[5], (unsigned long long)s->classes[0],
+                      (unsigned long long)fetch_summary_quantile(s, 0.50),
+                      (unsigned long long)fetch_summary_quantile(s, 0.90),
+                      (unsigned long long)fetch_summary_quantile(s, 0.99),
+                      (unsigned long long)s->max_ms);
+    if (n0 < 0 || s->dup_ids == 0)
+        return n0;
+    size_t used = (size_t)n0 < len ? (size_t)n0 : len;
+    int n1 = snprintf(buf + used, len - used,
+                      "  duplicate ids: %llu (the first: line %llu has the id of line %llu)\n",
+                      (unsigned long long)s->dup_ids, (unsigned long long)s->dup_line,
+                      (unsigned long long)s->dup_first);
+    return n1 < 0 ? n1 : n0 + n1;
 }

@@ -16,6 +16,8 @@ struct fetch_summary {
     uint64_t outcomes[3]; /* by enum fetch_outcome */
     uint64_t classes[6];  /* [0]: no response, [1..5]: 1xx..5xx */
     uint64_t latencies, max_ms;
+    uint64_t dup_ids;             /* explicit ids an earlier line had used */
+    uint64_t dup_first, dup_line; /* the first such pair of lines */
     uint64_t hist[FETCH_HIST_BUCKETS];
 };
 

@@ -74,6 +74,18 @@ static char *json_text(const cJSON *v)
     return d;
 }
 
+/* A copy with control characters (NULs too) as '?': the text of a bad line. The record
+ * writer hides any password in it, then cuts it (never the other way round). */
+static char *printable(const char *s, size_t n)
+{
+    char *d = dup_n(s, n);
+
+    for (size_t i = 0; d != NULL && i < n; i++)
+        if ((unsigned char)d[i] < 0x20)
+            d[i] = '?';
+    return d;
+}
+
 static int is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -101,12 +113,35 @@ static int has_crlf(const char *s)
     return strpbrk(s, "\r\n") != NULL;
 }
 
+/* 1 when JSON text holds a \u0000 escape: cJSON would cut that string at the NUL, and
+ * a URL, header or text body would be sent cut. (Backslashes occur only in strings.) */
+static int has_nul_escape(const char *s, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (s[i] != '\\')
+            continue;
+        if (s[i + 1] == 'u' && i + 5 < n && memcmp(s + i + 2, "0000", 4) == 0)
+            return 1;
+        i++; /* the escaped character */
+    }
+    return 0;
+}
+
 static enum fetch_line parse_json(const char *text, size_t len, struct fetch_item *it)
 {
-    cJSON *o = cJSON_ParseWithLength(text, len);
+    const char *end = NULL;
+    cJSON *o = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     enum fetch_line rc = FETCH_ITEM;
     char where[32];
 
+    if (o != NULL && end != text + len) {
+        cJSON_Delete(o);
+        return bad(it, "%s", "text after the JSON object");
+    }
+    if (o != NULL && has_nul_escape(text, len)) {
+        cJSON_Delete(o);
+        return bad(it, "%s", "a \\u0000 (NUL) in a JSON string");
+    }
     if (o == NULL) {
         const char *at = cJSON_GetErrorPtr();
         snprintf(where, sizeof where, "%ld",
@@ -196,6 +231,8 @@ int fetch_line_is_item(const char *line, size_t len)
 {
     size_t i = 0;
 
+    if (len > FETCH_MAX_LINE)
+        return 1; /* an overlong line is an error record, whatever it holds */
     while (i < len && is_space(line[i]))
         i++;
     return i < len && line[i] != '#';
@@ -204,6 +241,16 @@ int fetch_line_is_item(const char *line, size_t len)
 enum fetch_line fetch_parse_line(const char *line, size_t len, struct fetch_item *it)
 {
     memset(it, 0, sizeof *it);
+    if (len > FETCH_MAX_LINE) { /* as read, before any trimming: always a record */
+        size_t from = 0, to = len;
+        while (from < to && is_space(line[from]))
+            from++;
+        while (to > from && is_space(line[to - 1]))
+            to--;
+        bad(it, "%s", "line longer than 64 KiB");
+        it->url = printable(line + from, to - from);
+        return FETCH_BAD;
+    }
     while (len > 0 && is_space(line[len - 1]))
         len--;
     size_t start = 0;
@@ -216,9 +263,7 @@ enum fetch_line fetch_parse_line(const char *line, size_t len, struct fetch_item
     enum fetch_line rc;
     const char *problem;
 
-    if (len > FETCH_MAX_LINE)
-        rc = bad(it, "%s", "line longer than 64 KiB");
-    else if (memchr(line, '\0', len) != NULL)
+    if (memchr(line, '\0', len) != NULL)
         rc = bad(it, "%s", "NUL byte in the line");
     else if ((it->is_json = text[0] == '{'))
         rc = parse_json(text, n, it);
@@ -226,11 +271,8 @@ enum fetch_line fetch_parse_line(const char *line, size_t len, struct fetch_item
         rc = bad(it, "%s", problem);
     else
         rc = (it->url = dup_n(text, n)) != NULL ? FETCH_ITEM : bad(it, "%s", "out of memory");
-    if (rc == FETCH_BAD && it->url == NULL) /* say which line: its start, made printable */
-        if ((it->url = dup_n(text, n < 200 ? n : 200)) != NULL)
-            for (char *c = it->url; *c != '\0'; c++)
-                if ((unsigned char)*c < 0x20)
-                    *c = '?';
+    if (rc == FETCH_BAD && it->url == NULL) /* say which line: all of it, made printable */
+        it->url = printable(text, n);
     return rc;
 }
 

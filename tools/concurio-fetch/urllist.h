@@ -13,7 +13,8 @@ enum fetch_line { FETCH_SKIP = 0, FETCH_ITEM = 1, FETCH_BAD = 2 };
 struct fetch_item {
     char *id;       /* the JSON text of the line's "id" ("\"a7\"", "17"); NULL: none */
     char *url;      /* for FETCH_BAD: the URL if one could be read, else the raw line
-                       cut to 200 bytes */
+                       (control characters as '?'; the record writer hides passwords
+                       first, then cuts it) */
     char *method;   /* NULL: the default (-X, or GET / POST with a body) */
     char **headers; /* "Name: value" strings */
     size_t nheaders;
@@ -26,8 +27,10 @@ struct fetch_item {
 };
 
 /* Reads one input line (without or with its "\n"). Blank lines and lines whose first
- * non-space character is '#' are FETCH_SKIP. *out is filled for FETCH_ITEM and
- * FETCH_BAD (free it with fetch_item_clear); out of memory is FETCH_BAD too. */
+ * non-space character is '#' are FETCH_SKIP. A line longer than FETCH_MAX_LINE as read
+ * (the reader hands it cut to FETCH_MAX_LINE + 1 bytes) is FETCH_BAD, whatever it holds. *out is
+ * filled for FETCH_ITEM and FETCH_BAD (free it with fetch_item_clear); out of memory is FETCH_BAD
+ * too. */
 enum fetch_line fetch_parse_line(const char *line, size_t len, struct fetch_item *out);
 void fetch_item_clear(struct fetch_item *it);
 /* 1 when fetch_parse_line would not say FETCH_SKIP: the line yields a record. */
