@@ -472,7 +472,15 @@ static void finish(struct cio_xfer *x, CURLcode rc)
         w->task->timeout_ms = policy->budget_ms;
     }
     char why[160];
-    if (wait == CIO_RETRY_TOO_LATE) {
+    if (wait == CIO_RETRY_STOP && res.http_status > 0 &&
+        cio__retry_retries(policy, res.status, res.http_status)) {
+        /* The policy retries this status and the attempts (or the budget) ran out: the
+         * item failed, it did not get a result. */
+        snprintf(why, sizeof why, "HTTP status %ld after %u attempts: retries exhausted",
+                 res.http_status, w->task->attempts);
+        res.status = CIO_E_HTTP;
+        res.message = why;
+    } else if (wait == CIO_RETRY_TOO_LATE) {
         unsigned max = policy->max_wait_ms != 0 ? policy->max_wait_ms : CIO_RETRY_MAX_WAIT_MS;
         snprintf(why, sizeof why,
                  "HTTP %ld with Retry-After of %lld s, more than the %u ms allowed to wait",

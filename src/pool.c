@@ -338,20 +338,26 @@ void cio__pool_fd_short(cio_pool *p)
     p->fd_cap = p->in_flight > 1 ? (unsigned)p->in_flight - 1 : 1;
 }
 
+/* The meter's timer, for a run that begins or goes on. */
+static void arm_progress(cio_pool *p)
+{
+    unsigned ms = p->o.progress_ms != 0                    ? p->o.progress_ms
+                  : p->o.progress_fd > 0 && !p->meter_line ? 10000
+                                                           : 250;
+    if (p->meter_line && ms < 100)
+        ms = 100; /* a terminal line is redrawn at most 10 times a second */
+    struct timeval every = {ms / 1000, (ms % 1000) * 1000};
+    event_add(p->progress_timer, &every);
+}
+
 static void begin_phase(cio_pool *p)
 {
     if (p->progress_timer != NULL) {
-        unsigned ms = p->o.progress_ms != 0                    ? p->o.progress_ms
-                      : p->o.progress_fd > 0 && !p->meter_line ? 10000
-                                                               : 250;
-        if (p->meter_line && ms < 100)
-            ms = 100; /* a terminal line is redrawn at most 10 times a second */
-        struct timeval every = {ms / 1000, (ms % 1000) * 1000};
         p->done0 = p->st.done;
         p->errors0 = p->st.errors;
         p->timeouts0 = p->st.timeouts;
         cio__meter_reset(&p->meter, cio__now_ms(), p->done0 + p->errors0 + p->timeouts0);
-        event_add(p->progress_timer, &every);
+        arm_progress(p);
     }
     p->phase = 1;
     p->fd_cap = fd_cap(p);
@@ -365,9 +371,10 @@ static void begin_phase(cio_pool *p)
     cio__pool_kick(p);
 }
 
+/* Every item has ended: the final snapshot, then on_drained. Items that on_drained
+ * submits belong to this run, which goes on (and drains again); otherwise it ends. */
 static void end_phase(cio_pool *p)
 {
-    p->phase = 0;
     p->stopping = 0;
     evtimer_del(p->deadline_timer);
     evtimer_del(p->rate_timer);
@@ -375,13 +382,22 @@ static void end_phase(cio_pool *p)
         event_del(p->progress_timer);
         report(p, 1);
     }
-    if (p->in_run)
-        event_base_loopbreak(p->base);
     if (p->o.on_drained != NULL && !p->closing) {
         p->depth++;
         p->o.on_drained(p, p->o.user);
         p->depth--;
+        if (!p->closing && p->count > 0) {
+            if (p->progress_timer != NULL)
+                arm_progress(p);
+            if (p->o.deadline_ms > 0 && !p->expired)
+                cio__timer_arm(p->deadline_timer, p->deadline_at);
+            p->need_dispatch = 1;
+            return;
+        }
     }
+    p->phase = 0;
+    if (p->in_run)
+        event_base_loopbreak(p->base);
 }
 
 static void feed(cio_pool *p)
@@ -653,9 +669,11 @@ int cio_cancel(cio_pool *p, cio_task_id id)
 {
     if (p == NULL)
         return CIO_E_INVAL;
-    if (find(&p->ending, id) != NULL)
-        return CIO_OK; /* already being ended by cancel-all, deadline or free */
-    cio_task *t = find(&p->running, id);
+    /* One that a cancel-all, the deadline or the free has set aside to end is ended
+     * now, canceled: the callback fires before this returns, as everywhere else. */
+    cio_task *t = find(&p->ending, id);
+    if (t == NULL)
+        t = find(&p->running, id);
     if (t == NULL)
         t = cio__keys_find(&p->keys, id);
     if (t == NULL)

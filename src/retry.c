@@ -28,6 +28,11 @@ static int retried(const cio_retry *r, int outcome, long status)
     return 0; /* canceled, out of memory, a refused redirect...: trying again won't help */
 }
 
+int cio__retry_retries(const cio_retry *r, int outcome, long http_status)
+{
+    return r != NULL && r->max_attempts > 1 && retried(r, outcome, http_status);
+}
+
 int64_t cio__retry_wait(const cio_retry *r, unsigned attempts, int outcome, long http_status,
                         int64_t retry_after_ms, uint64_t rnd)
 {

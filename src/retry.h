@@ -21,6 +21,10 @@ enum { CIO_RETRY_STOP = -1, CIO_RETRY_TOO_LATE = -2 };
 int64_t cio__retry_wait(const cio_retry *r, unsigned attempts, int outcome, long http_status,
                         int64_t retry_after_ms, uint64_t rnd);
 
+/* 1 when the policy asks for retries (max_attempts > 1) and would retry this outcome:
+ * on the last attempt, such a response is a failure, not a result. */
+int cio__retry_retries(const cio_retry *r, int outcome, long http_status);
+
 /* A fast random number for jitter (xorshift64*); *state must not be 0. */
 uint64_t cio__retry_rand(uint64_t *state);
 

@@ -593,3 +593,76 @@ Test(pool, the_built_in_meter_writes_log_lines_and_a_final_one, .init = setup, .
     cr_assert(strstr(buf, "\r") == NULL, "log lines are not redrawn");
     cr_assert(strstr(buf, "meter 100% 8/8") != NULL, "the last line is complete: %s", buf);
 }
+
+/* cio_cancel from inside a bulk end (cancel-all, the deadline): the item it names ends
+ * canceled before cio_cancel returns, as the header says of every cio_cancel. */
+static cio_task_id victim;
+static int victim_code, victim_seen_during_cancel;
+
+static void cancel_the_victim(cio_pool *p, cio_task_id id, struct ledger *l)
+{
+    if (id == victim || victim == 0)
+        return;
+    cio_task_id v = victim;
+    victim = 0;
+    size_t before = l->errors;
+    cr_assert_eq(cio_cancel(p, v), CIO_OK);
+    victim_seen_during_cancel = l->errors == before + 1 && l->ends[v] == 1;
+    victim_code = l->last_status;
+}
+
+static void cancel_during_a_bulk_end(int deadline)
+{
+    cio_task_id ids[5];
+    L.after = cancel_the_victim;
+    O.deadline_ms = deadline ? 50 : 0;
+    cio_pool *p = test_pool(&O, 5);
+    for (int i = 0; i < 5; i++)
+        cr_assert_eq(cio_submit(p, &delay_vtable, delay_new(-1), NULL, &ids[i]), CIO_OK);
+    victim = ids[4];
+    if (deadline) {
+        cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_E_DEADLINE);
+    } else {
+        cr_assert_eq(cio_pool_run(p, CIO_RUN_NOWAIT), CIO_OK);
+        cr_assert_eq(cio_pool_cancel(p), 4, "the fifth was ended by the cio_cancel inside");
+    }
+    cio_pool_free(p);
+    cr_assert(victim_seen_during_cancel, "its callback fired inside cio_cancel");
+    cr_assert_eq(victim_code, CIO_E_CANCELED, "canceled, not %s", cio_err_name(victim_code));
+    cr_assert_eq(ledger_once(&L, 5), 5);
+}
+
+Test(pool, cancel_inside_a_cancel_all_ends_the_item_at_once, .init = setup, .timeout = 10)
+{
+    cancel_during_a_bulk_end(0);
+}
+
+Test(pool, cancel_inside_the_deadline_ends_the_item_at_once_canceled, .init = setup, .timeout = 10)
+{
+    cancel_during_a_bulk_end(1);
+}
+
+/* Items submitted inside on_drained run in the same run: cio_pool_run returns with an
+ * empty pool, and on_drained fires again once they have ended. */
+static int drained_calls;
+
+static void submit_once_when_drained(cio_pool *p, void *user)
+{
+    (void)user;
+    if (drained_calls++ == 0)
+        cr_assert_eq(cio_submit(p, &delay_vtable, delay_new(5), NULL, NULL), CIO_OK);
+}
+
+Test(pool, an_item_submitted_in_on_drained_runs_in_the_same_run, .init = setup, .timeout = 10)
+{
+    O.on_drained = submit_once_when_drained;
+    cio_pool *p = test_pool(&O, 2);
+
+    drained_calls = 0;
+    submit_delays(p, 2, 1);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cr_assert_eq(cio_pool_count(p), 0, "nothing is left for a next run");
+    cr_assert_eq(L.done, 3);
+    cr_assert_eq(drained_calls, 2);
+    cio_pool_free(p);
+}

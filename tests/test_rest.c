@@ -44,7 +44,7 @@ struct seen {
     char message[256];
     uint64_t at;
 };
-static struct seen last;
+static struct seen last, last_error;
 
 static void keep(cio_pool *p, const cio_result *r, void *user)
 {
@@ -61,6 +61,10 @@ static void keep(cio_pool *p, const cio_result *r, void *user)
     last.code = r->status;
     last.at = test_now_ms();
     snprintf(last.message, sizeof last.message, "%s", r->message);
+    if (r->status != CIO_OK) {
+        l->by_status[-r->status]++;
+        last_error = last;
+    }
 }
 
 #define TEST_REST(name, ...) Test(rest, name, .init = setup, .fini = teardown, __VA_ARGS__)
@@ -87,17 +91,21 @@ TEST_REST(a_flaky_endpoint_succeeds_within_its_attempts, .timeout = 30)
     server_stats_free(&st);
 }
 
-TEST_REST(when_attempts_run_out_the_last_response_is_the_result, .timeout = 30)
+TEST_REST(when_attempts_run_out_a_status_the_policy_retries_is_a_failure, .timeout = 30)
 {
     O.on_done = O.on_error = keep;
     O.retry = (cio_retry){.max_attempts = 3, .base_ms = 10};
     cio_pool *p = test_pool(&O, 2);
     test_get(p, &S, "/flaky/b/10?status=502", 0);
+    test_get(p, &S, "/status/404", 0);
     cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
     cio_pool_free(p);
-    cr_assert_eq(L.done, 1, "an HTTP status is a result");
-    cr_assert_eq(last.status, 502);
-    cr_assert_eq(last.attempts, 3);
+    cr_assert_eq(L.errors, 1, "a 502 that outlived its retries did not succeed");
+    cr_assert_eq(L.by_status[-CIO_E_HTTP], 1);
+    cr_assert_eq(last_error.status, 502);
+    cr_assert_eq(last_error.attempts, 3);
+    cr_assert(strstr(last_error.message, "retries exhausted") != NULL, "%s", last_error.message);
+    cr_assert_eq(L.done, 1, "a 404, which the policy does not retry, is a result");
 }
 
 TEST_REST(retry_after_in_seconds_is_waited_for, .timeout = 30)

@@ -365,3 +365,52 @@ TEST_SAFE(an_overlong_line_is_one_error_record_whatever_it_holds, .timeout = 30)
             cr_assert(strstr(rec_str(R.recs[i], "error"), "longer than 64 KiB") != NULL);
     cr_assert_eq(server_requests(), 1, "only line 3 was fetched");
 }
+
+/* ---- 4. a failure never looks like success ------------------------------------------- */
+
+TEST_SAFE(a_status_that_outlived_its_retries_is_an_error_and_resume_runs_it_again, .timeout = 30)
+{
+    const char *list = write_file("retry.txt", "%s/status/503\n%s/status/404\n%s/ok\n");
+    char out[300];
+    snprintf(out, sizeof out, "%s", tool_tmp("retry.jsonl"));
+    unlink(out);
+    tool_run(&R, NULL,
+             (const char *[]){"--no-progress", "--retries", "2", "--retry-max-wait", "0.05", "-o",
+                              out, list, NULL});
+    cr_assert_eq(R.status, 1, "a failure: exit 1: %s", R.err);
+    cr_assert(strstr(R.err, "done 2, error 1") != NULL, "the summary counts it: %s", R.err);
+    tool_run_free(&R);
+    parse_file(&R, out);
+    cr_assert_eq(R.nrecs, 3);
+    for (size_t i = 0; i < R.nrecs; i++) {
+        long status = (long)rec_num(R.recs[i], "http_status");
+        const char *outcome = rec_str(R.recs[i], "outcome");
+        if (status == 503) {
+            cr_assert_str_eq(outcome, "error");
+            cr_assert_eq(rec_num(R.recs[i], "attempts"), 3);
+            cr_assert(strstr(rec_str(R.recs[i], "error"), "retries exhausted") != NULL, "%s",
+                      rec_str(R.recs[i], "error"));
+        } else {
+            cr_assert_str_eq(outcome, "done", "a 404 is a result, as curl has it");
+        }
+    }
+    tool_run_free(&R);
+    long before = server_requests();
+    tool_run(&R, NULL,
+             (const char *[]){"-q", "--retries", "2", "--retry-max-wait", "0.05", "-o", out,
+                              "--resume", out, list, NULL});
+    cr_assert_eq(R.status, 1);
+    cr_assert_eq(server_requests() - before, 3, "the 503 item ran again, three attempts");
+}
+
+TEST_SAFE(an_error_status_keeps_its_body_with_fail, .timeout = 30)
+{
+    char line[256];
+    snprintf(line, sizeof line, "%s/status/422\n", S.url);
+    tool_run(&R, line, (const char *[]){"-q", "--fail", "--body", "text", NULL});
+    cr_assert_eq(R.status, 1);
+    cr_assert_eq(R.nrecs, 1);
+    cr_assert_str_eq(rec_str(R.recs[0], "outcome"), "error");
+    cr_assert_eq(rec_num(R.recs[0], "http_status"), 422);
+    cr_assert_str_neq(rec_str(R.recs[0], "body"), "", "the REST error payload is kept");
+}

@@ -51,7 +51,8 @@ typedef enum cio_err {
     CIO_E_NOTFOUND = -8,     /* no unfinished item has that id */
     CIO_E_ADAPTER = -9,      /* a generic work item failed */
     CIO_E_DEADLINE = -10,    /* the whole-run deadline expired before the item ended */
-    CIO_E_HTTP = -11,        /* HTTP status >= 400 with CIO_FAIL_ON_HTTP_ERROR */
+    CIO_E_HTTP = -11,        /* HTTP status >= 400 with CIO_FAIL_ON_HTTP_ERROR, or a status
+                                the retry policy retries, on its last attempt */
     CIO_E_RETRY_AFTER = -12, /* the server asked to wait longer than max_wait_ms */
     CIO_E__LAST = -13        /* sentinel, never returned */
 } cio_err;
@@ -77,7 +78,11 @@ enum {
  * base_ms * 2^(n-1) ("full jitter"), at least the response's Retry-After (seconds or an
  * HTTP date), and never more than max_wait_ms: a longer Retry-After ends the item with
  * CIO_E_RETRY_AFTER. The terminal callback fires once, after the last attempt, with
- * that attempt's outcome and res->attempts. All zero: never retry. */
+ * that attempt's outcome and res->attempts. A response whose status the policy retries
+ * (429 and 5xx by default) that is still the answer when the attempts or the budget run
+ * out is a failure: on_error with CIO_E_HTTP, its status, body and headers kept, so a
+ * caller who asked for retries never takes a 503 for a result. All zero: never retry
+ * (then every status is a result, as without a policy). */
 typedef struct cio_retry {
     unsigned max_attempts;          /* attempts in all, the first included; 0, 1: none */
     unsigned on;                    /* CIO_RETRY_* flags; 0: CIO_RETRY_DEFAULT */
@@ -223,7 +228,7 @@ typedef struct cio_progress {
 } cio_progress;
 
 /* Called on the loop thread every progress_ms during a run, and once more at its end
- * (final = 1) before on_drained. */
+ * (final = 1) before each on_drained. */
 typedef void (*cio_progress_cb)(cio_pool *pool, const cio_progress *pr, void *user);
 
 /* Return values of a feeder. */
@@ -277,7 +282,8 @@ typedef struct cio_pool_opts {
     cio_done_cb on_done;         /* a response arrived (any HTTP status), or work done */
     cio_error_cb on_error;       /* transport error, cancel, deadline, ... */
     cio_timeout_cb on_timeout;   /* the item's own limit expired (NULL: on_error, CIO_E_TIMEOUT) */
-    cio_drained_cb on_drained;   /* every item of a run has ended */
+    cio_drained_cb on_drained;   /* every item of a run has ended; items it submits
+                                    belong to the run, which goes on (and drains again) */
     cio_feed_cb on_feed;         /* optional lazy source of items */
     void *user;                  /* handed to every pool callback */
     unsigned threads;            /* worker threads for cio_submit_blocking; 0: 4 */
@@ -429,7 +435,9 @@ CIO_EXTERN int cio_pool_attach(cio_pool *pool, struct event_base *base);
 
 /* Starts a run on an attached pool: queued items are admitted, the deadline clock
  * starts, and on_drained fires once every item (and the feeder) has ended. Items
- * submitted after on_drained wait for the next cio_pool_start.
+ * submitted inside on_drained belong to the run, which goes on (on_drained fires again
+ * when they have ended); items submitted after it returns wait for the next
+ * cio_pool_start.
  *
  * Returns: CIO_OK; CIO_E_STATE when not attached or already running; CIO_E_NOMEM when
  *          the pool's events could not be made (nothing started; it may be called again).
@@ -451,7 +459,7 @@ typedef enum cio_run_mode {
  *          loop failure.
  *          If a callback freed the pool, the free happens before this returns CIO_OK.
  * Context: the pool's thread, never inside a callback. The pool is empty and reusable
- *          after CIO_RUN_DEFAULT returns. */
+ *          after CIO_RUN_DEFAULT returns: what on_drained submitted ran in this run. */
 CIO_EXTERN int cio_pool_run(cio_pool *pool, cio_run_mode mode);
 
 /* Queues one HTTP request; it starts when a slot and a rate token are free.
