@@ -12,12 +12,20 @@
 #include "internal.h"
 #include "mem.h"
 
+/* libevent delivers a canceled lookup's answer on a later loop turn, reading the evdns
+ * base then: the base must outlive every answer still due. A pool freed while some are
+ * due leaves this behind, and the last answer frees it. */
 struct cio_dns {
     struct evdns_base *base;
+    size_t due;      /* lookups whose answer has not come */
+    unsigned orphan; /* the pool is gone: free this with the last answer */
 };
+
+static void dns_release(struct cio_dns *d);
 
 struct dns_work {
     cio_task *task;
+    struct cio_dns *dns;
     struct evdns_getaddrinfo_request *req; /* pending lookup, or NULL */
     unsigned pending : 1;                  /* the resolver still owes us a callback */
     unsigned ended : 1;                    /* the item ended: ignore the answer */
@@ -28,13 +36,17 @@ struct dns_work {
 static void answered(int err, struct evutil_addrinfo *ai, void *arg)
 {
     struct dns_work *w = arg;
+    struct cio_dns *d = w->dns;
 
     w->pending = 0;
     w->req = NULL;
+    d->due--;
     if (w->destroyed) {
         if (ai != NULL)
             evutil_freeaddrinfo(ai);
         cio__free(w);
+        if (d->orphan && d->due == 0)
+            dns_release(d); /* nothing of libevent's touches the base after this */
         return;
     }
     if (!w->ended) {
@@ -70,10 +82,12 @@ static int dns_start(cio_task *task, void *work, struct event_base *base)
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = EVUTIL_AI_ADDRCONFIG;
     w->task = task;
+    w->dns = task->pool->dns;
     w->pending = 1;
+    w->dns->due++;
     /* May answer at once (a numeric address, the hosts file): then req is NULL. */
     struct evdns_getaddrinfo_request *req =
-        evdns_getaddrinfo(task->pool->dns->base, w->host, NULL, &hints, answered, w);
+        evdns_getaddrinfo(w->dns->base, w->host, NULL, &hints, answered, w);
     if (w->pending)
         w->req = req;
     return CIO_OK;
@@ -122,13 +136,22 @@ static struct cio_dns *dns_new(cio_pool *p)
     return d;
 }
 
+static void dns_release(struct cio_dns *d)
+{
+    if (d->base != NULL)
+        evdns_base_free(d->base, 1);
+    cio__free(d);
+}
+
 void cio__dns_free(struct cio_dns *d)
 {
     if (d == NULL)
         return;
-    if (d->base != NULL)
-        evdns_base_free(d->base, 1); /* pending lookups answer with an error: freed */
-    cio__free(d);
+    if (d->due > 0) { /* answers are on their way (canceled lookups): the last frees it */
+        d->orphan = 1;
+        return;
+    }
+    dns_release(d);
 }
 
 int cio_submit_dns(cio_pool *p, const char *host, const cio_task_opts *o, cio_task_id *id)

@@ -108,13 +108,19 @@ static void destroy(cio_pool *p)
 {
     cio__task_reap(p);
     cio__task_spares_free(p);
-    if (p->reaper != NULL)
-        event_free(p->reaper);
-    if (p->progress_timer != NULL)
-        event_free(p->progress_timer);
+    /* The pool's own events go first: nothing of the pool may run in the turn below. */
+    struct event *evs[] = {p->reaper, p->progress_timer, p->kick, p->rate_timer,
+                           p->deadline_timer};
+    for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
+        if (evs[i] != NULL)
+            event_free(evs[i]);
     cio__http_free(p->http);
     cio__threads_free(p->threads);
-    cio__dns_free(p->dns);
+    if (p->owns_base && p->base != NULL)
+        /* One turn runs the answers libevent deferred, such as those of canceled evdns
+         * lookups, which read the evdns base: it must still be there. */
+        event_base_loop(p->base, EVLOOP_NONBLOCK);
+    cio__dns_free(p->dns); /* on a caller's loop, the last answer due frees it */
     cio__free(p->dns_nameserver);
     cio__free(p->retry_statuses);
     cio__free(p->ca_file);
@@ -122,18 +128,8 @@ static void destroy(cio_pool *p)
     cio__keys_free(&p->keys);
     cio__lim_free(&p->lim);
     cio__free(p->grants);
-    if (p->kick != NULL)
-        event_free(p->kick);
-    if (p->rate_timer != NULL)
-        event_free(p->rate_timer);
-    if (p->deadline_timer != NULL)
-        event_free(p->deadline_timer);
-    if (p->owns_base && p->base != NULL) {
-        /* One turn runs callbacks libevent deferred, such as the cleanup of a canceled
-         * evdns lookup, which would leak if the base went first. Ours are all gone. */
-        event_base_loop(p->base, EVLOOP_NONBLOCK);
+    if (p->owns_base && p->base != NULL)
         event_base_free(p->base);
-    }
     curl_global_cleanup();
     cio__free(p);
     cio__pools_add(-1);

@@ -401,3 +401,30 @@ Test(adapters, a_dns_lookup_that_gets_no_answer_times_out_or_is_canceled, .init 
     cr_assert_eq(L.by_status[-CIO_E_CANCELED], 2);
     cr_assert_eq(ledger_once(&L, 3), 3);
 }
+
+/* A pool on the caller's loop freed with a lookup still out: libevent delivers the
+ * canceled lookup's answer on the caller's next turn and reads the evdns base then, so
+ * the base outlives the pool until that answer. Run under valgrind by CTest
+ * (valgrind_dns), which sees what ASan cannot in an uninstrumented libevent. */
+Test(adapters, a_pool_freed_with_a_dns_lookup_out_on_the_callers_loop_reads_no_freed_memory,
+     .init = setup, .timeout = 20)
+{
+    char ns[64];
+    int fd = silent_nameserver(ns, sizeof ns);
+    struct event_base *base = event_base_new();
+
+    cr_assert_not_null(base);
+    O.dns_nameserver = ns;
+    cio_pool *p = cio_pool_new(&O, NULL);
+    cr_assert_not_null(p);
+    cr_assert_eq(cio_pool_attach(p, base), CIO_OK);
+    cr_assert_eq(cio_pool_start(p), CIO_OK);
+    cr_assert_eq(cio_submit_dns(p, "nowhere.example", NULL, NULL), CIO_OK);
+    for (int i = 0; i < 3; i++)
+        event_base_loop(base, EVLOOP_NONBLOCK); /* the query goes out */
+    cio_pool_free(p);
+    cr_assert_eq(L.by_status[-CIO_E_CANCELED], 1, "the lookup ended canceled at the free");
+    event_base_loop(base, EVLOOP_NONBLOCK); /* the answer of the cancel, then the base */
+    event_base_free(base);
+    close(fd);
+}

@@ -624,7 +624,11 @@ CIO_EXTERN int cio_submit_timer(cio_pool *pool, unsigned ms, const cio_task_opts
  * first address as text in res->body ("127.0.0.1", "::1") and the whole list as a
  * `struct addrinfo *` in res->value (borrowed); a failure is on_error with
  * CIO_E_TRANSPORT and the resolver's message.
- * Copies: host. Returns: as cio_submit (CIO_E_INVAL for an empty host). */
+ * Copies: host. Returns: as cio_submit (CIO_E_INVAL for an empty host).
+ * Freeing: libevent answers a canceled lookup on a later loop turn, so a pool freed
+ *          with lookups out keeps its resolver until then: on its own loop the free
+ *          runs that turn; on the caller's, the caller's next turn frees it (a base
+ *          freed without one leaves the resolver's memory behind, never a crash). */
 CIO_EXTERN int cio_submit_dns(cio_pool *pool, const char *host, const cio_task_opts *o,
                               cio_task_id *id);
 
