@@ -154,6 +154,7 @@ static void sweep(struct cio_keys *k, uint64_t now)
 
 static void ring_add(struct cio_keys *k, struct cio_key *key)
 {
+    k->waiting_keys++;
     if (k->cursor == NULL) {
         key->rnext = key->rprev = key;
         k->cursor = key;
@@ -168,6 +169,7 @@ static void ring_add(struct cio_keys *k, struct cio_key *key)
 
 static void ring_remove(struct cio_keys *k, struct cio_key *key)
 {
+    k->waiting_keys--;
     if (key->rnext == key) {
         k->cursor = NULL;
     } else {
@@ -259,11 +261,14 @@ cio_task *cio__keys_find(struct cio_keys *k, cio_task_id id)
     return NULL;
 }
 
-cio_task *cio__keys_next(struct cio_keys *k, uint64_t now,
-                         int (*ready)(const cio_task *t, void *arg), void *arg, uint64_t *wait_ms)
+/* One round of the ring: the first key that may start now, with fewer than `share` in
+ * flight. *best: the shortest wait for a token seen; *held: some key was passed over
+ * for its share alone. */
+static struct cio_key *pick(struct cio_keys *k, uint64_t now,
+                            int (*ready)(const cio_task *t, void *arg), void *arg, size_t share,
+                            uint64_t *best, int *held)
 {
     struct cio_key *key = k->cursor;
-    uint64_t best = 0;
 
     for (size_t n = 0; key != NULL && n < k->nkeys; n++, key = key->rnext) {
         if (n > 0 && key == k->cursor)
@@ -279,17 +284,41 @@ cio_task *cio__keys_next(struct cio_keys *k, uint64_t now,
         if (wait > 0) {
             if (key->queue.head->rate_wait_from == 0)
                 key->queue.head->rate_wait_from = now;
-            best = best == 0 || wait < best ? wait : best;
+            *best = *best == 0 || wait < *best ? wait : *best;
             continue;
         }
-        cio__lim_take(&key->lim, now);
-        cio_task *t = key->queue.head;
-        k->cursor = key->rnext; /* round robin: the next key goes first next time */
-        cio__keys_remove(k, t);
-        return t;
+        if (key->in_flight >= share) {
+            *held = 1;
+            continue;
+        }
+        return key;
     }
-    *wait_ms = best;
     return NULL;
+}
+
+cio_task *cio__keys_next(struct cio_keys *k, uint64_t now,
+                         int (*ready)(const cio_task *t, void *arg), void *arg, size_t cap,
+                         uint64_t *wait_ms)
+{
+    uint64_t best = 0;
+    int held = 0;
+    /* While other keys wait too, a key gets no slot past its share of the pool: one
+     * slow key never takes every slot. When the others cannot start now (a token, a
+     * cap), it may: a slot never idles for fairness alone. */
+    size_t share = k->waiting_keys > 1 ? (cap + k->waiting_keys - 1) / k->waiting_keys : SIZE_MAX;
+    struct cio_key *key = pick(k, now, ready, arg, share, &best, &held);
+
+    if (key == NULL && held)
+        key = pick(k, now, ready, arg, SIZE_MAX, &best, &held);
+    if (key == NULL) {
+        *wait_ms = best;
+        return NULL;
+    }
+    cio__lim_take(&key->lim, now);
+    cio_task *t = key->queue.head;
+    k->cursor = key->rnext; /* round robin: the next key goes first next time */
+    cio__keys_remove(k, t);
+    return t;
 }
 
 int cio__url_key(const char *url, char *out, size_t len)

@@ -37,6 +37,7 @@ struct cio_keys {
     struct cio_key **slots;
     size_t nslots, nkeys;
     struct cio_key *cursor; /* the next key to serve in the ring */
+    size_t waiting_keys;    /* keys in the ring: with items queued */
     size_t queued;          /* over all keys */
     size_t sweep_at;        /* table size at which idle keys are swept */
     cio_limits dflt;        /* limits of a key without its own */
@@ -60,11 +61,13 @@ void cio__keys_remove(struct cio_keys *k, struct cio_task *t);
 struct cio_task *cio__keys_find(struct cio_keys *k, uint64_t id);
 
 /* Round robin: the next queued task whose key is under its cap and has a token (taken),
- * and for which ready(t, arg) says yes; it leaves its queue. NULL when none may start
+ * and for which ready(t, arg) says yes; it leaves its queue. While several keys have
+ * items queued, a key with its share of `cap` (the pool's slots) in flight goes after
+ * those below theirs, and only when none of them can start. NULL when none may start
  * now: *wait_ms is then the shortest wait for a key's token (0: only caps block). */
 struct cio_task *cio__keys_next(struct cio_keys *k, uint64_t now,
                                 int (*ready)(const struct cio_task *t, void *arg), void *arg,
-                                uint64_t *wait_ms);
+                                size_t cap, uint64_t *wait_ms);
 
 /* CIO_ADAPTIVE: a 429 or 503 for the key at `now`; a pause of pause_ms (0: none) from
  * its rate-limit headers. Returns 1 when the key's rate was cut. */

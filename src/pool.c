@@ -13,6 +13,7 @@
 
 #define DEFAULT_CONCURRENCY 50u
 #define DEFAULT_MAX_BODY ((size_t)16 << 20)
+#define FEED_LOOKAHEAD_MIN 64u
 
 void cio_pool_opts_init(cio_pool_opts *o)
 {
@@ -109,8 +110,7 @@ static void destroy(cio_pool *p)
     cio__task_reap(p);
     cio__task_spares_free(p);
     /* The pool's own events go first: nothing of the pool may run in the turn below. */
-    struct event *evs[] = {p->reaper, p->progress_timer, p->kick, p->rate_timer,
-                           p->deadline_timer};
+    struct event *evs[] = {p->reaper, p->progress_timer, p->kick, p->rate_timer, p->deadline_timer};
     for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
         if (evs[i] != NULL)
             event_free(evs[i]);
@@ -396,9 +396,19 @@ static void end_phase(cio_pool *p)
         event_base_loopbreak(p->base);
 }
 
+/* How many items a feeder keeps queued: more than a run of slots, so that the keys
+ * further down the input are in the queue and get their share while a slow key holds
+ * its slots; still bounded by the concurrency. */
+static size_t feed_target(const cio_pool *p)
+{
+    size_t c = p->o.max_concurrency;
+
+    return 2 * c > FEED_LOOKAHEAD_MIN ? 2 * c : FEED_LOOKAHEAD_MIN;
+}
+
 static void feed(cio_pool *p)
 {
-    size_t target = p->o.max_concurrency;
+    size_t target = feed_target(p);
 
     while (p->feed == CIO_FEED_ACTIVE && p->keys.queued < target && !p->closing) {
         uint64_t before = p->st.submitted;
@@ -500,7 +510,7 @@ static void admit(cio_pool *p)
                 return; /* the next slot kicks a dispatch */
         }
         if (wait == 0) {
-            cio_task *t = cio__keys_next(&p->keys, now, admissible, p, &wait);
+            cio_task *t = cio__keys_next(&p->keys, now, admissible, p, cap, &wait);
             if (t != NULL) {
                 cio__lim_take(&p->lim, now);
                 if (p->o.limiter != NULL)

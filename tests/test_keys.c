@@ -203,6 +203,29 @@ Test(keys, keys_are_served_round_robin, .init = setup, .timeout = 30)
     cr_assert_leq(last_fast, 10, "the last fast item was start number %d", last_fast + 1);
 }
 
+Test(keys, a_slow_key_never_takes_every_slot, .init = setup, .timeout = 30)
+{
+    O.max_concurrency = 4;
+    cio_pool *p = cio_pool_new(&O, NULL);
+
+    submit_stamps(p, "slow", 's', 8, 1000); /* first in the queue, and slow */
+    submit_stamps(p, "quick", 'q', 40, 5);
+    uint64_t t0 = test_now_ms();
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(L.done, 48);
+    int first_slow_end = -1;
+    for (int i = 0; i < ndone && first_slow_end < 0; i++)
+        if (done_tags[i] == 's')
+            first_slow_end = i;
+    cr_assert_eq(first_slow_end, 40, "every quick item ended before the first slow one");
+    int quick_running = 0;
+    for (int i = 0; i < nstarts; i++)
+        if (start_tags[i] == 'q' && start_at[i] - t0 >= 1000)
+            quick_running++;
+    cr_assert_eq(quick_running, 0, "no quick item waited for a slow one to end");
+}
+
 Test(keys, keys_in_use_only_are_kept, .init = setup, .timeout = 30)
 {
     O.max_concurrency = 8;

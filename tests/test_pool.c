@@ -290,7 +290,9 @@ Test(pool, a_feeder_keeps_the_queue_bounded, .init = setup, .timeout = 60)
     cio_pool_free(p);
     cr_assert_eq(L.done, 20000);
     cr_assert_eq(ledger_once(&L, 20000), 20000);
-    cr_assert_leq(f.max_queued, 8, "the queue held %zu", f.max_queued);
+    /* Twice the concurrency, at least 64: bounded, and deep enough that the keys further
+     * down an input are queued and get their share while one key holds its slots. */
+    cr_assert_leq(f.max_queued, 64, "the queue held %zu", f.max_queued);
 }
 
 /* Attach mode: the caller's loop, the caller's own timer ticking in between. */

@@ -414,3 +414,27 @@ TEST_SAFE(an_error_status_keeps_its_body_with_fail, .timeout = 30)
     cr_assert_eq(rec_num(R.recs[0], "http_status"), 422);
     cr_assert_str_neq(rec_str(R.recs[0], "body"), "", "the REST error payload is kept");
 }
+
+/* ---- 8. one slow host never takes every slot ----------------------------------------- */
+
+TEST_SAFE(a_slow_host_never_holds_up_a_quick_one, .timeout = 30)
+{
+    static char text[64 * 1024];
+    unsigned port;
+    size_t n = 0;
+    cr_assert_eq(sscanf(S.url, "http://127.0.0.1:%u", &port), 1);
+    for (int i = 0; i < 8; i++) /* localhost: a key of its own, and slow */
+        n += (size_t)snprintf(text + n, sizeof text - n, "http://localhost:%u/delay/1500\n", port);
+    for (int i = 0; i < 40; i++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "%s/ok\n", S.url);
+    tool_run(&R, text, (const char *[]){"-q", "-c", "4", NULL});
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert_eq(R.nrecs, 48);
+    for (size_t i = 0; i < 40; i++)
+        cr_assert(strstr(rec_str(R.recs[i], "url"), "/ok") != NULL,
+                  "the 40 quick records come first; record %zu: %s", i, rec_str(R.recs[i], "url"));
+    for (size_t i = 0; i < R.nrecs; i++)
+        if (strstr(rec_str(R.recs[i], "url"), "/ok") != NULL)
+            cr_assert_lt(rec_num(cJSON_GetObjectItem(R.recs[i], "timings"), "total_ms"), 1500,
+                         "no quick item waited for a slow one");
+}

@@ -118,8 +118,11 @@ typedef struct cio_rate {
  * "scheme://host:port" unless it names one (an API token, an endpoint group); a generic
  * item's is the one in its cio_task_opts, or none. Each key has its own queue,
  * concurrency cap and token bucket, checked together with the pool's own before an
- * item starts, and the keys are served round robin: one slow or throttled key never
- * takes every slot. Zero fields: no limit. */
+ * item starts, and the keys are served round robin. While several keys have items
+ * waiting, none gets a slot past its share of the pool (max_concurrency over the keys
+ * waiting) unless the others cannot start now (a token, a cap): one slow or throttled
+ * key never takes every slot, and no slot idles for fairness. Slots already held are
+ * not taken back. Zero fields: no limit. */
 typedef struct cio_limits {
     unsigned max_concurrency; /* in flight with this key */
     unsigned rate_per_minute; /* starts per minute with this key */
@@ -235,7 +238,8 @@ typedef void (*cio_progress_cb)(cio_pool *pool, const cio_progress *pr, void *us
 enum { CIO_FEED_MORE = 0, CIO_FEED_END = 1 };
 
 /* A feeder hands items over lazily: the pool calls it on the loop thread whenever its
- * queue has room for `room` more items. It submits up to about `room` items with
+ * queue has room for `room` more items (it keeps twice max_concurrency queued, at least
+ * 64, so that keys further down the input are there to get their share). It submits up to about `room` items with
  * cio_submit_http / cio_submit and returns CIO_FEED_MORE, or CIO_FEED_END when it has
  * no more (the pool then stops calling it for this run). Returning CIO_FEED_MORE having
  * submitted nothing pauses it until the next item ends or cio_pool_feed_wake. */
