@@ -59,6 +59,8 @@ int cio__adapt_tick(struct cio_adapt *a, uint64_t now)
 {
     int changed = 0;
 
+    if (a->paused_until > a->last_step)
+        a->last_step = a->paused_until;
     while (a->rate != 0 && now >= a->last_step + 1000 && now >= a->last_throttle + 1000) {
         uint64_t step = a->ceiling / 10 > 0 ? a->ceiling / 10 : 1;
         a->last_step += 1000;

@@ -21,11 +21,13 @@ struct cio_adapt {
 void cio__adapt_start(struct cio_adapt *a, uint64_t now);
 /* Starts in the second before `now`. */
 unsigned cio__adapt_recent(struct cio_adapt *a, uint64_t now);
-/* A 429 or 503 at `now`, with `configured` the key's own rate (0: none). Returns 1 when
- * the rate in force changed (a->rate). */
+/* A 429 or 503 at `now`, with `configured` the rate the key is held to (its own, or the
+ * pool's; 0: none, then the rate seen over the last second). Returns 1 when the rate in
+ * force changed (a->rate). */
 int cio__adapt_throttled(struct cio_adapt *a, uint64_t now, uint64_t configured);
 /* Recovery, called before each admission decision: returns 1 when a->rate changed; a
- * rate back at its ceiling ends the slowdown (a->rate = 0). */
+ * rate back at its ceiling ends the slowdown (a->rate = 0). A pause the server imposed
+ * is no quiet time: the steps count from its end. */
 int cio__adapt_tick(struct cio_adapt *a, uint64_t now);
 /* Whether a response's rate-limit headers pause the key: remaining and reset as their
  * text (NULL: absent); a reset over 10^9 is an epoch time, else seconds. Returns the

@@ -335,6 +335,15 @@ static int detach(struct work *w)
     return 1;
 }
 
+/* Its request is going out: a window limit counts it from now. */
+static void http_sent(struct cio_xfer *x)
+{
+    struct work *w = work_of(x);
+
+    if (w->task != NULL && w->task->state == CIO_TS_RUNNING)
+        cio__task_sent(w->task, cio__now_ms());
+}
+
 /* A lane gave back a stopped transfer. */
 static void http_back(struct cio_xfer *x)
 {
@@ -390,7 +399,9 @@ static void adapt(struct work *w, const cio_result *res)
     uint64_t pause =
         remaining[0] != '\0' ? cio__adapt_pause_ms(remaining, reset, (uint64_t)time(NULL)) : 0;
     int cut = res->http_status == 429 || res->http_status == 503;
-    if (cio__keys_throttled(w->task->key, cio__now_ms(), cut, pause))
+    const cio_pool_opts *o = &w->h->pool->o;
+    cio_rate pool_rate = o->rate.count != 0 ? o->rate : cio__rate_per_minute(o->rate_per_minute, 0);
+    if (cio__keys_throttled(w->task->key, cio__now_ms(), cut, pause, cio__rate_minute(&pool_rate)))
         w->h->pool->st.throttles++;
 }
 
@@ -637,6 +648,7 @@ static int http_start(cio_task *task, void *work, struct event_base *base)
         }
     }
     w->limit = limit;
+    w->x.want_sent = task->held_pool || task->held_key;
     int rc = setup(w, e, limit);
     if (rc == CIO_OK)
         rc = cio__lanes_add(w->h->lanes, &w->x);
@@ -733,7 +745,7 @@ static struct cio_http *http_new(cio_pool *p)
     h->base_headers = base_headers();
     if (h->spare == NULL || h->works == NULL || h->base_headers == NULL ||
         (h->lanes = cio__lanes_new(p, p->o.io_threads, cap, (long)p->o.max_concurrency, finish,
-                                   http_back)) == NULL) {
+                                   http_back, http_sent)) == NULL) {
         cio__http_free(h);
         return NULL;
     }
@@ -785,6 +797,7 @@ int cio_submit_http(cio_pool *p, const cio_http_req *req, cio_task_id *id)
     t->name = w->label;
     t->req = &w->req;
     t->self_timed = 1;
+    t->reports_sent = 1;
     char key[512];
     if (req->key == NULL && cio__url_key(w->req.url, key, sizeof key) != 0)
         key[0] = '\0'; /* too long to be a key: only the pool's limits apply */

@@ -37,8 +37,11 @@ struct cio_task {
     unsigned timeout_ms; /* 0: none */
     unsigned attempts;
     enum cio_task_state state;
-    unsigned in_start : 1;   /* inside vt->start: an end there must not free it */
-    unsigned self_timed : 1; /* the adapter enforces timeout_ms itself (HTTP) */
+    unsigned in_start : 1;     /* inside vt->start: an end there must not free it */
+    unsigned self_timed : 1;   /* the adapter enforces timeout_ms itself (HTTP) */
+    unsigned reports_sent : 1; /* the adapter says when its request goes out (HTTP) */
+    unsigned held_pool : 1;    /* a window start of the pool's, held until sent */
+    unsigned held_key : 1;     /* the same, of its key's */
     uint64_t submit_ms, start_ms;
     uint64_t first_start_ms; /* the first attempt's start: the item budget's clock */
     uint64_t enqueued_ms;    /* when it last joined a queue */
@@ -155,6 +158,8 @@ void cio__task_retry(cio_task *t, uint64_t wait_ms);
 void cio__task_requeue(cio_task *t, uint64_t wait_ms);
 /* The pool ends it (cancel, deadline, generic timeout); stops the work if running. */
 void cio__task_abort(cio_task *t, int code);
+/* The attempt's request went out at `when`: a window limit counts it from then. */
+void cio__task_sent(cio_task *t, uint64_t when);
 
 /* http.c */
 int cio__http_submit(cio_pool *p, const cio_http_req *req, cio_task_id *id);

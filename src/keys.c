@@ -225,15 +225,19 @@ static void slow_down(struct cio_key *key, uint64_t now)
 
 static uint64_t per_minute(const cio_limits *l)
 {
-    if (l->rate.count == 0)
-        return l->rate_per_minute;
-    uint64_t period = l->rate.period_ms != 0 ? l->rate.period_ms : CIO_RL_MINUTE;
-    return (uint64_t)l->rate.count * CIO_RL_MINUTE / period;
+    cio_rate r = l->rate.count != 0 ? l->rate : cio__rate_per_minute(l->rate_per_minute, 0);
+
+    return cio__rate_minute(&r);
 }
 
-int cio__keys_throttled(struct cio_key *key, uint64_t now, int cut, uint64_t pause_ms)
+int cio__keys_throttled(struct cio_key *key, uint64_t now, int cut, uint64_t pause_ms,
+                        uint64_t pool_per_minute)
 {
-    int changed = cut && cio__adapt_throttled(&key->adapt, now, per_minute(&key->limits));
+    uint64_t own = per_minute(&key->limits);
+    uint64_t held_to = own == 0                                        ? pool_per_minute
+                       : pool_per_minute != 0 && pool_per_minute < own ? pool_per_minute
+                                                                       : own;
+    int changed = cut && cio__adapt_throttled(&key->adapt, now, held_to);
 
     if (changed)
         slow_down(key, now);
@@ -314,8 +318,11 @@ cio_task *cio__keys_next(struct cio_keys *k, uint64_t now,
         *wait_ms = best;
         return NULL;
     }
-    cio__lim_take(&key->lim, now);
     cio_task *t = key->queue.head;
+    if (t->reports_sent) /* a window counts it when its request goes out */
+        t->held_key = (unsigned)cio__lim_hold(&key->lim, now);
+    else
+        cio__lim_take(&key->lim, now);
     k->cursor = key->rnext; /* round robin: the next key goes first next time */
     cio__keys_remove(k, t);
     return t;

@@ -70,8 +70,11 @@ struct cio_task *cio__keys_next(struct cio_keys *k, uint64_t now,
                                 size_t cap, uint64_t *wait_ms);
 
 /* CIO_ADAPTIVE: a 429 or 503 for the key at `now`; a pause of pause_ms (0: none) from
- * its rate-limit headers. Returns 1 when the key's rate was cut. */
-int cio__keys_throttled(struct cio_key *key, uint64_t now, int cut, uint64_t pause_ms);
+ * its rate-limit headers. pool_per_minute: the pool's own rate (0: none), which holds
+ * the key too when it has none of its own (or a higher one). Returns 1 when the key's
+ * rate was cut. */
+int cio__keys_throttled(struct cio_key *key, uint64_t now, int cut, uint64_t pause_ms,
+                        uint64_t pool_per_minute);
 /* Counts a start for CIO_ADAPTIVE. */
 void cio__keys_started(struct cio_key *key, uint64_t now);
 

@@ -52,8 +52,10 @@ struct cio_lanes {
     cio_pool *pool;
     cio_xfer_ended_fn ended;
     cio_xfer_back_fn back;
-    unsigned n;       /* lanes */
-    unsigned threads; /* 0: the one lane is on the pool's loop */
+    cio_xfer_sent_fn sent;
+    struct cio_xfer *sentbox; /* under mu: requests gone out, from every lane */
+    unsigned n;               /* lanes */
+    unsigned threads;         /* 0: the one lane is on the pool's loop */
     struct cio_lane *lane;
     pthread_mutex_t mu;
     struct xlist outbox; /* under mu, from every lane */
@@ -212,6 +214,55 @@ static int on_timer(CURLM *multi, long ms, void *arg)
         event_active(ln->timer, EV_TIMEOUT, 1); /* no memory to wait: a drive now, early
                                                     but harmless, never a stalled multi */
     return 0;
+}
+
+/* libcurl is about to send x's request (a connection is there, TLS done). On a lane of
+ * its own the loop thread hears of it through the sentbox; on the pool's loop at once,
+ * which only updates counters (no user callback runs inside libcurl's). */
+static int on_prereq(void *arg, char *ip, char *local_ip, int port, int local_port)
+{
+    struct cio_xfer *x = arg;
+    struct cio_lane *ln = x->lane;
+    struct cio_lanes *ls = ln != NULL ? ln->ls : NULL;
+
+    (void)ip;
+    (void)local_ip;
+    (void)port;
+    (void)local_port;
+    if (ls == NULL || x->sent_said)
+        return CURL_PREREQFUNC_OK;
+    x->sent_said = 1;
+    if (!ln->has_thread) {
+        ls->sent(x);
+        return CURL_PREREQFUNC_OK;
+    }
+    pthread_mutex_lock(&ls->mu);
+    int wake = 0;
+    if (!x->in_sentbox) {
+        x->in_sentbox = 1;
+        x->snext = ls->sentbox;
+        ls->sentbox = x;
+        wake = !ls->out_woken;
+        ls->out_woken = 1;
+    }
+    pthread_mutex_unlock(&ls->mu);
+    if (wake)
+        ring(ls->pipe[1]);
+    return CURL_PREREQFUNC_OK;
+}
+
+/* Takes x out of the sentbox, if there (under mu). */
+static void unsentbox(struct cio_lanes *ls, struct cio_xfer *x)
+{
+    if (!x->in_sentbox)
+        return;
+    for (struct cio_xfer **at = &ls->sentbox; *at != NULL; at = &(*at)->snext)
+        if (*at == x) {
+            *at = x->snext;
+            break;
+        }
+    x->in_sentbox = 0;
+    x->snext = NULL;
 }
 
 /* ---- a lane's own thread ---------------------------------------------------------- */
@@ -419,6 +470,19 @@ static void loop_outbox(evutil_socket_t fd, short what, void *arg)
     (void)what;
     drain_pipe(fd);
     cio__pool_enter(p);
+    while (!p->closing) { /* requests that went out, before any end of theirs */
+        pthread_mutex_lock(&ls->mu);
+        struct cio_xfer *x = ls->sentbox;
+        if (x != NULL) {
+            ls->sentbox = x->snext;
+            x->in_sentbox = 0;
+            x->snext = NULL;
+        }
+        pthread_mutex_unlock(&ls->mu);
+        if (x == NULL)
+            break;
+        ls->sent(x);
+    }
     while (!p->closing) {
         pthread_mutex_lock(&ls->mu);
         struct cio_xfer *x = xl_pop(&ls->outbox);
@@ -451,6 +515,11 @@ int cio__lanes_add(struct cio_lanes *ls, struct cio_xfer *x)
         if (ls->lane[i].cap - ls->lane[i].lent > ln->cap - ln->lent)
             ln = &ls->lane[i];
     curl_easy_setopt(x->easy, CURLOPT_PRIVATE, (char *)x);
+    /* The callback costs a call per request (and a message from a lane's thread): only
+     * for transfers whose sending time a limit counts. */
+    x->sent_said = 0;
+    curl_easy_setopt(x->easy, CURLOPT_PREREQFUNCTION, x->want_sent ? on_prereq : NULL);
+    curl_easy_setopt(x->easy, CURLOPT_PREREQDATA, x);
     if (!ln->has_thread) {
         if (curl_multi_add_handle(ln->multi, x->easy) != CURLM_OK)
             return CIO_E_NOMEM;
@@ -484,6 +553,7 @@ int cio__lanes_remove(struct cio_lanes *ls, struct cio_xfer *x)
     } else {
         int wake = 0;
         pthread_mutex_lock(&ls->mu);
+        unsentbox(ls, x); /* the loop thread stops it: its sending is no news */
         switch (x->state) {
         case XS_INBOX:
             xl_unlink(&ln->inbox, x); /* never started */
@@ -586,7 +656,8 @@ static int start_threads(struct cio_lanes *ls)
 }
 
 struct cio_lanes *cio__lanes_new(cio_pool *p, unsigned threads, long max_conns, long max_reqs,
-                                 cio_xfer_ended_fn ended, cio_xfer_back_fn back)
+                                 cio_xfer_ended_fn ended, cio_xfer_back_fn back,
+                                 cio_xfer_sent_fn sent)
 {
     struct cio_lanes *ls = cio__calloc(1, sizeof *ls);
     unsigned n = threads == 0 ? 1 : threads;
@@ -598,6 +669,7 @@ struct cio_lanes *cio__lanes_new(cio_pool *p, unsigned threads, long max_conns, 
     ls->pool = p;
     ls->ended = ended;
     ls->back = back;
+    ls->sent = sent;
     ls->threads = threads;
     ls->n = n;
     ls->pipe[0] = ls->pipe[1] = -1;
@@ -629,6 +701,7 @@ struct cio_lanes *cio__lanes_new(cio_pool *p, unsigned threads, long max_conns, 
 
 static void give_back(struct cio_lanes *ls, struct cio_xfer *x)
 {
+    unsentbox(ls, x);
     x->state = XS_IDLE;
     returned(ls, x);
     if (ls->back != NULL)

@@ -22,6 +22,10 @@ struct cio_xfer {
     int doomed;                     /* its lane's thread only: no event for a socket */
     int state;                      /* under the lane's lock */
     CURLcode rc;                    /* how it ended, set by the lane */
+    int want_sent;                  /* loop thread, before add: report the request going out */
+    int sent_said;                  /* its lane's: reported once per attempt */
+    struct cio_xfer *snext;         /* in the lanes' sentbox: under the lock */
+    int in_sentbox;                 /* under the lock */
 };
 
 /* A transfer ended (rc): its easy handle is out of every multi and the loop thread's
@@ -29,13 +33,17 @@ struct cio_xfer {
 typedef void (*cio_xfer_ended_fn)(struct cio_xfer *x, CURLcode rc);
 /* A transfer cio__lanes_remove could not take back at once is back now. Loop thread. */
 typedef void (*cio_xfer_back_fn)(struct cio_xfer *x);
+/* A transfer with want_sent has its request going out now (once per add). Loop thread,
+ * never inside a user callback (inside libcurl's, on the pool's own lane). */
+typedef void (*cio_xfer_sent_fn)(struct cio_xfer *x);
 
 struct cio_lanes;
 
 /* threads 0: transfers on the pool's loop. max_conns: connections open at most, in all
  * lanes together; max_reqs: transfers at once (the pool admits no more). */
 struct cio_lanes *cio__lanes_new(cio_pool *p, unsigned threads, long max_conns, long max_reqs,
-                                 cio_xfer_ended_fn ended, cio_xfer_back_fn back);
+                                 cio_xfer_ended_fn ended, cio_xfer_back_fn back,
+                                 cio_xfer_sent_fn sent);
 /* Starts x->easy, set up by the caller. CIO_OK, or an error and x was not taken. */
 int cio__lanes_add(struct cio_lanes *l, struct cio_xfer *x);
 /* Stops x. 1: its easy handle is the caller's again; 0: its lane still has it and

@@ -512,7 +512,10 @@ static void admit(cio_pool *p)
         if (wait == 0) {
             cio_task *t = cio__keys_next(&p->keys, now, admissible, p, cap, &wait);
             if (t != NULL) {
-                cio__lim_take(&p->lim, now);
+                if (t->reports_sent)
+                    t->held_pool = (unsigned)cio__lim_hold(&p->lim, now);
+                else
+                    cio__lim_take(&p->lim, now);
                 if (p->o.limiter != NULL)
                     pop_grant(p);
                 cio__task_start(t, now);

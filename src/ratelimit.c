@@ -70,35 +70,83 @@ void cio__rw_init(struct cio_rw *w, uint64_t *ring, unsigned count, unsigned per
     w->period = period_ms != 0 ? period_ms : CIO_RL_MINUTE;
     w->head = 0;
     w->used = 0;
+    w->pending = 0;
     if (start_empty)
         for (; w->used < count; w->used++)
             ring[w->used] = now;
 }
 
-uint64_t cio__rw_wait(const struct cio_rw *w, uint64_t now)
+/* Drops the starts that have left the window at `now`. */
+static void expire(struct cio_rw *w, uint64_t now)
 {
-    if (w->count == 0 || w->used < w->count)
+    while (w->used > 0 && w->ring[w->head] + w->period <= now) {
+        w->head = (w->head + 1) % w->count;
+        w->used--;
+    }
+}
+
+uint64_t cio__rw_wait(struct cio_rw *w, uint64_t now)
+{
+    if (w->count == 0)
         return 0;
-    uint64_t free_at = w->ring[w->head] + w->period; /* when the oldest leaves the window */
-    return free_at > now ? free_at - now : 0;
+    expire(w, now);
+    if (w->used + w->pending < w->count)
+        return 0;
+    if (w->used == 0)
+        return w->period;
+    return w->ring[w->head] + w->period - now; /* when the oldest leaves */
+}
+
+/* Appends a start at `when`; the times stay in order (a later report never counts as
+ * earlier than the last one, which only keeps it in the window longer). */
+static void append(struct cio_rw *w, uint64_t when)
+{
+    if (w->used > 0) {
+        uint64_t last = w->ring[(w->head + w->used - 1) % w->count];
+        when = when > last ? when : last;
+    }
+    if (w->used == w->count) { /* full: the oldest gives its place to the newest */
+        w->head = (w->head + 1) % w->count;
+        w->used--;
+    }
+    w->ring[(w->head + w->used++) % w->count] = when;
 }
 
 void cio__rw_take(struct cio_rw *w, uint64_t now)
 {
     if (w->count == 0)
         return;
-    if (w->used < w->count) {
-        w->ring[(w->head + w->used++) % w->count] = now;
+    expire(w, now);
+    append(w, now);
+}
+
+void cio__rw_hold(struct cio_rw *w)
+{
+    if (w->count != 0 && w->pending < w->count)
+        w->pending++;
+}
+
+void cio__rw_sent(struct cio_rw *w, uint64_t when)
+{
+    if (w->count == 0)
         return;
-    }
-    w->ring[w->head] = now; /* the oldest start gives its place to the newest */
-    w->head = (w->head + 1) % w->count;
+    if (w->pending > 0)
+        w->pending--;
+    expire(w, when);
+    append(w, when);
 }
 
 cio_rate cio__rate_per_minute(unsigned per_minute, unsigned burst)
 {
     cio_rate r = {.count = per_minute, .period_ms = CIO_RL_MINUTE, .burst = burst};
     return r;
+}
+
+uint64_t cio__rate_minute(const cio_rate *r)
+{
+    uint64_t period = r->period_ms != 0 ? r->period_ms : CIO_RL_MINUTE;
+
+    return (uint64_t)r->count * CIO_RL_MINUTE / period;
 }
 
 int cio__lim_init(struct cio_lim *l, const cio_rate *r, uint64_t now)
@@ -138,10 +186,36 @@ void cio__lim_take(struct cio_lim *l, uint64_t now)
         cio__rl_take(&l->rl, now);
 }
 
+int cio__lim_hold(struct cio_lim *l, uint64_t now)
+{
+    if (!l->window) {
+        cio__rl_take(&l->rl, now);
+        return 0;
+    }
+    if (l->rw.count == 0)
+        return 0;
+    cio__rw_hold(&l->rw);
+    return 1;
+}
+
+void cio__lim_sent(struct cio_lim *l, uint64_t when)
+{
+    if (l->window)
+        cio__rw_sent(&l->rw, when);
+}
+
+void cio__lim_unhold(struct cio_lim *l)
+{
+    if (l->window && l->rw.pending > 0)
+        l->rw.pending--;
+}
+
 int cio__lim_idle(struct cio_lim *l, uint64_t now)
 {
     if (!l->window)
         return cio__rl_full(&l->rl, now);
+    if (l->rw.pending > 0)
+        return 0;
     if (l->rw.used == 0)
         return 1;
     unsigned newest = (l->rw.head + l->rw.used - 1) % l->rw.count;

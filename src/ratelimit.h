@@ -9,7 +9,10 @@
  *
  * Window: never more than `count` starts in any window of `period` ms: a start is
  * allowed when fewer than count starts happened in the last period (the Python
- * original's per-minute semantics; it lets count go at once, then holds). */
+ * original's per-minute semantics; it lets count go at once, then holds). A start may
+ * be held (cio__lim_hold) until its request goes out (cio__lim_sent): it counts as in
+ * the window all that while, and from then on at the time it went out, so the quota
+ * holds for what the server sees however long connecting takes. */
 #ifndef CIO_RATELIMIT_H
 #define CIO_RATELIMIT_H
 
@@ -43,16 +46,23 @@ uint64_t cio__rl_wait(struct cio_rl *rl, uint64_t now);
 int cio__rl_full(struct cio_rl *rl, uint64_t now);
 
 struct cio_rw {
-    uint64_t *ring; /* times of the last `count` starts, oldest at head once full */
+    uint64_t *ring; /* times of the starts still in the window, oldest at head */
     unsigned count, head, used;
+    unsigned pending; /* held: taken, their time not known yet (counted as now) */
     uint64_t period;
 };
 
 /* A window over `ring` (count slots); start_empty: as if count starts just happened. */
 void cio__rw_init(struct cio_rw *w, uint64_t *ring, unsigned count, unsigned period_ms,
                   int start_empty, uint64_t now);
-uint64_t cio__rw_wait(const struct cio_rw *w, uint64_t now);
+/* 0 when a start may happen at `now`, else the ms until one may (with every slot held,
+ * a whole period: a send, which frees one, comes sooner). Forgets starts that left. */
+uint64_t cio__rw_wait(struct cio_rw *w, uint64_t now);
+/* A start at `now`. */
 void cio__rw_take(struct cio_rw *w, uint64_t now);
+/* A start whose time comes later, with cio__rw_sent (the time its request went out). */
+void cio__rw_hold(struct cio_rw *w);
+void cio__rw_sent(struct cio_rw *w, uint64_t when);
 
 /* Either kind, as a cio_rate says. */
 struct cio_lim {
@@ -66,9 +76,18 @@ int cio__lim_init(struct cio_lim *l, const cio_rate *r, uint64_t now);
 void cio__lim_free(struct cio_lim *l);
 uint64_t cio__lim_wait(struct cio_lim *l, uint64_t now);
 void cio__lim_take(struct cio_lim *l, uint64_t now);
+/* Takes a start whose moment is the one its request goes out: a window holds it and
+ * returns 1 (cio__lim_sent must follow, once); a bucket takes it now and returns 0. */
+int cio__lim_hold(struct cio_lim *l, uint64_t now);
+/* A held start's request went out at `when` (or the start ended without one). */
+void cio__lim_sent(struct cio_lim *l, uint64_t when);
+/* A held start that never began (no descriptor for it): it does not count. */
+void cio__lim_unhold(struct cio_lim *l);
 /* 1 when forgetting the limiter at `now` would change nothing. */
 int cio__lim_idle(struct cio_lim *l, uint64_t now);
 /* The cio_rate for the simple form: per_minute starts a minute, paced, burst. */
 cio_rate cio__rate_per_minute(unsigned per_minute, unsigned burst);
+/* A rate in starts per minute (0: unlimited). */
+uint64_t cio__rate_minute(const cio_rate *r);
 
 #endif

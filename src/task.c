@@ -211,6 +211,20 @@ static void deliver(cio_task *t, int code, cio_result *given)
     p->depth--;
 }
 
+void cio__task_sent(cio_task *t, uint64_t when)
+{
+    cio_pool *p = t->pool;
+
+    if (!t->held_pool && !t->held_key)
+        return;
+    if (t->held_pool)
+        cio__lim_sent(&p->lim, when);
+    if (t->held_key)
+        cio__lim_sent(&t->key->lim, when);
+    t->held_pool = t->held_key = 0;
+    cio__pool_kick(p); /* a window slot may have come free */
+}
+
 /* The one way out: unlink, stop the work if asked, call back once, release. */
 static void end(cio_task *t, int code, cio_result *res, int stop_work)
 {
@@ -223,6 +237,8 @@ static void end(cio_task *t, int code, cio_result *res, int stop_work)
         cio__list_remove(t);
     if (t->state == CIO_TS_WAITING && t->retry_timer != NULL)
         evtimer_del(t->retry_timer);
+    if (was_running) /* no request went out: it counts from its end */
+        cio__task_sent(t, cio__now_ms());
     t->state = CIO_TS_ENDED;
     t->key->tasks--;
     if (was_running) {
@@ -281,6 +297,7 @@ static void wait_then_queue(cio_task *t, uint64_t wait_ms)
         end(t, CIO_E_CANCELED, NULL, 0);
         return;
     }
+    cio__task_sent(t, cio__now_ms()); /* an attempt whose request never went out */
     cio__list_remove(t);
     p->in_flight--;
     t->key->in_flight--;
@@ -307,6 +324,11 @@ void cio__task_requeue(cio_task *t, uint64_t wait_ms)
 {
     if (--t->attempts == 0) /* it never began: not an attempt */
         t->first_start_ms = 0;
+    if (t->held_pool) /* nor a start of a window's */
+        cio__lim_unhold(&t->pool->lim);
+    if (t->held_key)
+        cio__lim_unhold(&t->key->lim);
+    t->held_pool = t->held_key = 0;
     wait_then_queue(t, wait_ms);
 }
 

@@ -46,6 +46,18 @@ Test(adapt, with_no_rate_set_it_halves_the_starts_of_the_last_second)
     cr_assert_eq(cio__adapt_recent(&a, 7000), 0, "a second later they are forgotten");
 }
 
+Test(adapt, a_pause_the_server_imposed_is_no_quiet_time)
+{
+    struct cio_adapt a = {0};
+
+    cio__adapt_throttled(&a, 0, 1200); /* 20/s -> 10/s */
+    a.paused_until = 4000;             /* RateLimit-Reset: 4 s */
+    cr_assert_eq(cio__adapt_tick(&a, 4000), 0, "four paused seconds are not four steps");
+    cr_assert_eq(a.rate, 600);
+    cr_assert_eq(cio__adapt_tick(&a, 5000), 1, "a quiet second after the pause is one");
+    cr_assert_eq(a.rate, 720);
+}
+
 Test(adapt, rate_limit_headers_pause_only_when_nothing_remains)
 {
     cr_assert_eq(cio__adapt_pause_ms("0", "5", 0), 5000);

@@ -243,3 +243,85 @@ Test(ratelimit, an_oversized_window_is_refused)
 
     cr_assert_eq(cio__lim_init(&l, &r, 0), CIO_E_INVAL);
 }
+
+/* Starts held until their request goes out, up to `delay` ms after admission (a cold
+ * connection, a TLS handshake): the sends in any window never exceed the count. */
+static void simulate_held(unsigned count, unsigned period, unsigned delay, uint64_t *sent)
+{
+    cio_rate r = {.count = count, .period_ms = period, .mode = CIO_RATE_WINDOW};
+    struct cio_lim l;
+    uint64_t now = 0, out[STARTS], rnd = 88172645463325252ULL;
+    unsigned started = 0, nout = 0, nsent = 0;
+
+    cr_assert_eq(cio__lim_init(&l, &r, 0), CIO_OK);
+    while (nsent < STARTS) {
+        unsigned first = 0; /* the request out that goes first */
+        for (unsigned i = 1; i < nout; i++)
+            first = out[i] < out[first] ? i : first;
+        if (nout > 0 && out[first] <= now) {
+            cio__lim_sent(&l, out[first]);
+            sent[nsent++] = out[first];
+            out[first] = out[--nout];
+            continue;
+        }
+        uint64_t wait = cio__lim_wait(&l, now);
+        if (wait == 0 && started < STARTS) {
+            cr_assert_eq(cio__lim_hold(&l, now), 1);
+            rnd ^= rnd << 13, rnd ^= rnd >> 7, rnd ^= rnd << 17;
+            out[nout++] = now + rnd % (delay + 1);
+            started++;
+            continue;
+        }
+        uint64_t next = wait > 0 && started < STARTS ? now + wait : UINT64_MAX;
+        if (nout > 0 && out[first] < next)
+            next = out[first];
+        now = next;
+    }
+    cio__lim_free(&l);
+}
+
+static int by_time(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+Test(ratelimit, a_window_counts_a_held_start_when_it_goes_out)
+{
+    static uint64_t sent[STARTS];
+    const unsigned cases[][3] = {{20, 1000, 150}, {200, 1000, 40}, {5, 1000, 3000}, {1, 100, 10}};
+
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        simulate_held(cases[c][0], cases[c][1], cases[c][2], sent);
+        qsort(sent, STARTS, sizeof sent[0], by_time);
+        cr_assert_leq(busiest(sent, cases[c][1]), cases[c][0],
+                      "%u per %u ms, sent up to %u ms late", cases[c][0], cases[c][1], cases[c][2]);
+        /* Not slower than one quota per period plus the longest delay. */
+        uint64_t most = (uint64_t)(STARTS / cases[c][0] + 1) * (cases[c][1] + cases[c][2] + 2);
+        cr_assert_leq(sent[STARTS - 1], most, "case %zu took %llu ms", c,
+                      (unsigned long long)sent[STARTS - 1]);
+    }
+}
+
+Test(ratelimit, a_held_start_counts_until_it_is_sent)
+{
+    struct cio_lim l;
+    cio_rate r = {.count = 2, .period_ms = 1000, .mode = CIO_RATE_WINDOW};
+
+    cr_assert_eq(cio__lim_init(&l, &r, 0), CIO_OK);
+    cr_assert_eq(cio__lim_hold(&l, 0), 1);
+    cr_assert_eq(cio__lim_hold(&l, 0), 1);
+    cr_assert_eq(cio__lim_wait(&l, 5000), 1000, "both held: nothing leaves until one is sent");
+    cr_assert_eq(cio__lim_idle(&l, 9000), 0, "a held start keeps the window");
+    cio__lim_sent(&l, 5000);
+    cr_assert_eq(cio__lim_wait(&l, 5100), 900, "it counts from when it went out");
+    cio__lim_sent(&l, 5200);
+    cr_assert_eq(cio__lim_wait(&l, 6000), 0);
+    cr_assert_eq(cio__lim_idle(&l, 6200), 1);
+    cio__lim_free(&l);
+    cio_rate paced = {.count = 60, .period_ms = 60000};
+    cr_assert_eq(cio__lim_init(&l, &paced, 0), CIO_OK);
+    cr_assert_eq(cio__lim_hold(&l, 0), 0, "a bucket takes at once");
+    cr_assert_eq(cio__lim_wait(&l, 0), 1000);
+    cio__lim_free(&l);
+}

@@ -104,8 +104,14 @@ enum {
 /* A rate limit in full: `count` starts per `period_ms` (so "N/s", "N/m", "N/h" are all
  * exact), paced or windowed. In paced mode starts in any window of T ms never exceed
  * burst + count * T / period_ms (the bucket starts full: the first `burst` go at once).
- * In window mode `count` may go at once, then the window holds. start_empty begins as
- * if the quota had just been used, for a quota shared with earlier runs. */
+ * In window mode `count` may go at once, then the window holds; an HTTP request counts
+ * from the moment its request goes out (after connecting and TLS), or its end if it
+ * never went out, and counts as in the window until then, so no window of period_ms
+ * ever holds more than `count` requests as the server sends them, however long the
+ * first window's connections take. Either mode counts what leaves the client: keep a
+ * margin under a server's exact limit for the way to it (concurio-fetch keeps 5%).
+ * start_empty begins as if the quota had just been used, for a quota shared with
+ * earlier runs. */
 typedef struct cio_rate {
     unsigned count;       /* starts per period; 0: unlimited */
     unsigned period_ms;   /* 0: 60000 */
@@ -263,11 +269,12 @@ enum {
 };
 
 /* CIO_ADAPTIVE: a 429 or 503 halves the rate of the request's key (at most one cut a
- * second; with no rate set, half the starts seen in the last second); every second
- * without one the key gets back a tenth of its configured rate (or of the rate before
- * the first cut), never more. A response saying RateLimit-Remaining: 0 (or
- * X-RateLimit-Remaining: 0) pauses its key until RateLimit-Reset / X-RateLimit-Reset
- * (seconds, or an epoch time) instead of burning attempts. */
+ * second), from the rate it is held to: its own, or the pool's when it has none (or a
+ * higher one); with no rate at all, half the rate of its starts over the last second.
+ * Every second without one the key gets back a tenth of that rate, never more. A
+ * response saying RateLimit-Remaining: 0 (or X-RateLimit-Remaining: 0) pauses its key
+ * until RateLimit-Reset / X-RateLimit-Reset (seconds, or an epoch time) instead of
+ * burning attempts; the pause is no quiet time for the recovery. */
 
 /* Options of a pool. A zero field means its default, so cio_pool_opts_init and = {0}
  * agree. Fields are only ever appended. */

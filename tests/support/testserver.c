@@ -11,7 +11,9 @@
  *                    the Retry-After options of /status), then answers 200 "ok"
  *   /echo            method, URI, headers and body back as JSON
  *   /gzip/N          N zero bytes, gzip-encoded (Content-Encoding: gzip): ~160:1, a bomb
- *   /limited/RPS     200, or 429 when more than RPS requests came in the last second
+ *   /limited/RPS     200, or 429 when more than RPS requests came in the last second;
+ *                    ?headers=1 adds RateLimit-Remaining and RateLimit-Reset (seconds
+ *                    until the oldest of the last second's requests leaves it)
  *   /redirect?to=URL 302 to URL
  *   /drop            starts a chunked body, then closes the connection mid-response
  *   /trickle/MS      one byte every MS milliseconds (?n=COUNT, default 20)
@@ -185,6 +187,16 @@ static void do_limited(struct evhttp_request *req, long rps)
     if (limited_len < 4096) {
         limited_at[(limited_head + limited_len) % 4096] = now;
         limited_len++;
+    }
+    if (query_number(req, "headers", 0) == 1) {
+        struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+        long left = rps - (long)limited_len;
+        uint64_t leaves = limited_at[limited_head] + 1000 - now;
+        char v[32];
+        snprintf(v, sizeof v, "%ld", left > 0 ? left : 0);
+        evhttp_add_header(out, "RateLimit-Remaining", v);
+        snprintf(v, sizeof v, "%llu", (unsigned long long)((leaves + 999) / 1000));
+        evhttp_add_header(out, "RateLimit-Reset", v);
     }
     if ((long)limited_len > rps) {
         limited_rejected++;

@@ -502,6 +502,19 @@ size_t fetch_run_live_lines(struct app *a, uint64_t *out, size_t max)
     return n;
 }
 
+/* The rate kept, --rate-margin under the one given: a server enforcing exactly the
+ * documented number must see no excess, whatever the jitter of the way to it. */
+static cio_rate with_margin(cio_rate r, unsigned pct)
+{
+    uint64_t period = r.period_ms != 0 ? r.period_ms : 60000;
+
+    if (r.count != 0 && pct > 0) {
+        period = (period * (100 + pct) + 99) / 100;
+        r.period_ms = period > UINT32_MAX ? UINT32_MAX : (unsigned)period;
+    }
+    return r;
+}
+
 /* --threads' default: one transfer thread per core, none on a one-core machine (the
  * main thread alone does as well there). */
 static unsigned fetch_cores(void)
@@ -518,14 +531,14 @@ int fetch_run(struct app *a)
 
     cio_pool_opts_init(&po);
     po.max_concurrency = a->o.concurrency;
-    po.rate = a->o.rate;
+    po.rate = with_margin(a->o.rate, a->o.rate_margin_pct);
     po.timeout_ms = a->o.timeout_ms;
     po.connect_timeout_ms = a->o.connect_timeout_ms;
     po.deadline_ms = a->o.deadline_ms;
     po.max_body = a->o.max_body;
     po.retry = a->o.retry;
     po.per_key.max_concurrency = a->o.per_host;
-    po.per_key.rate = a->o.host_rate;
+    po.per_key.rate = with_margin(a->o.host_rate, a->o.rate_margin_pct);
     po.http_version = a->o.http_version;
     po.ca_file = a->o.cacert;
     po.io_threads = a->o.threads_set ? a->o.threads : fetch_cores();
