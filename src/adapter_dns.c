@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* DNS lookups on libevent's asynchronous resolver, one evdns base per pool. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,8 +162,14 @@ int cio_submit_dns(cio_pool *p, const char *host, const cio_task_opts *o, cio_ta
     int rc = cio__pool_bind(p);
     if (rc != CIO_OK)
         return rc;
-    if (p->dns == NULL && (p->dns = dns_new(p)) == NULL)
-        return p->o.dns_nameserver != NULL ? CIO_E_INVAL : CIO_E_NOMEM;
+    if (p->dns == NULL) {
+        errno = 0;
+        if ((p->dns = dns_new(p)) == NULL)
+            return errno == EMFILE || errno == ENFILE ? CIO_E_NOFD
+                   : p->o.dns_nameserver != NULL      ? CIO_E_INVAL
+                                                      : CIO_E_NOMEM;
+        cio__pool_fds_changed(p);
+    }
     size_t n = strlen(host);
     struct dns_work *w = cio__calloc(1, sizeof *w + n + 1);
     if (w == NULL)

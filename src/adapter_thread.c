@@ -261,8 +261,12 @@ int cio_submit_blocking(cio_pool *p, cio_blocking_fn fn, void *arg, cio_cleanup_
     int rc = cio__pool_bind(p);
     if (rc != CIO_OK)
         return rc;
-    if (p->threads == NULL && (p->threads = threads_new(p)) == NULL)
-        return CIO_E_NOMEM;
+    if (p->threads == NULL) {
+        errno = 0;
+        if ((p->threads = threads_new(p)) == NULL)
+            return errno == EMFILE || errno == ENFILE ? CIO_E_NOFD : CIO_E_NOMEM;
+        cio__pool_fds_changed(p);
+    }
     struct job *j = cio__calloc(1, sizeof *j);
     if (j == NULL)
         return CIO_E_NOMEM;

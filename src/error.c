@@ -18,6 +18,7 @@ static const struct {
     [10] = {"CIO_E_DEADLINE", "deadline exceeded"},
     [11] = {"CIO_E_HTTP", "HTTP error status"},
     [12] = {"CIO_E_RETRY_AFTER", "server asked to retry later than allowed"},
+    [13] = {"CIO_E_NOFD", "no file descriptor left (RLIMIT_NOFILE)"},
 };
 
 _Static_assert(sizeof errors / sizeof errors[0] == -CIO_E__LAST, "one row per code");

@@ -2,6 +2,7 @@
 /* The HTTP adapter: requests as easy handles, run by the pool's lanes (lanes.c),
  * responses as results. */
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -449,13 +450,20 @@ static void finish(struct cio_xfer *x, CURLcode rc)
     const cio_retry *policy = policy_of(w);
     if (w->no_fd && rc != CURLE_OK) {
         /* Back-pressure, not a failure: fewer at once, and this one again when another
-         * ends (or, with none other running, a little later). */
-        unsigned others = (unsigned)p->in_flight - 1;
-        cio__pool_fd_short(p);
-        detach(w);
-        cio__task_requeue(w->task, others > 0 ? 0 : 100);
+         * ends (or, with none other running, a little later, then an error). */
+        int64_t wait = cio__pool_fd_short(p);
+        if (wait >= 0) {
+            detach(w);
+            cio__task_requeue(w->task, (uint64_t)wait);
+            return;
+        }
+        res.status = CIO_E_NOFD;
+        res.message = "no file descriptor for a socket: RLIMIT_NOFILE is used up by "
+                      "descriptors the pool has no transfer of its own to wait for";
+        cio__task_finish(w->task, &res);
         return;
     }
+    cio__pool_fd_ok(p);
     if (p->o.flags & CIO_ADAPTIVE)
         adapt(w, &res);
     curl_off_t after_s = 0;
@@ -730,11 +738,15 @@ static int proxy_env_set(void)
     return 0;
 }
 
-static struct cio_http *http_new(cio_pool *p)
+/* The HTTP engine of a pool; NULL with *err CIO_E_NOMEM or CIO_E_NOFD. Transfer threads
+ * need descriptors of their own (a loop and a pipe each): when those are short, the
+ * transfers run on the pool's loop instead. */
+static struct cio_http *http_new(cio_pool *p, int *err)
 {
     struct cio_http *h = cio__calloc(1, sizeof *h);
     long cap = (long)(p->o.max_connections != 0 ? p->o.max_connections : p->o.max_concurrency);
 
+    *err = CIO_E_NOMEM;
     if (h == NULL)
         return NULL;
     h->pool = p;
@@ -743,12 +755,24 @@ static struct cio_http *http_new(cio_pool *p)
     h->spare = cio__calloc(h->spare_cap, sizeof *h->spare);
     h->works = cio__calloc(h->spare_cap, sizeof *h->works);
     h->base_headers = base_headers();
-    if (h->spare == NULL || h->works == NULL || h->base_headers == NULL ||
-        (h->lanes = cio__lanes_new(p, p->o.io_threads, cap, (long)p->o.max_concurrency, finish,
-                                   http_back, http_sent)) == NULL) {
+    /* A thread's loop, pipe and multi take about CIO_FDS_PER_LOOP each, and the
+     * transfers want room after them; when there is not, they run on the pool's loop. */
+    unsigned threads = p->o.io_threads, left = cio__fds_free();
+    if (threads > 0 && left != UINT_MAX &&
+        left < (threads + 1) * CIO_FDS_PER_LOOP + 2 * p->o.max_concurrency)
+        threads = 0;
+    if (h->spare != NULL && h->works != NULL && h->base_headers != NULL) {
+        h->lanes = cio__lanes_new(p, threads, cap, (long)p->o.max_concurrency, finish, http_back,
+                                  http_sent, err);
+        if (h->lanes == NULL && *err == CIO_E_NOFD && threads > 0)
+            h->lanes = cio__lanes_new(p, 0, cap, (long)p->o.max_concurrency, finish, http_back,
+                                      http_sent, err);
+    }
+    if (h->lanes == NULL) {
         cio__http_free(h);
         return NULL;
     }
+    cio__pool_fds_changed(p);
     return h;
 }
 
@@ -782,8 +806,8 @@ int cio_submit_http(cio_pool *p, const cio_http_req *req, cio_task_id *id)
         return CIO_E_STATE;
     if ((rc = cio__pool_bind(p)) != CIO_OK)
         return rc;
-    if (p->http == NULL && (p->http = http_new(p)) == NULL)
-        return CIO_E_NOMEM;
+    if (p->http == NULL && (p->http = http_new(p, &rc)) == NULL)
+        return rc;
 
     struct work *w = copy_request(p->http, req, nh);
     if (w == NULL)

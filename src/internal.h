@@ -77,10 +77,13 @@ struct cio_pool {
     unsigned feeding : 1;    /* inside on_feed */
     unsigned feed_again : 1; /* on_feed called cio_pool_feed_wake: call it next turn */
     enum cio_feed_state feed;
-    int phase_rc;         /* what cio_pool_run returns for this run */
-    unsigned fd_cap;      /* items in flight the descriptors allow; 0: no such limit */
-    uint64_t deadline_at; /* ms on cio__now_ms's clock */
-    int depth;            /* entry points and callbacks on the stack */
+    int phase_rc;          /* what cio_pool_run returns for this run */
+    unsigned fd_cap;       /* items in flight the descriptors allow; 0: no such limit */
+    unsigned fd_stale : 1; /* an engine opened descriptors: count them again */
+    unsigned fd_tries;     /* EMFILE with nothing of the pool's in flight, in a row */
+    uint64_t fd_starved;   /* since when that has lasted; 0: not starved */
+    uint64_t deadline_at;  /* ms on cio__now_ms's clock */
+    int depth;             /* entry points and callbacks on the stack */
     struct cio_lim lim;
     struct cio_grant *grants; /* a shared limiter's slots, a ring of max_concurrency */
     unsigned g_head, g_n;     /* the ring's first and how many it holds */
@@ -134,9 +137,20 @@ int cio__pool_leave(cio_pool *p);
 void cio__pool_kick(cio_pool *p);
 /* Lazily makes the pool's own loop; the pool's base afterwards. */
 int cio__pool_bind(cio_pool *p);
-/* Opening a socket failed with EMFILE or ENFILE while `in_flight` items ran: the pool
- * runs no more than the others until the run ends. */
-void cio__pool_fd_short(cio_pool *p);
+/* Opening a socket failed with EMFILE or ENFILE for a running item: the pool runs no
+ * more than the others until the run ends. Returns how long the item waits before it
+ * starts again (0: when another ends), or -1 when it must end with CIO_E_NOFD (nothing
+ * of the pool's holds a descriptor to wait for, and that has lasted). */
+int64_t cio__pool_fd_short(cio_pool *p);
+/* A transfer got its socket: descriptors are not starved. */
+void cio__pool_fd_ok(cio_pool *p);
+/* An engine opened (or closed) descriptors of its own: count them again at admission. */
+void cio__pool_fds_changed(cio_pool *p);
+/* Descriptors the process may still open (RLIMIT_NOFILE less those open); UINT_MAX when
+ * the limit is far away. A new event loop needs CIO_FDS_PER_LOOP (libevent exits the
+ * process when one it makes finds none for its signal pipe). */
+unsigned cio__fds_free(void);
+#define CIO_FDS_PER_LOOP 8u
 /* Queues a task made by cio__task_new under the key `key` ("" for none). */
 int cio__pool_enqueue(cio_pool *p, cio_task *t, const char *key, cio_task_id *id);
 

@@ -602,6 +602,10 @@ static int lane_init(struct cio_lanes *ls, struct cio_lane *ln, long conns)
 {
     ln->ls = ls;
     if (ls->threads > 0) {
+        if (cio__fds_free() < CIO_FDS_PER_LOOP) { /* libevent would exit the process */
+            errno = EMFILE;
+            return CIO_E_NOMEM;
+        }
         struct event_config *cfg = event_config_new();
         if (cfg == NULL)
             return CIO_E_NOMEM;
@@ -657,11 +661,13 @@ static int start_threads(struct cio_lanes *ls)
 
 struct cio_lanes *cio__lanes_new(cio_pool *p, unsigned threads, long max_conns, long max_reqs,
                                  cio_xfer_ended_fn ended, cio_xfer_back_fn back,
-                                 cio_xfer_sent_fn sent)
+                                 cio_xfer_sent_fn sent, int *err)
 {
     struct cio_lanes *ls = cio__calloc(1, sizeof *ls);
     unsigned n = threads == 0 ? 1 : threads;
 
+    *err = CIO_E_NOMEM;
+    errno = 0;
     if (ls == NULL)
         return NULL;
     if ((long)n > max_conns)
@@ -693,6 +699,8 @@ struct cio_lanes *cio__lanes_new(cio_pool *p, unsigned threads, long max_conns, 
     if (rc == CIO_OK && threads > 0)
         rc = start_threads(ls);
     if (rc != CIO_OK) {
+        /* A pipe or a loop that found no descriptor says EMFILE: not memory. */
+        *err = rc == CIO_E_NOMEM && (errno == EMFILE || errno == ENFILE) ? CIO_E_NOFD : rc;
         cio__lanes_free(ls);
         return NULL;
     }

@@ -40,10 +40,11 @@ typedef void (*cio_xfer_sent_fn)(struct cio_xfer *x);
 struct cio_lanes;
 
 /* threads 0: transfers on the pool's loop. max_conns: connections open at most, in all
- * lanes together; max_reqs: transfers at once (the pool admits no more). */
+ * lanes together; max_reqs: transfers at once (the pool admits no more). NULL with *err
+ * CIO_E_NOMEM, or CIO_E_NOFD when a loop or a pipe found no descriptor. */
 struct cio_lanes *cio__lanes_new(cio_pool *p, unsigned threads, long max_conns, long max_reqs,
                                  cio_xfer_ended_fn ended, cio_xfer_back_fn back,
-                                 cio_xfer_sent_fn sent);
+                                 cio_xfer_sent_fn sent, int *err);
 /* Starts x->easy, set up by the caller. CIO_OK, or an error and x was not taken. */
 int cio__lanes_add(struct cio_lanes *l, struct cio_xfer *x);
 /* Stops x. 1: its easy handle is the caller's again; 0: its lane still has it and

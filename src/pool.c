@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The pool: queue, admission (slot + token), runs, deadline, cancel, deferred free. */
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -249,6 +250,10 @@ int cio__pool_bind(cio_pool *p)
         return CIO_OK;
     if (p->closing)
         return CIO_E_STATE;
+    /* libevent exits the process when a new loop finds no descriptor for its signal
+     * pipe: an epoll, a timer, a pair and a pipe must be there first. */
+    if (cio__fds_free() < CIO_FDS_PER_LOOP)
+        return CIO_E_NOFD;
     /* Precise timers (timerfd where there is one): paced starts wake on time. */
     struct event_config *cfg = event_config_new();
     if (cfg != NULL) {
@@ -311,27 +316,65 @@ void cio__pool_kick(cio_pool *p)
         kick_next_turn(p);
 }
 
+/* Descriptors this process may still open; UINT_MAX when the limit is far away. */
+unsigned cio__fds_free(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 65536)
+        return UINT_MAX;
+    rlim_t open = 0;
+    for (rlim_t fd = 0; fd < rl.rlim_cur; fd++)
+        open += fcntl((int)fd, F_GETFD) != -1;
+    return rl.rlim_cur > open ? (unsigned)(rl.rlim_cur - open) : 0;
+}
+
 /* How many items the descriptors left to this process allow, when that could bind: a
  * transfer holds a socket, and a name lookup a socket pair meanwhile; a few stay for the
  * loop and the caller. 0: no such limit. */
 static unsigned fd_cap(const cio_pool *p)
 {
-    struct rlimit rl;
-    const rlim_t reserve = 8;
+    const unsigned reserve = 8;
+    unsigned left = cio__fds_free();
 
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
-        rl.rlim_cur > 2 * (rlim_t)p->o.max_concurrency + 64)
+    if (left == UINT_MAX || left > 2 * p->o.max_concurrency + 64)
         return 0;
-    rlim_t open = 0;
-    for (rlim_t fd = 0; fd < rl.rlim_cur; fd++)
-        open += fcntl((int)fd, F_GETFD) != -1;
-    rlim_t room = rl.rlim_cur > open + reserve ? (rl.rlim_cur - open - reserve) / 2 : 0;
-    return room > 0 ? (unsigned)room : 1;
+    /* The items in flight hold a socket each, which they give back. */
+    left += (unsigned)p->in_flight;
+    unsigned room = left > reserve ? (left - reserve) / 2 : 0;
+    return room > 0 ? room : 1;
 }
 
-void cio__pool_fd_short(cio_pool *p)
+#define FD_STARVED_MS 3000u /* EMFILE with nothing of ours to wait for: then CIO_E_NOFD */
+
+int64_t cio__pool_fd_short(cio_pool *p)
 {
-    p->fd_cap = p->in_flight > 1 ? (unsigned)p->in_flight - 1 : 1;
+    unsigned others = p->in_flight > 0 ? (unsigned)p->in_flight - 1 : 0;
+    uint64_t now = cio__now_ms();
+
+    p->fd_cap = others > 0 ? others : 1;
+    if (others > 0)
+        return 0; /* again when one of them ends and gives its descriptor back */
+    /* Nothing of the pool's holds one: wait, longer each time, and give up after a while
+     * (the rest give up at once until a socket is had again). */
+    if (p->fd_starved == 0)
+        p->fd_starved = now;
+    if (now - p->fd_starved >= FD_STARVED_MS)
+        return -1;
+    unsigned shift = p->fd_tries < 5 ? p->fd_tries : 5;
+    p->fd_tries++;
+    return (int64_t)100 << shift;
+}
+
+void cio__pool_fd_ok(cio_pool *p)
+{
+    p->fd_starved = 0;
+    p->fd_tries = 0;
+}
+
+void cio__pool_fds_changed(cio_pool *p)
+{
+    p->fd_stale = 1;
 }
 
 /* The meter's timer, for a run that begins or goes on. */
@@ -356,7 +399,7 @@ static void begin_phase(cio_pool *p)
         arm_progress(p);
     }
     p->phase = 1;
-    p->fd_cap = fd_cap(p);
+    p->fd_stale = 1; /* counted at the first admission, when the engines are there */
     p->expired = 0;
     p->phase_rc = CIO_OK;
     p->feed = p->o.on_feed != NULL ? CIO_FEED_ACTIVE : CIO_FEED_NONE;
@@ -497,6 +540,10 @@ static int admissible(const cio_task *t, void *arg)
  * with only caps (or busy workers) in the way, the next end dispatches again. */
 static void admit(cio_pool *p)
 {
+    if (p->fd_stale) {
+        p->fd_stale = 0;
+        p->fd_cap = fd_cap(p);
+    }
     size_t cap =
         p->fd_cap != 0 && p->fd_cap < p->o.max_concurrency ? p->fd_cap : p->o.max_concurrency;
 

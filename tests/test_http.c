@@ -695,3 +695,44 @@ TEST_HTTP(running_out_of_descriptors_holds_items_back_and_loses_none, .timeout =
     cr_assert_eq(L.done, 302);
     cr_assert_eq(ledger_once(&L, 302), 302);
 }
+
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* Descriptors held by someone else, with nothing of the pool's to wait for: the item
+ * waits (100 ms, 200, ... without spinning), then ends with CIO_E_NOFD, and the others
+ * at once; once descriptors are free again, items run. */
+TEST_HTTP(descriptors_held_elsewhere_end_items_with_nofd_after_a_wait_not_a_spin, .timeout = 60)
+{
+    struct rlimit rl = {64, 64};
+
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    cio_pool *p = test_pool(&O, 8);
+    for (int i = 0; i < 3; i++)
+        test_get(p, &S, "/ok", 0); /* the loop and the HTTP engine are made here */
+    while (nhog < 1024 && (hog[nhog] = dup(2)) >= 0)
+        nhog++;
+    uint64_t t0 = test_now_ms();
+    double cpu0 = cpu_seconds();
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    uint64_t took = test_now_ms() - t0;
+    double cpu = cpu_seconds() - cpu0;
+    while (nhog > 0)
+        close(hog[--nhog]);
+    cr_assert_eq(L.by_status[-CIO_E_NOFD], 3, "errors: %zu, done %zu", L.errors, L.done);
+    cr_assert_geq(took, 2500, "it waited for a descriptor first: %llu ms",
+                  (unsigned long long)took);
+    cr_assert_lt(took, 15000);
+    fprintf(stderr, "starved: %.3f s of CPU in %llu ms\n", cpu, (unsigned long long)took);
+    cr_assert_lt(cpu, 1.0, "waiting, not spinning: %.2f s of CPU in %llu ms", cpu,
+                 (unsigned long long)took);
+    test_get(p, &S, "/ok", 0);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(L.done, 1, "with descriptors back, items run");
+}

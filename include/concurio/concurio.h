@@ -54,7 +54,9 @@ typedef enum cio_err {
     CIO_E_HTTP = -11,        /* HTTP status >= 400 with CIO_FAIL_ON_HTTP_ERROR, or a status
                                 the retry policy retries, on its last attempt */
     CIO_E_RETRY_AFTER = -12, /* the server asked to wait longer than max_wait_ms */
-    CIO_E__LAST = -13        /* sentinel, never returned */
+    CIO_E_NOFD = -13,        /* no file descriptor left (RLIMIT_NOFILE), none of the pool's
+                                to wait for */
+    CIO_E__LAST = -14        /* sentinel, never returned */
 } cio_err;
 
 /* A fixed English text for a code ("operation timed out"); never NULL. */
@@ -281,9 +283,14 @@ enum {
 typedef struct cio_pool_opts {
     unsigned max_concurrency;    /* items in flight, and HTTP connections open; 0: 50.
                                     Fewer when file descriptors are short: a run starts
-                                    no more than RLIMIT_NOFILE leaves room for, and a
-                                    socket refused with EMFILE holds its item back (it
-                                    starts again, not counted as an attempt) */
+                                    no more than RLIMIT_NOFILE leaves room for (two a
+                                    request: its socket, a name lookup's pair), and a
+                                    socket refused with EMFILE holds its item back until
+                                    another ends (not counted as an attempt). With none
+                                    of the pool's own to wait for, it tries again after
+                                    100 ms, 200, ... and after 3 s of that the item ends
+                                    with CIO_E_NOFD (the rest then at once, until a
+                                    descriptor is had again): it waits, never spins */
     unsigned rate_per_minute;    /* item starts per minute; 0: unlimited */
     unsigned burst;              /* token-bucket size; 0: 1 (evenly paced starts) */
     unsigned timeout_ms;         /* default per-item limit from admission; 0: none */

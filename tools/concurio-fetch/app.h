@@ -55,6 +55,7 @@ struct app {
     uint64_t dup_ids;
     int input_changed; /* the input is not the one --resume's records are of: stopped */
     int fd_refused;    /* the descriptor limit leaves no room for a request: refused */
+    int fds_checked;
     int out_fd, out_tty, meter_tty;
     int out_errno;        /* writing a record failed: nothing more is written */
     uint64_t expected;    /* the meter's total */

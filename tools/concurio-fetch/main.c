@@ -152,6 +152,8 @@ static int run_and_report(struct app *a, int argc, char **argv)
 
     if (fetch_run(a) != 0)
         return FETCH_EXIT_USAGE; /* the loop or the pool could not be made (said) */
+    if (a->fd_refused)
+        return FETCH_EXIT_USAGE; /* refused before anything started (said) */
     uint64_t run_ms = now_ms() - t0;
     if (a->out_errno == 0 && a->out_fd > 2 && close(a->out_fd) != 0)
         a->out_errno = errno; /* NFS and full disks may say so only now */

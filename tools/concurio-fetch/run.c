@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -20,7 +22,11 @@
 #include "urllist.h"
 #include "worker.h"
 
-#define LINES_PER_FEED 4096u /* then let the loop breathe, even on a file of comments */
+#define LINES_PER_FEED 4096u
+#define FDS_PER_REQUEST 3u /* a socket, and a name lookup's pair while it resolves */
+#define FDS_PER_LOOP                                                                               \
+    8u /* an event loop: epoll, timer, signal pair, pipe, ... */ /* then let the loop breathe,     \
+                                                                    even on a file of comments */
 #define FLUSH_AT (64u << 10) /* write records out at the latest when this much is waiting */
 
 struct item {
@@ -200,7 +206,7 @@ static void on_error(cio_pool *p, const cio_result *res, void *user)
     (void)p;
     struct item *it = res->task_user;
 
-    if (res->status == CIO_E_CANCELED && res->attempts == 0 && a->signals > 0)
+    if (res->status == CIO_E_CANCELED && res->attempts == 0 && (a->signals > 0 || a->fd_refused))
         a->not_started++; /* queued when the signal came: no record, --resume does it */
     else if (a->worker != NULL && (res->status == CIO_E_DEADLINE || res->status == CIO_E_CANCELED))
         a->not_started++; /* this worker's deadline or signal: the item stays for others */
@@ -398,6 +404,8 @@ static int wait_for_input(struct app *a)
     return 0;
 }
 
+static void check_fds(struct app *a);
+
 static int feed(cio_pool *p, size_t room, void *user)
 {
     struct app *a = user;
@@ -434,12 +442,62 @@ static int feed(cio_pool *p, size_t room, void *user)
             }
         }
         submitted += (size_t)take_line(a, text, len, line);
+        if (submitted > 0 && !a->fds_checked)
+            check_fds(a);
         if (a->out_errno != 0 || a->fd_refused)
             return CIO_FEED_END;
     }
     if (submitted == 0)
         cio_pool_feed_wake(p); /* only skipped lines so far: go on at the next turn */
     return CIO_FEED_MORE;
+}
+
+/* ---- descriptors ------------------------------------------------------------------- */
+
+/* After the first request is submitted (the HTTP engine and its threads are made, none
+ * has started): refuses the run when the descriptor limit leaves no room for one, and
+ * says when it allows fewer than -c at once (the pool then runs that many). */
+/* The descriptor limit and how many are open; 0 when the limit is far away. */
+static rlim_t fd_limit(rlim_t *open)
+{
+    struct rlimit rl;
+
+    *open = 0;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 65536)
+        return 0;
+    for (rlim_t fd = 0; fd < rl.rlim_cur; fd++)
+        *open += fcntl((int)fd, F_GETFD) != -1;
+    return rl.rlim_cur;
+}
+
+static void check_fds(struct app *a)
+{
+    rlim_t open, lim = fd_limit(&open);
+
+    a->fds_checked = 1;
+    if (lim == 0 || lim > 2 * (rlim_t)a->o.concurrency + 64 + 1024)
+        return;
+    struct rlimit rl = {.rlim_cur = lim};
+    rlim_t left = rl.rlim_cur > open ? rl.rlim_cur - open : 0;
+    unsigned long long limit = (unsigned long long)rl.rlim_cur, need = (unsigned long long)open;
+    if (left < FDS_PER_REQUEST) {
+        fetch_say("the descriptor limit (ulimit -n %llu) leaves no room for a request: %llu are "
+                  "open before the first; raise it to %llu or more (about %llu for -c %u)",
+                  limit, need, need + FDS_PER_REQUEST, need + 2ull * a->o.concurrency + 8,
+                  a->o.concurrency);
+        a->fd_refused = 1;
+        cio_pool_cancel(a->pool);
+        return;
+    }
+    /* The pool's own count: two a request (a socket, a name lookup's pair), 8 kept. */
+    unsigned long long allowed = left > 8 ? (left - 8) / 2 : 1;
+    if (allowed == 0)
+        allowed = 1;
+    if (allowed < a->o.concurrency && !a->o.quiet)
+        fetch_say("note: the descriptor limit (ulimit -n %llu) allows %llu request%s at once, "
+                  "not %u: raise it to about %llu for -c %u",
+                  limit, allowed, allowed == 1 ? "" : "s", a->o.concurrency,
+                  need + 2ull * a->o.concurrency + 8, a->o.concurrency);
 }
 
 /* ---- signals and the end ------------------------------------------------------------ */
@@ -560,6 +618,18 @@ int fetch_run(struct app *a)
     }
     /* Three priorities: the pool's events get the middle one (libevent's default), the
      * record flush the last. */
+    /* libevent exits the process when a new loop finds no descriptor for its signal
+     * pipe: say why instead. */
+    rlim_t open, lim = fd_limit(&open);
+    if (lim != 0 && lim < open + FDS_PER_LOOP + FDS_PER_REQUEST) {
+        fetch_say("the descriptor limit (ulimit -n %llu) leaves no room for the event loop and "
+                  "a request: %llu are open; raise it to %llu or more (about %llu for -c %u)",
+                  (unsigned long long)lim, (unsigned long long)open,
+                  (unsigned long long)(open + FDS_PER_LOOP + FDS_PER_REQUEST),
+                  (unsigned long long)open + 2ull * a->o.concurrency + 24, a->o.concurrency);
+        a->fd_refused = 1;
+        return -1;
+    }
     struct event_config *cfg = event_config_new();
     if (cfg != NULL) /* paced starts wake on time (timerfd instead of epoll's milliseconds) */
         event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
@@ -573,7 +643,13 @@ int fetch_run(struct app *a)
         (a->sigterm = evsignal_new(a->base, SIGTERM, on_signal, a)) == NULL ||
         (a->grace = evtimer_new(a->base, on_grace, a)) == NULL ||
         evsignal_add(a->sigint, NULL) != 0 || evsignal_add(a->sigterm, NULL) != 0) {
-        fetch_say("cannot set up the event loop");
+        struct rlimit rl;
+        if ((errno == EMFILE || errno == ENFILE) && getrlimit(RLIMIT_NOFILE, &rl) == 0)
+            fetch_say("cannot set up the event loop: the descriptor limit (ulimit -n %llu) is "
+                      "used up before the first request; raise it to at least %u",
+                      (unsigned long long)rl.rlim_cur, 2 * a->o.concurrency + 64);
+        else
+            fetch_say("cannot set up the event loop");
         return -1;
     }
     if (a->worker != NULL && fetch_worker_start(a->worker, a->base, &po) != 0)
