@@ -429,6 +429,11 @@ static void finish(struct cio_xfer *x, CURLcode rc)
                       ? (w->err[0] != '\0' ? w->err : curl_easy_strerror(rc))
                   : res.status == CIO_OK ? ""
                                          : cio_strerror(res.status);
+    /* libcurl 7.88 says "Out of memory", with nothing in its error buffer, when one
+     * header line passes its 100 KiB limit: name that likelier cause. */
+    if (rc == CURLE_OUT_OF_MEMORY && w->err[0] == '\0' && res.http_status > 0 && w->received == 0)
+        res.message = "the response's headers were refused by libcurl: a header line longer "
+                      "than its 100 KiB limit (or libcurl ran out of memory)";
     res.method = w->req.method;
     res.url = w->req.url;
     res.effective_url = effective;

@@ -438,3 +438,49 @@ TEST_SAFE(a_slow_host_never_holds_up_a_quick_one, .timeout = 30)
             cr_assert_lt(rec_num(cJSON_GetObjectItem(R.recs[i], "timings"), "total_ms"), 1500,
                          "no quick item waited for a slow one");
 }
+
+/* ---- 13. the records tell the truth -------------------------------------------------- */
+
+/* The last meter line's counts, and the summary's. */
+static void meter_and_summary(const char *err, unsigned long m[3], unsigned long s[3])
+{
+    const char *last = NULL;
+    for (const char *p = err; (p = strstr(p, "] done ")) != NULL; p++)
+        last = p;
+    cr_assert_not_null(last, "a meter line: %s", err);
+    cr_assert_eq(sscanf(last, "] done %lu, errors %lu, timeouts %lu", &m[0], &m[1], &m[2]), 3);
+    const char *sum = strstr(err, " items in ");
+    cr_assert_not_null(sum, "a summary: %s", err);
+    sum = strstr(sum, "): done ");
+    cr_assert_eq(sscanf(sum, "): done %lu, error %lu, timeout %lu", &s[0], &s[1], &s[2]), 3);
+}
+
+TEST_SAFE(the_meter_and_the_summary_count_the_same_things, .timeout = 30)
+{
+    static char text[64 * 1024];
+    size_t n = (size_t)snprintf(text, sizeof text, "not a url\n{\"url\": 5}\n");
+    for (int i = 0; i < 100; i++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "%s/delay/300\n", S.url);
+    const char *list = write_file("meter.txt", text);
+    char out[300], errp[300];
+    snprintf(out, sizeof out, "%s", tool_tmp("meter.out"));
+    snprintf(errp, sizeof errp, "%s", tool_tmp("meter.err"));
+    pid_t pid = tool_spawn(
+        (const char *[]){"-c", "4", "--progress-interval", "0.05", "-o", out, list, NULL},
+        tool_tmp("x.out"), errp);
+    nanosleep(&(struct timespec){0, 500 * 1000 * 1000}, NULL);
+    kill(pid, SIGINT);
+    nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
+    kill(pid, SIGINT); /* the items in flight are cancelled too: error records */
+    cr_assert_eq(tool_wait(pid), 130);
+    char *err = tool_slurp(errp);
+    unsigned long m[3], s[3];
+    meter_and_summary(err, m, s);
+    cr_assert(m[0] == s[0] && m[1] == s[1] && m[2] == s[2],
+              "meter done %lu errors %lu timeouts %lu, summary %lu %lu %lu: %s", m[0], m[1], m[2],
+              s[0], s[1], s[2], err);
+    cr_assert_geq(s[1], 2, "the two bad lines are errors in both");
+    parse_file(&R, out);
+    cr_assert_eq(R.nrecs, s[0] + s[1] + s[2], "and the records are as many");
+    free(err);
+}

@@ -14,6 +14,7 @@
  *   /nolength    no Content-Length, 8 MiB, then closes (the body ends at the close)
  *   /huge        declares Content-Length 10737418240, sends at most 8 MiB, then waits
  *   /idle-close  200 "ok", keep-alive, then closes the idle connection 100 ms later
+ *   /bigheader   200 "ok" with one header line of 200 KB (libcurl allows 100 KB)
  *   /count       {"requests":N,"connections":M}: what this server saw before this one
  *
  * Usage: concurio-faultserver [--port N] [--quiet]. Binds 127.0.0.1 only and prints
@@ -168,6 +169,12 @@ static int answer(struct conn *c, const char *path)
         static const char h[] = "HTTP/1.1 200 OK\r\nContent-Length: 10737418240\r\n\r\n";
         SAY(c, h);
         stream(c, STREAM_MAX, 0);
+    } else if (strcmp(path, "/bigheader") == 0) {
+        static char big[200 * 1024];
+        memset(big, 'a', sizeof big);
+        SAY(c, "HTTP/1.1 200 OK\r\nX-Big: ");
+        say(c, big, sizeof big);
+        SAY(c, "\r\nContent-Length: 2\r\n\r\nok");
     } else if (strcmp(path, "/idle-close") == 0) {
         SAY(c, ok);
         later(c, 100, do_close);

@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "app.h"
+#include "meter.h"
 #include "files.h"
 #include "output.h"
 #include "queue.h"
@@ -378,16 +379,12 @@ static int take_line(struct app *a, const char *text, size_t len, uint64_t line)
     if (kind != FETCH_SKIP && fi.id != NULL)
         check_id(a, fi.id, line);
     if (kind == FETCH_BAD) {
-        bad_line(a, &fi, line);
-        drop_from_total(a);
+        bad_line(a, &fi, line); /* a record: it counts in the meter's total */
     } else if (kind == FETCH_ITEM && a->done.n > 0 && fetch_lines_has(&a->done, line)) {
         a->resumed++; /* its own line has a "done" record */
         drop_from_total(a);
     } else if (kind == FETCH_ITEM) {
-        if (submit(a, &fi, line) == 0)
-            submitted = 1;
-        else
-            drop_from_total(a);
+        submitted = submit(a, &fi, line) == 0; /* refused: a bad line's record */
     }
     fetch_item_clear(&fi);
     return submitted;
@@ -531,6 +528,16 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     evtimer_add(a->grace, &tv);
 }
 
+static void on_progress(cio_pool *p, const cio_progress *pr, void *user)
+{
+    struct app *a = user;
+
+    (void)p;
+    if (a->out_tty && a->meter_tty)
+        flush(a); /* the records first: they and the meter share the terminal */
+    fetch_meter_draw(2, a->meter_tty, pr, &a->sum);
+}
+
 static void on_drained(cio_pool *p, void *user)
 {
     struct app *a = user;
@@ -611,9 +618,7 @@ int fetch_run(struct app *a)
     po.user = a;
     po.expected = a->expected;
     if (!a->o.quiet && a->o.progress != FETCH_PROGRESS_OFF) {
-        po.progress_fd = 2;
-        po.progress_desc = "fetch";
-        po.progress_mode = a->meter_tty ? CIO_PROGRESS_LINE : CIO_PROGRESS_LOG;
+        po.on_progress = on_progress;
         po.progress_ms = a->meter_tty ? 100 : a->o.progress_interval_ms;
     }
     /* Three priorities: the pool's events get the middle one (libevent's default), the
