@@ -15,6 +15,7 @@
 #define DEFAULT_CONCURRENCY 50u
 #define DEFAULT_MAX_BODY ((size_t)16 << 20)
 #define FEED_LOOKAHEAD_MIN 64u
+#define FDS_COUNTED_BELOW 4096u
 
 void cio_pool_opts_init(cio_pool_opts *o)
 {
@@ -321,7 +322,10 @@ unsigned cio__fds_free(void)
 {
     struct rlimit rl;
 
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 65536)
+    /* Counting costs a system call a descriptor: only where the limit is near enough to
+     * matter (the common 1024 is; 20000 or a million is not counted). */
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+        rl.rlim_cur > FDS_COUNTED_BELOW)
         return UINT_MAX;
     rlim_t open = 0;
     for (rlim_t fd = 0; fd < rl.rlim_cur; fd++)

@@ -22,7 +22,7 @@ done >"$tmp/urls"
 curl -sf "$base/stats/reset" >/dev/null || exit 1
 # libfaketime is preloaded: an ASan build must not insist on coming first.
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
-    faketime -f '+0 x10' "$fetch" -r 50/s --burst 4 -c 64 -o "$tmp/out" "$tmp/urls" 2>"$tmp/err"
+    faketime -f '+0 x10' "$fetch" -r 50/s --rate-margin 0 --burst 4 -c 64 -o "$tmp/out" "$tmp/urls" 2>"$tmp/err"
 status=$?
 cat "$tmp/err"
 [ "$status" -eq 0 ] || { echo "exit status $status"; exit 1; }

@@ -484,3 +484,39 @@ TEST_SAFE(the_meter_and_the_summary_count_the_same_things, .timeout = 30)
     cr_assert_eq(R.nrecs, s[0] + s[1] + s[2], "and the records are as many");
     free(err);
 }
+
+TEST_SAFE(a_cut_body_says_so_whatever_the_body_mode, .timeout = 30)
+{
+    char line[256];
+    snprintf(line, sizeof line, "%s/bytes/5000\n%s/bytes/10\n", S.url, S.url);
+    tool_run(&R, line, (const char *[]){"-q", "--max-body", "1K", NULL});
+    cr_assert_eq(R.status, 0);
+    cr_assert_eq(R.nrecs, 2);
+    for (size_t i = 0; i < 2; i++) {
+        cJSON *t = cJSON_GetObjectItem(R.recs[i], "truncated");
+        if (rec_num(R.recs[i], "line") == 1)
+            cr_assert(cJSON_IsTrue(t), "the 5000-byte body passed --max-body 1K");
+        else
+            cr_assert_null(t, "nothing cut, nothing said");
+    }
+}
+
+TEST_SAFE(a_long_password_in_a_bad_line_never_shows, .timeout = 30)
+{
+    static char text[2048];
+    char secret[301];
+    memset(secret, 'Q', 300);
+    secret[300] = '\0';
+    /* A bad line (a space in the URL) whose password is longer than the 200 bytes kept,
+     * then a token alone as userinfo, and a password with a raw '#'. */
+    snprintf(text, sizeof text,
+             "http://user:%s@127.0.0.1:1/ x\n"
+             "http://T0KEN-%s@127.0.0.1:1/\n"
+             "http://user:pa#%s@127.0.0.1:1/\n",
+             secret, secret, secret);
+    tool_run(&R, text, (const char *[]){"--no-progress", NULL});
+    cr_assert_eq(R.nrecs, 3);
+    cr_assert(strstr(R.out, "QQQ") == NULL, "records: %s", R.out);
+    cr_assert(strstr(R.err, "QQQ") == NULL, "stderr: %s", R.err);
+    cr_assert(strstr(R.out, "T0KEN") == NULL, "a token alone is hidden: %s", R.out);
+}

@@ -36,7 +36,11 @@ for mode in paced adaptive; do
 done
 if command -v curl >/dev/null 2>&1; then
     reset
-    sed 's/.*/url = "&"\noutput = "\/dev\/null"/' "$tmp/urls" >"$tmp/curl.cfg"
+    # Real files: curl 7.88 cannot truncate /dev/null before a retry (exit 23), which
+    # once made it look as if --parallel did not retry.
+    mkdir -p "$tmp/curl"
+    awk -v d="$tmp/curl" '{ printf "url = \"%s\"\noutput = \"%s/%d\"\n", $0, d, NR }' \
+        "$tmp/urls" >"$tmp/curl.cfg"
     start=$(now)
     codes=$(curl -s --no-progress-meter --parallel --parallel-max "$c" --retry 9 -w '%{http_code}\n' -K "$tmp/curl.cfg" || true)
     end=$(now)
