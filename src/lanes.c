@@ -238,7 +238,7 @@ static int on_prereq(void *arg, char *ip, char *local_ip, int port, int local_po
     }
     pthread_mutex_lock(&ls->mu);
     int wake = 0;
-    if (!x->in_sentbox) {
+    if (!x->in_sentbox && x->state == XS_RUNNING) { /* not one the loop asked back */
         x->in_sentbox = 1;
         x->snext = ls->sentbox;
         ls->sentbox = x;
@@ -492,6 +492,7 @@ static void loop_outbox(evutil_socket_t fd, short what, void *arg)
         } else {
             back = x->state == XS_BACK;
             x->state = XS_IDLE;
+            unsentbox(ls, x); /* a send told after its end is no news: its end counted it */
         }
         pthread_mutex_unlock(&ls->mu);
         if (x == NULL)

@@ -53,11 +53,15 @@ static void on_timeout(cio_pool *p, const cio_timeouted_task *r, void *u)
     mark(p, r->id, CIO_E_TIMEOUT);
 }
 
+static int window; /* a window rate: every request says when it goes out (sentbox) */
+
 static cio_pool *pool(unsigned cap, unsigned deadline_ms)
 {
     cio_pool_opts o;
 
     cio_pool_opts_init(&o);
+    if (window)
+        o.rate = (cio_rate){.count = 100000, .period_ms = 1000, .mode = CIO_RATE_WINDOW};
     o.max_concurrency = cap;
     o.io_threads = 2;
     o.deadline_ms = deadline_ms;
@@ -103,6 +107,16 @@ int main(int argc, char **argv)
     check(once(ITEMS) == ITEMS, "every item ended exactly once");
     check(canceled > 0, "some cancels reached running transfers");
     cio_pool_free(p);
+
+    /* The same with a window rate: each request's going out crosses from its thread, and
+     * a cancel may meet it on the way. */
+    window = 1;
+    p = pool(48, 0);
+    submit(p, base, ITEMS);
+    check(cio_pool_run(p, CIO_RUN_DEFAULT) == CIO_OK, "run with a window");
+    check(once(ITEMS) == ITEMS, "every item ended exactly once with a window");
+    cio_pool_free(p);
+    window = 0;
 
     /* The deadline ends what the threads still run. */
     p = pool(16, 150);
