@@ -294,13 +294,21 @@ static void on_read(void *arg, redisReply *reply)
         read_more(w);
 }
 
+static void claim(struct fetch_worker *w);
+
 static void read_more(struct fetch_worker *w)
 {
     size_t want = wanted(w);
     char count[24];
 
-    if (w->reading || w->complete || want == 0 || w->a->signals > 0 || !cio__redis_up(w->r))
-        return; /* after a signal, what is not taken stays for the others */
+    /* Items a stalled worker holds go before new ones: a take-over that is due first. */
+    if (!w->claiming && now_ms() - w->last_claim >= CLAIM_EVERY_MS)
+        claim(w);
+
+    if (w->reading || w->claiming || w->complete || want == 0 || w->a->signals > 0 ||
+        !cio__redis_up(w->r))
+        return; /* after a signal, what is not taken stays for the others; a take-over
+                   goes first */
     snprintf(count, sizeof count, "%zu", want);
     const char *argv[] = {"XREADGROUP", "GROUP",     "workers",
                           w->name,      "COUNT",     count,
@@ -336,6 +344,11 @@ static void on_claim(void *arg, redisReply *reply)
     }
     if (took > 0)
         wake_feed(w);
+    /* A stalled worker's items go before new ones: while there were some, look again at
+     * the next tick instead of a second later. */
+    if (took > 0 && strcmp(w->claim_from, "0-0") != 0)
+        w->last_claim = 0;
+    read_more(w);
 }
 
 static void claim(struct fetch_worker *w)
@@ -403,9 +416,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     if (!cio__redis_up(w->r))
         return;
     flush_records(w);
-    read_more(w);
-    if (now - w->last_claim >= CLAIM_EVERY_MS)
-        claim(w);
+    read_more(w); /* a take-over first, when one is due */
     if (now - w->last_check >= CHECK_EVERY_MS)
         check(w);
 }
