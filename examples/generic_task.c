@@ -128,11 +128,11 @@ int main(int argc, char **argv)
     int err;
 
     cio_pool_opts_init(&o);
-    o.max_concurrency = 4;    /* one cap for every kind of item */
-    o.rate_per_minute = 1200; /* and one rate: 20 starts a second */
-    o.burst = 4;
+    o.max_concurrency = 4; /* one cap for every kind of item */
+    o.rate.count = 1200;   /* and one rate: 20 starts a second */
+    o.rate.burst = 4;
     o.timeout_ms = 3000;
-    o.threads = 2;
+    o.blocking_threads = 2;
     o.on_done = on_done;
     o.on_error = on_error;
     o.on_timeout = on_timeout;

@@ -58,12 +58,15 @@ static int window; /* a window rate: every request says when it goes out (sentbo
 static cio_pool *pool(unsigned cap, unsigned deadline_ms)
 {
     cio_pool_opts o;
+    cio_http_opts h;
 
     cio_pool_opts_init(&o);
+    cio_http_opts_init(&h);
+    o.http = &h;
     if (window)
         o.rate = (cio_rate){.count = 100000, .period_ms = 1000, .mode = CIO_RATE_WINDOW};
     o.max_concurrency = cap;
-    o.io_threads = 2;
+    h.io_threads = 2;
     o.deadline_ms = deadline_ms;
     o.on_done = on_done;
     o.on_error = on_error;

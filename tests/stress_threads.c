@@ -78,7 +78,7 @@ int main(void)
 
     cio_pool_opts_init(&o);
     o.max_concurrency = 8;
-    o.threads = 4;
+    o.blocking_threads = 4;
     o.on_done = on_done;
     o.on_error = on_error;
     o.on_timeout = on_timeout;
@@ -110,7 +110,7 @@ int main(void)
     atomic_store(&max_running, 0);
     atomic_store(&cleanups, 0);
     o.max_concurrency = 3;
-    o.threads = 8;
+    o.blocking_threads = 8;
     o.deadline_ms = 300;
     p = cio_pool_new(&o, NULL);
     for (long i = 0; i < 30; i++) {

@@ -80,7 +80,7 @@ static void submit_sleepy(cio_pool *p, int n, int ms, unsigned timeout_ms)
 
 Test(adapters, a_mixed_pool_shares_one_cap, .init = setup, .timeout = 30)
 {
-    O.threads = 8;
+    O.blocking_threads = 8;
     cio_pool *p = test_pool(&O, 3);
     cio_stats st;
 
@@ -103,7 +103,7 @@ Test(adapters, a_mixed_pool_shares_one_cap, .init = setup, .timeout = 30)
 
 Test(adapters, a_mixed_pool_shares_one_rate, .init = setup, .timeout = 30)
 {
-    O.rate_per_minute = 600; /* one start every 100 ms, whatever the kind */
+    O.rate.count = 600; /* one start every 100 ms, whatever the kind */
     cio_pool *p = test_pool(&O, 10);
 
     reset_blocking();
@@ -170,7 +170,7 @@ Test(adapters, a_timed_out_blocking_function_neither_blocks_the_loop_nor_leaks, 
 Test(adapters, blocking_items_wait_for_a_worker_before_their_clock_starts, .init = setup,
      .timeout = 30)
 {
-    O.threads = 1;
+    O.blocking_threads = 1;
     cio_pool *p = test_pool(&O, 4);
 
     reset_blocking();
@@ -194,7 +194,7 @@ static void cancel_victim(cio_pool *p, cio_task_id id, struct ledger *l)
 
 Test(adapters, cancel_and_deadline_reach_generic_items, .init = setup, .timeout = 30)
 {
-    O.threads = 1;
+    O.blocking_threads = 1;
     O.deadline_ms = 300;
     L.after = cancel_victim;
     cio_pool *p = test_pool(&O, 4);

@@ -8,7 +8,7 @@
 
 #include <concurio/concurio.h>
 
-#include "internal.h"
+#include "clock.h"
 #include "support/clock.h"
 #include "support/delay.h"
 #include "support/ledger.h"
@@ -69,8 +69,7 @@ static uint64_t run(void (*hook)(cio_pool *, cio_task_id, struct ledger *))
     ledger_opts(&o, &L);
     L.after = hook;
     o.max_concurrency = 4;
-    o.rate_per_minute = RATE_PER_S * 60;
-    o.burst = BURST;
+    o.rate = (cio_rate){.count = RATE_PER_S * 60, .burst = BURST};
     delay_reset();
     thaw = evtimer_new(base, unfreeze, NULL);
     cio_pool *p = cio_pool_new(&o, NULL);

@@ -167,6 +167,7 @@ static void url_of(char *buf, size_t size, const struct row *row, unsigned i, in
 static void run_row(const struct row *row, unsigned nbad, unsigned nok, unsigned cap)
 {
     cio_pool_opts o;
+    cio_http_opts h;
 
     if ((row->server == TLS || row->server == TLS_WRONG_HOST) && !have_nginx)
         cr_skip_test("nginx or openssl is not installed: no TLS rows");
@@ -175,12 +176,14 @@ static void run_row(const struct row *row, unsigned nbad, unsigned nok, unsigned
     o.on_done = on_done;
     o.on_error = on_error;
     o.on_timeout = on_timeout;
-    o.max_body = MAX_BODY;
+    cio_http_opts_init(&h);
+    o.http = &h;
+    h.max_body = MAX_BODY;
     o.retry.max_attempts = row->attempts;
     if (cap == 1)
-        o.rate_per_minute = row->c1_rate;
+        o.rate.count = row->c1_rate;
     if (row->server == TLS_WRONG_HOST)
-        o.ca_file = N.ca;
+        h.ca_file = N.ca;
     int fds0 = test_open_fds();
     struct event_base *base = event_base_new();
     cio_pool *p = test_pool(&o, cap);

@@ -25,11 +25,14 @@
 static struct server S;
 static struct ledger L;
 static cio_pool_opts O;
+static cio_http_opts H; /* O.http */
 
 static void setup(void)
 {
     cr_assert_eq(server_start(&S), 0, "the test server starts");
     cio_pool_opts_init(&O);
+    cio_http_opts_init(&H);
+    O.http = &H;
     ledger_opts(&O, &L);
 }
 
@@ -58,7 +61,7 @@ TEST_HTTP(the_cap_is_reached_and_never_exceeded_at_the_server, .timeout = 30)
 
 TEST_HTTP(the_rate_holds_at_the_server, .timeout = 30)
 {
-    O.rate_per_minute = 600; /* 10/s: one start every 100 ms */
+    O.rate.count = 600; /* 10/s: one start every 100 ms */
     cio_pool *p = test_pool(&O, 8);
     struct server_stats st;
 
@@ -282,7 +285,7 @@ TEST_HTTP(http_statuses_are_results_unless_asked, .timeout = 30)
     cr_assert_eq(L.done, 1);
     cr_assert_eq(status_seen, 404);
 
-    O.flags = CIO_FAIL_ON_HTTP_ERROR;
+    H.flags = CIO_FAIL_ON_HTTP_ERROR;
     p = test_pool(&O, 1);
     test_get(p, &S, "/status/503?retry_after=3", 0);
     test_get(p, &S, "/status/204", 0);
@@ -296,7 +299,7 @@ TEST_HTTP(http_statuses_are_results_unless_asked, .timeout = 30)
 TEST_HTTP(the_body_stops_at_the_cap_and_says_so, .timeout = 30)
 {
     O.on_done = keep_body;
-    O.max_body = 1000;
+    H.max_body = 1000;
     cio_pool *p = test_pool(&O, 1);
 
     test_get(p, &S, "/bytes/5000000", 0);
@@ -314,7 +317,7 @@ TEST_HTTP(the_body_stops_at_the_cap_and_says_so, .timeout = 30)
 TEST_HTTP(the_cap_applies_to_decoded_bytes_of_a_gzip_bomb, .timeout = 60)
 {
     O.on_done = keep_body;
-    O.max_body = 1 << 20;
+    H.max_body = 1 << 20;
     cio_pool *p = test_pool(&O, 1);
 
     test_get(p, &S, "/gzip/20971520", 0); /* 20 MiB of zeros in 130 KB */
@@ -562,8 +565,8 @@ static void keep_bytes(cio_pool *p, const cio_result *r, void *user)
 TEST_HTTP(a_discarded_body_is_counted_and_still_capped, .timeout = 30)
 {
     O.on_done = keep_bytes;
-    O.max_body = 1000;
-    O.flags = CIO_DISCARD_BODY;
+    H.max_body = 1000;
+    H.flags = CIO_DISCARD_BODY;
     cio_pool *p = test_pool(&O, 1);
 
     test_get(p, &S, "/bytes/5000000", 0);
@@ -585,7 +588,7 @@ TEST_HTTP(a_connection_that_never_completes_is_a_connect_timeout, .timeout = 30)
     struct blackhole bh;
     cr_assert_eq(blackhole_open(&bh), 0);
 
-    O.connect_timeout_ms = 300;
+    H.connect_timeout_ms = 300;
     O.timeout_ms = 10000;
     cio_pool *p = test_pool(&O, 1);
     cio_http_req r = {.url = bh.url};

@@ -14,6 +14,7 @@
 static struct nginx N;
 static struct ledger L;
 static cio_pool_opts O;
+static cio_http_opts H; /* O.http */
 static long versions[4];
 static int curl_code;
 
@@ -25,6 +26,8 @@ static void setup(void)
         cr_skip_test("nginx or openssl is not installed");
     cr_assert_eq(rc, 0, "nginx starts");
     cio_pool_opts_init(&O);
+    cio_http_opts_init(&H);
+    O.http = &H;
     ledger_opts(&O, &L);
     memset(versions, 0, sizeof versions);
 }
@@ -70,9 +73,9 @@ static cio_stats run_many(int n)
 Test(http2, many_requests_share_one_connection, .init = setup, .fini = teardown, .timeout = 60)
 {
     O.on_done = count_version;
-    O.ca_file = N.ca;
+    H.ca_file = N.ca;
     O.max_concurrency = 20;
-    O.max_connections = 1;
+    H.max_connections = 1;
     cio_stats st = run_many(200);
 
     cr_assert_eq(L.done, 200);
@@ -84,9 +87,9 @@ Test(http2, many_requests_share_one_connection, .init = setup, .fini = teardown,
 Test(http2, http_1_1_when_asked, .init = setup, .fini = teardown, .timeout = 60)
 {
     O.on_done = count_version;
-    O.ca_file = N.ca;
+    H.ca_file = N.ca;
     O.max_concurrency = 4;
-    O.http_version = CIO_HTTP_1_1;
+    H.version = CIO_HTTP_1_1;
     cio_stats st = run_many(50);
 
     cr_assert_eq(versions[1], 50);
@@ -101,7 +104,7 @@ Test(http2, an_unknown_certificate_is_refused, .init = setup, .fini = teardown, 
     cr_assert_eq(L.last_status, CIO_E_TRANSPORT);
     cr_assert_eq(curl_code, 60, "CURLE_PEER_FAILED_VERIFICATION");
 
-    O.flags = CIO_INSECURE; /* asked for: no verification */
+    H.flags = CIO_INSECURE; /* asked for: no verification */
     O.on_done = count_version;
     run_many(1);
     cr_assert_eq(L.done, 1);

@@ -162,7 +162,7 @@ Test(keys, a_key_with_limits_of_its_own, .init = setup, .timeout = 20)
 Test(keys, each_key_has_its_own_bucket, .init = setup, .timeout = 20)
 {
     O.max_concurrency = 10;
-    O.per_key.rate_per_minute = 1200; /* one start every 50 ms per key */
+    O.per_key.rate.count = 1200; /* one start every 50 ms per key */
     cio_pool *p = cio_pool_new(&O, NULL);
 
     submit_stamps(p, "a", 'a', 5, 1);

@@ -19,13 +19,16 @@
 static struct server S;
 static struct ledger L;
 static cio_pool_opts O;
+static cio_http_opts H; /* O.http */
 
 static void setup(void)
 {
     cr_assert_eq(server_start(&S), 0, "the test server starts");
     cio_pool_opts_init(&O);
+    cio_http_opts_init(&H);
+    O.http = &H;
     ledger_opts(&O, &L);
-    O.io_threads = 2;
+    H.io_threads = 2;
 }
 
 static void teardown(void)
@@ -60,7 +63,7 @@ TEST_LANES(the_cap_and_the_connections_are_shared_out_not_multiplied, .timeout =
 
 TEST_LANES(more_threads_than_connections_makes_no_more_connections, .timeout = 60)
 {
-    O.io_threads = 8;
+    H.io_threads = 8;
     cio_pool *p = test_pool(&O, 3);
     cio_stats cs;
 

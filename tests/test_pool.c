@@ -64,8 +64,7 @@ Test(pool, ten_thousand_items_end_exactly_once_each, .init = setup, .timeout = 6
 
 Test(pool, rate_limit_spaces_starts, .init = setup, .timeout = 30)
 {
-    O.rate_per_minute = 1200; /* one every 50 ms */
-    O.burst = 2;
+    O.rate = (cio_rate){.count = 1200, .burst = 2}; /* one every 50 ms */
     cio_pool *p = test_pool(&O, 10);
 
     submit_delays(p, 12, 1);

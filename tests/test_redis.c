@@ -22,9 +22,11 @@
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
 
-#include "internal.h"
+#include <concurio/redis.h>
+
+#include "clock.h"
 #include "queue.h"
-#include "redis.h"
+#include "scripts.h"
 #include "support/fixture.h"
 #include "support/ledger.h"
 #include "support/server.h"
@@ -333,18 +335,18 @@ Test(redis_url, addresses_parse_and_bad_ones_say_why)
     unsigned p;
     const char *name;
 
-    cr_assert_eq(cio__redis_parse_url("redis://127.0.0.1:7000/jobs", h, sizeof h, &p, &name, err,
-                                      sizeof err),
-                 0);
+    cr_assert_eq(
+        cio_redis_parse_url("redis://127.0.0.1:7000/jobs", h, sizeof h, &p, &name, err, sizeof err),
+        0);
     cr_assert(strcmp(h, "127.0.0.1") == 0 && p == 7000 && strcmp(name, "jobs") == 0);
-    cr_assert_eq(cio__redis_parse_url("redis://[::1]/x", h, sizeof h, &p, &name, err, sizeof err),
+    cr_assert_eq(cio_redis_parse_url("redis://[::1]/x", h, sizeof h, &p, &name, err, sizeof err),
                  0);
     cr_assert(strcmp(h, "::1") == 0 && p == 6379 && strcmp(name, "x") == 0);
     const char *bad[] = {"http://h/x",        "redis://:1/x",    "redis://h:0/x",
                          "redis://h:99999/x", "redis://h:12a/x", "redis://[::1/x"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        cr_assert_eq(cio__redis_parse_url(bad[i], h, sizeof h, &p, &name, err, sizeof err), -1,
-                     "%s", bad[i]);
+        cr_assert_eq(cio_redis_parse_url(bad[i], h, sizeof h, &p, &name, err, sizeof err), -1, "%s",
+                     bad[i]);
 }
 
 struct silent {
@@ -380,12 +382,12 @@ Test(redis_conn, a_call_unanswered_in_time_fails_by_our_timer, .timeout = 20)
     getsockname(ls, (struct sockaddr *)&a, &len);
 
     struct silent s = {.base = event_base_new()};
-    struct cio_redis *r =
-        cio__redis_new(s.base, "127.0.0.1", ntohs(a.sin_port), NULL, 300, on_silent_state, &s);
-    cr_assert(r != NULL && cio__redis_up(r));
+    cio_redis *r =
+        cio_redis_new(s.base, "127.0.0.1", ntohs(a.sin_port), NULL, 300, on_silent_state, &s);
+    cr_assert(r != NULL && cio_redis_up(r));
     const char *ping[] = {"PING"};
     uint64_t t0 = cio__now_ms();
-    cr_assert_eq(cio__redis_call(r, on_silent_reply, &s, 1, ping, NULL), CIO_OK);
+    cr_assert_eq(cio_redis_call(r, on_silent_reply, &s, 1, ping, NULL), CIO_OK);
     struct timeval limit = {5, 0};
     event_base_loopexit(s.base, &limit);
     event_base_dispatch(s.base);
@@ -393,9 +395,9 @@ Test(redis_conn, a_call_unanswered_in_time_fails_by_our_timer, .timeout = 20)
     cr_assert_eq(s.null_replies, 1, "as a failure");
     cr_assert(s.at_ms - t0 >= 250 && s.at_ms - t0 < 3000, "after %llu ms",
               (unsigned long long)(s.at_ms - t0));
-    cr_assert_eq(cio__redis_call(r, on_silent_reply, &s, 1, ping, NULL), CIO_E_STATE,
+    cr_assert_eq(cio_redis_call(r, on_silent_reply, &s, 1, ping, NULL), CIO_E_STATE,
                  "down until it reconnects");
-    cio__redis_free(r);
+    cio_redis_free(r);
     event_base_free(s.base);
     close(ls);
 }

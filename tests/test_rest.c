@@ -24,11 +24,14 @@
 static struct server S;
 static struct ledger L;
 static cio_pool_opts O;
+static cio_http_opts H; /* O.http */
 
 static void setup(void)
 {
     cr_assert_eq(server_start(&S), 0);
     cio_pool_opts_init(&O);
+    cio_http_opts_init(&H);
+    O.http = &H;
     ledger_opts(&O, &L);
 }
 
@@ -264,7 +267,7 @@ static void keep_timings(cio_pool *p, const cio_result *r, void *user)
 TEST_REST(timings_split_queue_time_from_rate_waits, .timeout = 30)
 {
     O.on_done = O.on_error = keep_timings;
-    O.rate_per_minute = 600; /* one start every 100 ms */
+    O.rate.count = 600; /* one start every 100 ms */
     cio_pool *p = test_pool(&O, 10);
 
     for (int i = 0; i < 3; i++)

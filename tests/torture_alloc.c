@@ -210,6 +210,7 @@ static void one_run(const char *base, unsigned threads)
                                         "/echo"};
     static const unsigned short retry_503[] = {503};
     cio_pool_opts o;
+    cio_http_opts h;
     char url[256];
     int accepted[ITEMS + 8] = {0};
     long live0 = atomic_load(&live);
@@ -218,8 +219,10 @@ static void one_run(const char *base, unsigned threads)
     memset(ends, 0, sizeof ends);
     cio_pool_opts_init(&o);
     o.max_concurrency = 6;
-    o.io_threads = threads;
-    o.threads = 1;
+    cio_http_opts_init(&h);
+    h.io_threads = threads;
+    o.http = &h;
+    o.blocking_threads = 1;
     o.on_done = on_done;
     o.on_error = on_error;
     o.on_timeout = on_timeout;

@@ -10,7 +10,7 @@
 #include <concurio/concurio.h>
 
 #include "adapt.h"
-#include "keys.h"
+#include "core.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target for concurio-fetch's command line: the input's lines are the arguments
  * (so option values such as --rate, --retry-on, --max-body and --timeout get any bytes),
- * and each line is also given to the value parsers alone (--queue's address too). Any
+ * and each line is also given to the value parsers alone (--queue's address too, when
+ * libconcurio-redis is built). Any
  * bytes give a run, a usage message or help, never a crash; a parsed rate is always
  * usable, a parsed Redis address names a host and a port. */
 #include <stdint.h>
@@ -9,7 +10,9 @@
 #include <string.h>
 
 #include "options.h"
-#include "redis.h"
+#ifdef CIO_FUZZ_REDIS
+#include <concurio/redis.h>
+#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -37,13 +40,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)fetch_parse_seconds(line, 1, &ms);
         struct fetch_opts o = {0};
         (void)fetch_parse_retry_on(line, &o);
+#ifdef CIO_FUZZ_REDIS
         char host[64], why[128];
         unsigned port;
         const char *name;
-        if (cio__redis_parse_url(line, host, sizeof host, &port, &name, why, sizeof why) == 0 &&
+        if (cio_redis_parse_url(line, host, sizeof host, &port, &name, why, sizeof why) == 0 &&
             (host[0] == '\0' || port == 0 || port > 65535 || name < line ||
              name > line + strlen(line)))
             abort();
+#endif
         if (nl == NULL)
             break;
         line = nl + 1;

@@ -13,6 +13,8 @@ struct delay {
     struct event *ev;
     cio_task *task;
     int ms;
+    int fails;         /* attempts still to fail with cio_task_retry; < 0: every one */
+    unsigned after_ms; /* what those ask to wait */
 };
 
 int delay_running, delay_max_running, delay_destroyed;
@@ -31,6 +33,11 @@ static void fire(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     delay_running--;
+    if (d->fails != 0) {
+        d->fails -= d->fails > 0;
+        cio_task_retry(d->task, CIO_E_ADAPTER, d->after_ms, "flaky"); /* may free it all */
+        return;
+    }
     cio_task_complete(d->task, CIO_OK, NULL, 0); /* may free it all */
 }
 
@@ -48,7 +55,8 @@ static int start(cio_task *task, void *work, struct event_base *base)
         cio_task_complete(task, CIO_OK, NULL, 0);
         return CIO_OK;
     }
-    d->ev = evtimer_new(base, fire, d);
+    if (d->ev == NULL) /* made by the first attempt, reused by the next ones */
+        d->ev = evtimer_new(base, fire, d);
     if (d->ev == NULL)
         return CIO_E_NOMEM;
     if (d->ms < 0)
@@ -85,9 +93,17 @@ const cio_task_vtable delay_vtable = {
 
 void *delay_new(int ms)
 {
+    return delay_new_flaky(ms, 0, 0);
+}
+
+void *delay_new_flaky(int ms, int fails, unsigned after_ms)
+{
     struct delay *d = calloc(1, sizeof *d);
 
-    if (d != NULL)
+    if (d != NULL) {
         d->ms = ms;
+        d->fails = fails;
+        d->after_ms = after_ms;
+    }
     return d;
 }

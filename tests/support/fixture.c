@@ -10,11 +10,20 @@
 cio_pool *test_pool(cio_pool_opts *o, unsigned cap)
 {
     const char *threads = getenv("CIO_TEST_IO_THREADS");
+    const cio_http_opts *given = o->http;
+    cio_http_opts h;
 
     o->max_concurrency = cap;
-    if (threads != NULL && o->io_threads == 0)
-        o->io_threads = (unsigned)atoi(threads);
+    if (threads != NULL && (given == NULL || given->io_threads == 0)) {
+        if (given != NULL)
+            h = *given;
+        else
+            cio_http_opts_init(&h);
+        h.io_threads = (unsigned)atoi(threads);
+        o->http = &h;
+    }
     cio_pool *p = cio_pool_new(o, NULL);
+    o->http = given; /* h goes with this frame; the pool has its copy */
     cr_assert_not_null(p);
     return p;
 }

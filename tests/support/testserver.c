@@ -8,7 +8,8 @@
  *                    ?retry_after_date=S a Retry-After HTTP date S seconds ahead,
  *                    ?ratelimit_remaining=N&ratelimit_reset=S RateLimit-* headers
  *   /flaky/KEY/N     fails the first N requests for KEY (?status=503 by default, and
- *                    the Retry-After options of /status), then answers 200 "ok"
+ *                    the Retry-After options of /status), then answers 200 "ok";
+ *                    ?delay=MS answers each after MS milliseconds
  *   /echo            method, URI, headers and body back as JSON
  *   /gzip/N          N zero bytes, gzip-encoded (Content-Encoding: gzip): ~160:1, a bomb
  *   /limited/RPS     200, or 429 when more than RPS requests came in the last second;
@@ -205,43 +206,6 @@ static void do_limited(struct evhttp_request *req, long rps)
         reply(req, 200, "text/plain", "ok", 2);
 }
 
-/* /flaky/KEY/N: per-key failure counters, a small fixed table. */
-#define MAX_FLAKY 256
-static struct {
-    char key[64];
-    long seen;
-} flaky[MAX_FLAKY];
-
-static void do_flaky(struct evhttp_request *req, const char *rest)
-{
-    const char *slash = strrchr(rest, '/');
-    char *end;
-
-    if (slash == NULL || slash == rest || (size_t)(slash - rest) >= sizeof flaky[0].key) {
-        reply(req, 400, "text/plain", "/flaky/KEY/N", 12);
-        return;
-    }
-    long n = strtol(slash + 1, &end, 10);
-    size_t klen = (size_t)(slash - rest);
-    int i = 0;
-    while (i < MAX_FLAKY && flaky[i].key[0] != '\0' &&
-           !(strlen(flaky[i].key) == klen && memcmp(flaky[i].key, rest, klen) == 0))
-        i++;
-    if (*end != '\0' || i == MAX_FLAKY) {
-        reply(req, 400, "text/plain", "bad key or count", 16);
-        return;
-    }
-    memcpy(flaky[i].key, rest, klen);
-    flaky[i].key[klen] = '\0';
-    if (flaky[i].seen++ < n) {
-        long status = query_number(req, "status", 503);
-        add_retry_after(req);
-        reply(req, status >= 100 && status <= 999 ? (int)status : 503, "text/plain", "flaky", 5);
-        return;
-    }
-    reply(req, 200, "text/plain", "ok", 2);
-}
-
 static void do_bytes(struct evhttp_request *req, long n)
 {
     struct evbuffer *b = evbuffer_new();
@@ -338,6 +302,7 @@ struct later {
     struct evhttp_request *req;
     struct event *ev;
     long left, every_ms;
+    int status; /* flaky_fire's answer */
 };
 
 static struct later *pending;
@@ -364,6 +329,19 @@ static void delay_fire(evutil_socket_t fd, short what, void *arg)
     later_free(l);
 }
 
+static void flaky_fire(evutil_socket_t fd, short what, void *arg)
+{
+    struct later *l = arg;
+
+    (void)fd;
+    (void)what;
+    if (l->status == 200)
+        reply(l->req, 200, "text/plain", "ok", 2);
+    else
+        reply(l->req, l->status, "text/plain", "flaky", 5);
+    later_free(l);
+}
+
 static void trickle_fire(evutil_socket_t fd, short what, void *arg)
 {
     struct later *l = arg;
@@ -386,14 +364,14 @@ static void trickle_fire(evutil_socket_t fd, short what, void *arg)
     later_free(l);
 }
 
-static void schedule(struct evhttp_request *req, long ms, long count, event_callback_fn fn)
+static struct later *schedule(struct evhttp_request *req, long ms, long count, event_callback_fn fn)
 {
     struct later *l = calloc(1, sizeof *l);
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
 
     if (l == NULL) {
         reply(req, 500, NULL, NULL, 0);
-        return;
+        return NULL;
     }
     l->req = req;
     l->left = count;
@@ -404,6 +382,53 @@ static void schedule(struct evhttp_request *req, long ms, long count, event_call
         pending->prev = l;
     pending = l;
     evtimer_add(l->ev, &tv);
+    return l;
+}
+
+/* /flaky/KEY/N: per-key failure counters, a small fixed table. */
+#define MAX_FLAKY 256
+static struct {
+    char key[64];
+    long seen;
+} flaky[MAX_FLAKY];
+
+static void do_flaky(struct evhttp_request *req, const char *rest)
+{
+    const char *slash = strrchr(rest, '/');
+    char *end;
+
+    if (slash == NULL || slash == rest || (size_t)(slash - rest) >= sizeof flaky[0].key) {
+        reply(req, 400, "text/plain", "/flaky/KEY/N", 12);
+        return;
+    }
+    long n = strtol(slash + 1, &end, 10);
+    size_t klen = (size_t)(slash - rest);
+    int i = 0;
+    while (i < MAX_FLAKY && flaky[i].key[0] != '\0' &&
+           !(strlen(flaky[i].key) == klen && memcmp(flaky[i].key, rest, klen) == 0))
+        i++;
+    if (*end != '\0' || i == MAX_FLAKY) {
+        reply(req, 400, "text/plain", "bad key or count", 16);
+        return;
+    }
+    memcpy(flaky[i].key, rest, klen);
+    flaky[i].key[klen] = '\0';
+    int status = 200;
+    if (flaky[i].seen++ < n) {
+        long asked = query_number(req, "status", 503);
+        add_retry_after(req);
+        status = asked >= 100 && asked <= 999 ? (int)asked : 503;
+    }
+    long delay = query_number(req, "delay", 0);
+    if (delay > 0) {
+        struct later *l = schedule(req, delay, 0, flaky_fire);
+        if (l != NULL)
+            l->status = status;
+    } else if (status == 200) {
+        reply(req, 200, "text/plain", "ok", 2);
+    } else {
+        reply(req, status, "text/plain", "flaky", 5);
+    }
 }
 
 static void do_echo(struct evhttp_request *req)

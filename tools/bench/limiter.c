@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <concurio/concurio.h>
+#include <concurio/redis.h>
 
 static double now_s(void)
 {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* One run of concurio-fetch: main.c sets it up and reports, run.c drives the pool. */
+/* One run of concurio-fetch: main.c sets it up, picks its source and sink and reports;
+ * run.c drives the pool from the source into the sink. */
 #ifndef CIO_FETCH_APP_H
 #define CIO_FETCH_APP_H
 
@@ -10,33 +11,37 @@
 
 #include <sys/types.h>
 
+#include "live.h"
 #include "options.h"
 #include "output.h"
 #include "prior.h"
 #include "reader.h"
 #include "resume.h"
 #include "say.h"
+#include "sink.h"
+#include "source.h"
 #include "summary.h"
+#include "writer.h"
 
 struct event_base;
 struct event;
-struct item;
-struct fetch_worker;
 
 struct app {
     struct fetch_opts o;
     struct event_base *base;
     cio_pool *pool;
-    struct event *sigint, *sigterm, *grace, *flusher;
-    struct fetch_buf out;     /* records not yet written */
-    struct item *spare_items; /* run.c's per-item state, kept for reuse */
+    struct event *sigint, *sigterm, *grace;
+    struct fetch_source *src; /* the run's (fetch_run) */
+    struct fetch_sink *sink;
+    struct fetch_live live;     /* the requests not ended */
+    struct fetch_writer writer; /* records to out_fd */
+    struct fetch_buf out;       /* records not yet written */
     struct fetch_reader *rd;
     int in_fd;
-    int in_regular;         /* the input is a regular file: counts are exact */
-    int input_done;         /* read to its end */
-    int read_errno;         /* reading the input failed */
-    struct event *in_ready; /* the input is readable again (a pipe, a terminal) */
-    char *data;             /* -d, read from @FILE if so */
+    int in_regular; /* the input is a regular file: counts are exact */
+    int input_done; /* read to its end */
+    int read_errno; /* reading the input failed */
+    char *data;     /* -d, read from @FILE if so */
     size_t data_len;
     const char **headers; /* -H lines, those of -H @FILE included; NULL-terminated */
     size_t nheaders;
@@ -64,19 +69,10 @@ struct app {
     uint64_t deadline_errors;
     int signals; /* SIGINT/SIGTERM seen */
     struct fetch_summary sum;
-    struct fetch_worker *worker; /* --queue ... --worker: items come from Redis */
-    struct item *live;           /* items submitted and not ended */
 };
 
-/* Runs the whole input through the pool; returns when every item has ended. 0, or -1
- * when the loop could not be set up (a message was printed). */
-int fetch_run(struct app *a);
-
-/* Queue mode: cancels the item of input line `line` without a record (another worker
- * took it over); the lines of the items in flight, at most max. */
-void fetch_run_abandon(struct app *a, uint64_t line);
-size_t fetch_run_live_lines(struct app *a, uint64_t *out, size_t max);
-/* Writes the records waiting in a->out. */
-void fetch_run_flush(struct app *a);
+/* Runs the whole source through the pool into the sink; returns when every item has
+ * ended. 0, or -1 when the loop could not be set up (a message was printed). */
+int fetch_run(struct app *a, struct fetch_source *src, struct fetch_sink *sink);
 
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* concurio-fetch: fan out a URL list under a cap, a rate and timeouts; one JSON record
- * per input item. This file: the steps of a run, what is said at its end, the exit
- * status. */
+ * per input item. This file: the options, the choice of a source and a sink (the input
+ * and the record writer, or a queue job's), what is said at the end, the exit status. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +18,7 @@
 
 #include "app.h"
 #include "files.h"
+#include "input.h"
 #include "queue.h"
 #include "urllist.h"
 
@@ -146,15 +147,9 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static int run_and_report(struct app *a, int argc, char **argv)
+/* What is said at the end of a run of the input, and its exit status. */
+static int close_and_report(struct app *a, int argc, char **argv, uint64_t run_ms)
 {
-    uint64_t t0 = now_ms();
-
-    if (fetch_run(a) != 0)
-        return FETCH_EXIT_USAGE; /* the loop or the pool could not be made (said) */
-    if (a->fd_refused)
-        return FETCH_EXIT_USAGE; /* refused before anything started (said) */
-    uint64_t run_ms = now_ms() - t0;
     if (a->out_errno == 0 && a->out_fd > 2 && close(a->out_fd) != 0)
         a->out_errno = errno; /* NFS and full disks may say so only now */
     a->out_fd = -1;
@@ -176,6 +171,33 @@ static int run_and_report(struct app *a, int argc, char **argv)
            : a->sum.outcomes[FETCH_ERROR] + a->sum.outcomes[FETCH_TIMEOUT] > 0 ? FETCH_EXIT_FAILED
            : !a->input_done                                                    ? FETCH_EXIT_FAILED
                                                                                : FETCH_EXIT_DONE;
+}
+
+/* The input into the record writer. */
+static int run_and_report(struct app *a, int argc, char **argv)
+{
+    uint64_t t0 = now_ms();
+    struct fetch_input in;
+
+    fetch_input_init(&in, a);
+    if (fetch_run(a, &in.source, &a->writer.sink) != 0)
+        return FETCH_EXIT_USAGE; /* the loop or the pool could not be made (said) */
+    if (a->fd_refused)
+        return FETCH_EXIT_USAGE; /* refused before anything started (said) */
+    uint64_t run_ms = now_ms() - t0;
+    return close_and_report(a, argc, argv, run_ms);
+}
+
+/* --worker: a queue job's stream into its results (and -o). */
+static int run_worker(struct app *a)
+{
+    struct fetch_source *src;
+    struct fetch_sink *sink;
+    int rc = fetch_worker_open(a, &src, &sink);
+
+    if (rc != 0)
+        return rc;
+    return fetch_run(a, src, sink) != 0 ? FETCH_EXIT_USAGE : fetch_worker_report(a);
 }
 
 int main(int argc, char **argv)
@@ -205,6 +227,7 @@ int main(int argc, char **argv)
     raise_fd_limit(a);
     if (a->o.insecure)
         fetch_say("WARNING: --insecure: TLS certificates and host names are NOT verified");
+    fetch_writer_init(&a->writer, a);
     int rc = fetch_files_open(a);
     if (rc == 0 && a->copied > 0 && !a->o.quiet)
         fetch_say("%zu done records of %s copied to %s", a->copied, a->o.resume,
@@ -219,7 +242,7 @@ int main(int argc, char **argv)
             rc = fetch_queue_collect(a);
             break;
         case FETCH_Q_WORKER:
-            rc = fetch_worker_main(a);
+            rc = run_worker(a);
             break;
         case FETCH_Q_NONE:
             rc = run_and_report(a, argc, argv);

@@ -33,7 +33,7 @@ struct fetch_opts {
     int fail, insecure, adaptive, quiet;
     enum fetch_progress progress;
     unsigned progress_interval_ms, grace_ms;
-    unsigned http_version;
+    cio_http_version http_version;
     unsigned threads; /* --threads: transfer threads (with threads_set; else one per core) */
     int threads_set;
     /* Queue mode (--queue redis://HOST:PORT/NAME): one of the three actions. */

@@ -17,7 +17,7 @@
 #include <hiredis/hiredis.h>
 
 #include "app.h"
-#include "redis.h" /* the library's address parser */
+#include <concurio/redis.h>
 #include "urllist.h"
 
 #define PIPELINE 512 /* XADDs sent before their replies are read: bounded memory */
@@ -27,7 +27,7 @@ int fetch_queue_keys(const char *url, struct fetch_qkeys *k)
     const char *name;
     char err[300];
 
-    if (cio__redis_parse_url(url, k->host, sizeof k->host, &k->port, &name, err, sizeof err) != 0) {
+    if (cio_redis_parse_url(url, k->host, sizeof k->host, &k->port, &name, err, sizeof err) != 0) {
         fetch_say("--queue: %s", err);
         return -1;
     }

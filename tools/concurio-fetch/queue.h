@@ -56,7 +56,13 @@ int fetch_queue_config(struct redisContext *c, const struct fetch_qkeys *k, stru
 int fetch_queue_enqueue(struct app *a);
 int fetch_queue_collect(struct app *a);
 
-/* --worker: the whole run; the exit status. */
-int fetch_worker_main(struct app *a);
+/* --worker (worker.c): connects, checks the job's quota, waits for its items, and
+ * hands out the run's source (the stream) and sink (its results, and -o). 0, or the
+ * exit status with a message said. report: after the run, what it says and its exit
+ * status. */
+struct fetch_source;
+struct fetch_sink;
+int fetch_worker_open(struct app *a, struct fetch_source **src, struct fetch_sink **sink);
+int fetch_worker_report(struct app *a);
 
 #endif

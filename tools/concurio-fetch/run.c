@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The run: input lines fed lazily to the pool, one record written per ended item,
- * signals handled on the loop (stop, grace, cancel). */
+/* The run: lines fed lazily from the source to the pool, one record per ended item to
+ * the sink, signals handled on the loop (stop, grace, cancel). The source and the sink
+ * are interfaces (source.h, sink.h): the file and the record writer, or a queue job. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <signal.h>
@@ -17,131 +18,22 @@
 
 #include "app.h"
 #include "meter.h"
-#include "files.h"
 #include "output.h"
-#include "queue.h"
 #include "urllist.h"
-#include "worker.h"
 
-#define LINES_PER_FEED 4096u
-#define FDS_PER_REQUEST 3u /* a socket, and a name lookup's pair while it resolves */
-#define FDS_PER_LOOP                                                                               \
-    8u /* an event loop: epoll, timer, signal pair, pipe, ... */ /* then let the loop breathe,     \
-                                                                    even on a file of comments */
-#define FLUSH_AT (64u << 10) /* write records out at the latest when this much is waiting */
-
-struct item {
-    char *id; /* JSON text, or NULL: the line number */
-    uint64_t line;
-    cio_task_id task;
-    int abandoned;                      /* queue mode: another worker took it over; no record */
-    struct item *next;                  /* in the app's spare list */
-    struct item *live_prev, *live_next; /* submitted and not ended (a->live) */
-};
+#define LINES_PER_FEED 4096u /* at most a feed, then the loop breathes (a file of comments) */
+#define FDS_PER_REQUEST 3u   /* a socket, and a name lookup's pair while it resolves */
+#define FDS_PER_LOOP 8u      /* an event loop: epoll, timer, signal pair, pipe, ... */
 
 /* ---- records ------------------------------------------------------------------------ */
-
-/* Records go out in one write() per loop turn: the flush event has the lowest priority,
- * so it runs after every completion of the turn. A busy turn with hundreds of endings
- * costs one system call; an idle one still writes each record as it ends. */
-/* Writes whole records: when the disk fills mid-batch, the torn end of a regular file is
- * cut back to its last whole line. 0 or an errno. */
-static int write_records(int fd, const char *buf, size_t len)
-{
-    size_t done, whole;
-    struct stat st;
-    int err = fetch_write_counted(fd, buf, len, &done);
-
-    if (err == 0)
-        return 0;
-    for (whole = done; whole > 0 && buf[whole - 1] != '\n'; whole--)
-        ;
-    if (done > whole && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-        (void)!ftruncate(fd, st.st_size - (off_t)(done - whole));
-    return err;
-}
-
-static void flush(struct app *a)
-{
-    if (a->out.len > 0 && a->out_errno == 0) {
-        if (a->out_tty && a->meter_tty)
-            fetch_write_all(2, "\r\033[K", 4); /* records and the meter share the terminal */
-        int rc = write_records(a->out_fd, a->out.p, a->out.len);
-        if (rc != 0) {
-            /* Records would be lost: stop everything; what ends now is not written. */
-            a->out_errno = rc;
-            cio_pool_cancel(a->pool);
-        }
-    }
-    a->out.len = 0;
-}
-
-void fetch_run_flush(struct app *a)
-{
-    flush(a);
-}
-
-static void on_flush(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    flush(arg);
-}
 
 static void write_record(struct app *a, struct fetch_record *r, int started)
 {
     fetch_summary_add(&a->sum, r->outcome, r->http_status, started, r->elapsed_ms);
-    if (a->worker != NULL) { /* to Redis; to -o as well once Redis took it as the first */
-        fetch_worker_record(a->worker, r, a->o.body);
-        return;
-    }
-    if (a->out_errno != 0)
-        return;
-    if (fetch_record_append(&a->out, r, a->o.body) != 0) {
-        a->out_errno = ENOMEM;
+    int err = a->sink->put(a->sink, r); /* passwords in url and error are hidden */
+    if (err != 0 && a->out_errno == 0) {
+        a->out_errno = err; /* records would be lost: stop everything */
         cio_pool_cancel(a->pool);
-        return;
-    }
-    if (a->out.len >= FLUSH_AT)
-        flush(a);
-    else if (!event_pending(a->flusher, EV_TIMEOUT, NULL))
-        event_active(a->flusher, EV_TIMEOUT, 0);
-}
-
-/* Items are kept for reuse: a steady run allocates none. */
-static struct item *new_item(struct app *a)
-{
-    struct item *it = a->spare_items;
-
-    if (it == NULL)
-        return calloc(1, sizeof *it);
-    a->spare_items = it->next;
-    return it;
-}
-
-static void end_item(struct app *a, struct item *it)
-{
-    if (it->live_prev != NULL)
-        it->live_prev->live_next = it->live_next;
-    else if (a->live == it)
-        a->live = it->live_next;
-    if (it->live_next != NULL)
-        it->live_next->live_prev = it->live_prev;
-    it->live_prev = it->live_next = NULL;
-    it->abandoned = 0;
-    free(it->id);
-    it->id = NULL;
-    it->next = a->spare_items;
-    a->spare_items = it;
-}
-
-static void free_items(struct app *a)
-{
-    struct item *it;
-
-    while ((it = a->spare_items) != NULL) {
-        a->spare_items = it->next;
-        free(it);
     }
 }
 
@@ -168,7 +60,7 @@ static const char *error_text(const cio_result *res, char *buf, size_t len)
 
 static void result_record(struct app *a, const cio_result *res, enum fetch_outcome outcome)
 {
-    struct item *it = res->task_user;
+    struct fetch_request *it = res->task_user;
     char why[64];
     /* A body is kept for a response, the error statuses' too (a REST error payload is
      * what the user needs to read); not for a transfer that broke. */
@@ -190,14 +82,16 @@ static void result_record(struct app *a, const cio_result *res, enum fetch_outco
         .truncated = res->truncated,
         .timings = res->attempts > 0 ? &res->timings : NULL,
     };
-    write_record(a, &r, res->attempts > 0); /* passwords in url and error are hidden */
+    write_record(a, &r, res->attempts > 0);
 }
 
 static void on_done(cio_pool *p, const cio_result *res, void *user)
 {
     (void)p;
-    result_record(user, res, FETCH_DONE);
-    end_item(user, res->task_user);
+    struct app *a = user;
+
+    result_record(a, res, FETCH_DONE);
+    fetch_live_end(&a->live, res->task_user);
 }
 
 static void on_error(cio_pool *p, const cio_result *res, void *user)
@@ -205,25 +99,26 @@ static void on_error(cio_pool *p, const cio_result *res, void *user)
     struct app *a = user;
 
     (void)p;
-    struct item *it = res->task_user;
+    struct fetch_request *it = res->task_user;
 
     if (res->status == CIO_E_CANCELED && res->attempts == 0 && (a->signals > 0 || a->fd_refused))
         a->not_started++; /* queued when the signal came: no record, --resume does it */
-    else if (a->worker != NULL && (res->status == CIO_E_DEADLINE || res->status == CIO_E_CANCELED))
-        a->not_started++; /* this worker's deadline or signal: the item stays for others */
+    else if (a->src->gives_back && !it->abandoned &&
+             (res->status == CIO_E_DEADLINE || res->status == CIO_E_CANCELED))
+        a->not_started++; /* this run's deadline or signal: the source keeps the item */
     else if (it->abandoned)
-        ; /* the worker that took it over writes its record */
+        ; /* taken over by another run of the source's (a queue job): its record is theirs */
     else
         result_record(a, res, FETCH_ERROR);
     if (res->status == CIO_E_DEADLINE)
         a->deadline_errors++;
-    end_item(a, res->task_user);
+    fetch_live_end(&a->live, it);
 }
 
 static void on_timeout(cio_pool *p, const cio_timeouted_task *t, void *user)
 {
     struct app *a = user;
-    struct item *it = t->task_user;
+    struct fetch_request *it = t->task_user;
     char why[96];
 
     (void)p;
@@ -245,7 +140,7 @@ static void on_timeout(cio_pool *p, const cio_timeouted_task *t, void *user)
         .timings = &t->timings,
     };
     write_record(a, &r, 1);
-    end_item(a, it);
+    fetch_live_end(&a->live, it);
 }
 
 /* ---- input -------------------------------------------------------------------------- */
@@ -284,7 +179,7 @@ static int submit(struct app *a, struct fetch_item *fi, uint64_t line)
     /* Most lines of a long list have no headers of their own: no array for them. */
     size_t want = fi->nheaders + a->nheaders + (size_t)fi->body_is_json;
     const char **h = want > 0 ? malloc((want + 1) * sizeof *h) : NULL;
-    struct item *it = new_item(a);
+    struct fetch_request *it = fetch_live_add(&a->live);
     size_t n = 0;
     int rc = CIO_E_NOMEM;
 
@@ -314,17 +209,13 @@ static int submit(struct app *a, struct fetch_item *fi, uint64_t line)
     }
     free(h);
     if (rc == CIO_OK) {
-        fi->id = NULL;           /* the item owns it now */
-        if (a->worker != NULL) { /* only queue mode looks items up by line */
-            it->live_next = a->live;
-            if (a->live != NULL)
-                a->live->live_prev = it;
-            a->live = it;
-        }
+        fi->id = NULL; /* the request owns it now */
         return 0;
     }
-    if (it != NULL)
-        end_item(a, it);
+    if (it != NULL) {
+        it->id = NULL; /* the line's still: bad_line reports it */
+        fetch_live_end(&a->live, it);
+    }
     snprintf(fi->error, sizeof fi->error, "request refused: %s%s", cio_strerror(rc),
              rc == CIO_E_INVAL ? " (a control character in the method, URL or a header)" : "");
     bad_line(a, fi, line);
@@ -337,17 +228,6 @@ static void drop_from_total(struct app *a)
         a->expected--;
         cio_pool_set_expected(a->pool, a->expected);
     }
-}
-
-/* A pipe or terminal has a line again: the feeder goes on. */
-static void on_input(evutil_socket_t fd, short what, void *arg)
-{
-    struct app *a = arg;
-
-    (void)fd;
-    (void)what;
-    if (a->pool != NULL)
-        cio_pool_feed_wake(a->pool);
 }
 
 /* An explicit id used by an earlier line too: said, counted, and the item still runs
@@ -390,17 +270,6 @@ static int take_line(struct app *a, const char *text, size_t len, uint64_t line)
     return submitted;
 }
 
-/* Waits for the input to be readable, without blocking the loop. */
-static int wait_for_input(struct app *a)
-{
-    if (a->in_ready == NULL &&
-        (a->in_ready = event_new(a->base, a->in_fd, EV_READ, on_input, a)) == NULL)
-        return -1;
-    if (!event_pending(a->in_ready, EV_READ, NULL) && event_add(a->in_ready, NULL) != 0)
-        return -1;
-    return 0;
-}
-
 static void check_fds(struct app *a);
 
 static int feed(cio_pool *p, size_t room, void *user)
@@ -412,31 +281,13 @@ static int feed(cio_pool *p, size_t room, void *user)
         const char *text;
         size_t len;
         uint64_t line;
-        int r = a->worker != NULL ? fetch_worker_next(a->worker, &text, &len, &line)
-                                  : fetch_reader_next(a->rd, &text, &len);
-        if (a->worker != NULL && r == FETCH_WORKER_LATER)
-            return CIO_FEED_MORE; /* the worker wakes the feed when items come */
-        if (a->worker == NULL && r == FETCH_READ_WAIT) {
-            if (wait_for_input(a) != 0) {
-                a->read_errno = ENOMEM;
-                a->input_done = 1;
-                return CIO_FEED_END;
-            }
-            return CIO_FEED_MORE; /* on_input wakes the feed; ends wake it too */
-        }
-        if (r <= 0) {
-            a->read_errno = r < 0 ? errno : 0;
-            a->input_done = 1;
+        int r = a->src->next(a->src, &text, &len, &line);
+        if (r == FETCH_SRC_WAIT)
+            return CIO_FEED_MORE; /* the source wakes the feed; ends wake it too */
+        if (r != FETCH_SRC_LINE) {
+            a->read_errno = r == FETCH_SRC_ERROR ? errno : 0;
+            a->input_done = !a->input_changed; /* a changed input was not read to its end */
             return CIO_FEED_END;
-        }
-        if (a->worker == NULL) {
-            line = a->rd->line;
-            /* Standard input is not read ahead: the resume check is made as it comes. */
-            if (!a->in_regular && a->samples.n > 0 && fetch_input_mismatch(a, line, text, len)) {
-                a->input_changed = 1;
-                cio_pool_cancel(p);
-                return CIO_FEED_END;
-            }
         }
         submitted += (size_t)take_line(a, text, len, line);
         if (submitted > 0 && !a->fds_checked)
@@ -516,12 +367,12 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     (void)what;
     if (a->signals++ > 0) {
         cio_pool_cancel(a->pool); /* a second signal: at once */
-        if (a->worker != NULL)
-            fetch_worker_signal(a->worker);
+        if (a->src->signal != NULL)
+            a->src->signal(a->src);
         return;
     }
-    if (a->worker != NULL)
-        fetch_worker_signal(a->worker);
+    if (a->src->signal != NULL)
+        a->src->signal(a->src);
     fetch_say("%s: finishing requests in flight for up to %.1f s (again to cancel them)",
               sig == SIGINT ? "interrupted" : "terminated", a->o.grace_ms / 1000.0);
     cio_pool_stop(a->pool);
@@ -535,7 +386,7 @@ static void on_progress(cio_pool *p, const cio_progress *pr, void *user)
 
     (void)p;
     if (a->out_tty && a->meter_tty)
-        flush(a); /* the records first: they and the meter share the terminal */
+        a->sink->flush(a->sink); /* the records first: they and the meter share the terminal */
     fetch_meter_draw(2, a->meter_tty, pr, &a->sum);
 }
 
@@ -544,28 +395,8 @@ static void on_drained(cio_pool *p, void *user)
     struct app *a = user;
 
     (void)p;
-    if (a->worker == NULL || fetch_worker_drained(a->worker))
-        event_base_loopbreak(a->base); /* else the worker does, its records all sent */
-}
-
-void fetch_run_abandon(struct app *a, uint64_t line)
-{
-    for (struct item *it = a->live; it != NULL; it = it->live_next)
-        if (it->line == line && !it->abandoned) {
-            it->abandoned = 1;
-            cio_cancel(a->pool, it->task);
-            return;
-        }
-}
-
-size_t fetch_run_live_lines(struct app *a, uint64_t *out, size_t max)
-{
-    size_t n = 0;
-
-    for (struct item *it = a->live; it != NULL && n < max; it = it->live_next)
-        if (!it->abandoned)
-            out[n++] = it->line;
-    return n;
+    if (a->sink->drained(a->sink))
+        event_base_loopbreak(a->base); /* else the sink does, its records safe */
 }
 
 /* The rate kept, --rate-margin under the one given: a server enforcing exactly the
@@ -590,27 +421,33 @@ static unsigned fetch_cores(void)
     return n > 1 ? (unsigned)(n > 64 ? 64 : n) : 0;
 }
 
-int fetch_run(struct app *a)
+int fetch_run(struct app *a, struct fetch_source *src, struct fetch_sink *sink)
 {
     cio_pool_opts po;
+    cio_http_opts ho;
     int err, rc = 0;
 
+    a->src = src;
+    a->sink = sink;
+    fetch_live_init(&a->live);
+    cio_http_opts_init(&ho);
+    ho.connect_timeout_ms = a->o.connect_timeout_ms;
+    ho.max_body = a->o.max_body;
+    ho.version = a->o.http_version;
+    ho.ca_file = a->o.cacert;
+    ho.io_threads = a->o.threads_set ? a->o.threads : fetch_cores();
+    ho.flags = (a->o.fail ? CIO_FAIL_ON_HTTP_ERROR : 0) | (a->o.insecure ? CIO_INSECURE : 0) |
+               (a->o.body == FETCH_BODY_NONE ? CIO_DISCARD_BODY : 0);
     cio_pool_opts_init(&po);
+    po.http = &ho;
     po.max_concurrency = a->o.concurrency;
     po.rate = with_margin(a->o.rate, a->o.rate_margin_pct);
     po.timeout_ms = a->o.timeout_ms;
-    po.connect_timeout_ms = a->o.connect_timeout_ms;
     po.deadline_ms = a->o.deadline_ms;
-    po.max_body = a->o.max_body;
     po.retry = a->o.retry;
     po.per_key.max_concurrency = a->o.per_host;
     po.per_key.rate = with_margin(a->o.host_rate, a->o.rate_margin_pct);
-    po.http_version = a->o.http_version;
-    po.ca_file = a->o.cacert;
-    po.io_threads = a->o.threads_set ? a->o.threads : fetch_cores();
-    po.flags = (a->o.fail ? CIO_FAIL_ON_HTTP_ERROR : 0) | (a->o.insecure ? CIO_INSECURE : 0) |
-               (a->o.adaptive ? CIO_ADAPTIVE : 0) |
-               (a->o.body == FETCH_BODY_NONE ? CIO_DISCARD_BODY : 0);
+    po.flags = a->o.adaptive ? CIO_ADAPTIVE : 0;
     po.on_done = on_done;
     po.on_error = on_error;
     po.on_timeout = on_timeout;
@@ -622,8 +459,6 @@ int fetch_run(struct app *a)
         po.on_progress = on_progress;
         po.progress_ms = a->meter_tty ? 100 : a->o.progress_interval_ms;
     }
-    /* Three priorities: the pool's events get the middle one (libevent's default), the
-     * record flush the last. */
     /* libevent exits the process when a new loop finds no descriptor for its signal
      * pipe: say why instead. */
     rlim_t open, lim = fd_limit(&open);
@@ -642,9 +477,10 @@ int fetch_run(struct app *a)
     a->base = cfg != NULL ? event_base_new_with_config(cfg) : NULL;
     if (cfg != NULL)
         event_config_free(cfg);
+    /* Three priorities: the pool's events get the middle one (libevent's default), the
+     * sink's flush the last. */
     if (a->base == NULL || event_base_priority_init(a->base, 3) != 0 ||
-        (a->flusher = event_new(a->base, -1, 0, on_flush, a)) == NULL ||
-        event_priority_set(a->flusher, 2) != 0 ||
+        sink->start(sink, a->base) != 0 ||
         (a->sigint = evsignal_new(a->base, SIGINT, on_signal, a)) == NULL ||
         (a->sigterm = evsignal_new(a->base, SIGTERM, on_signal, a)) == NULL ||
         (a->grace = evtimer_new(a->base, on_grace, a)) == NULL ||
@@ -658,7 +494,7 @@ int fetch_run(struct app *a)
             fetch_say("cannot set up the event loop");
         return -1;
     }
-    if (a->worker != NULL && fetch_worker_start(a->worker, a->base, &po) != 0)
+    if (src->start(src, a->base, &po) != 0)
         return -1;
     if ((a->pool = cio_pool_new(&po, &err)) == NULL) {
         fetch_say("cannot make the pool: %s", cio_strerror(err));
@@ -675,14 +511,10 @@ int fetch_run(struct app *a)
     }
     cio_pool_free(a->pool);
     a->pool = NULL;
-    if (a->in_ready != NULL)
-        event_free(a->in_ready);
-    a->in_ready = NULL;
-    if (a->worker != NULL)
-        fetch_worker_stop(a->worker);
-    flush(a);
-    free_items(a);
-    event_free(a->flusher);
+    if (src->stop != NULL)
+        src->stop(src);
+    sink->stop(sink);
+    fetch_live_free(&a->live);
     event_free(a->grace);
     event_free(a->sigterm);
     event_free(a->sigint);

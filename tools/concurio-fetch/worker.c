@@ -9,21 +9,20 @@
  * record of a line only. Redis gone: records wait here, nothing new is read (and with a
  * quota nothing starts), and all goes on when it is back. */
 #define _POSIX_C_SOURCE 200809L
-#include "worker.h"
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <concurio/redis.h>
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
 
 #include "app.h"
 #include "queue.h"
-#include "redis.h"
 #include "urllist.h"
 
 #define TICK_MS 100
@@ -31,11 +30,11 @@
 #define CHECK_EVERY_MS 500
 #define REFRESH_BATCH 14 /* ids per refresh call: the library's call takes 16 arguments */
 
-struct qitem { /* an item read from the stream, not yet handed to the pool */
+struct entry { /* an entry read from the stream, not yet handed to the pool */
     uint64_t line;
     char *text;
     size_t len;
-    struct qitem *next;
+    TAILQ_ENTRY(entry) link;
 };
 
 struct rec { /* a record on its way to Redis */
@@ -44,25 +43,29 @@ struct rec { /* a record on its way to Redis */
     int done;
     char *json;
     size_t len;
-    struct rec *next;
+    STAILQ_ENTRY(rec) link;
 };
 
+/* The worker is the run's source (the stream's entries) and its sink (the results). */
 struct fetch_worker {
+    struct fetch_source source;
+    struct fetch_sink sink;
     struct app *a;
     struct fetch_qkeys k;
     char name[160];
     struct event_base *base;
-    struct cio_redis *r;
+    cio_redis *r;
     cio_redis_limiter *lim;
     struct event *tick, *refresh, *meter;
-    struct qitem *head, *tail, *current;
+    TAILQ_HEAD(, entry) entries;
+    struct entry *current; /* the one the feed has now */
     size_t nlocal;
     int reading, claiming, checking, history, said_down, said_read_error;
     char hist_from[48], claim_from[48];
     uint64_t last_claim, last_check;
-    struct rec *recs, *recs_tail; /* waiting to be sent */
-    unsigned sending;             /* sent and not answered */
-    long long total, have;        /* NAME:count and the done bits, as last seen */
+    STAILQ_HEAD(, rec) recs; /* waiting to be sent */
+    unsigned sending;        /* sent and not answered */
+    long long total, have;   /* NAME:count and the done bits, as last seen */
     int complete, drained;
     uint64_t mine, mine_failed, late; /* records of ours kept, not done, dropped as late */
     struct fetch_buf scratch;
@@ -89,25 +92,28 @@ static uint64_t line_of(const char *id)
     return strncmp(id, "0-", 2) == 0 ? strtoull(id + 2, NULL, 10) : 0;
 }
 
-static int push_item(struct fetch_worker *w, uint64_t line, const char *text, size_t len)
+static int push_entry(struct fetch_worker *w, uint64_t line, const char *text, size_t len)
 {
-    struct qitem *q = calloc(1, sizeof *q);
+    struct entry *e = calloc(1, sizeof *e);
 
-    if (q == NULL || (q->text = malloc(len + 1)) == NULL) {
-        free(q);
+    if (e == NULL || (e->text = malloc(len + 1)) == NULL) {
+        free(e);
         return -1; /* it stays pending here: taken over later, or read again at a restart */
     }
-    memcpy(q->text, text, len);
-    q->text[len] = '\0';
-    q->len = len;
-    q->line = line;
-    if (w->tail != NULL)
-        w->tail->next = q;
-    else
-        w->head = q;
-    w->tail = q;
+    memcpy(e->text, text, len);
+    e->text[len] = '\0';
+    e->len = len;
+    e->line = line;
+    TAILQ_INSERT_TAIL(&w->entries, e, link);
     w->nlocal++;
     return 0;
+}
+
+static void free_entry(struct entry *e)
+{
+    if (e != NULL)
+        free(e->text);
+    free(e);
 }
 
 /* The text of an entry's "l" field, or NULL (an entry deleted from the stream). */
@@ -127,7 +133,7 @@ static void flush_records(struct fetch_worker *w);
 
 static void maybe_end(struct fetch_worker *w)
 {
-    if (w->drained && w->recs == NULL && w->sending == 0)
+    if (w->drained && STAILQ_EMPTY(&w->recs) && w->sending == 0)
         event_base_loopbreak(w->base);
 }
 
@@ -142,22 +148,14 @@ static void recorded(void *arg, redisReply *reply)
         if (reply != NULL)
             fetch_say("Redis refused a record: %s",
                       reply->type == REDIS_REPLY_ERROR ? reply->str : "?");
-        rc->next = w->recs; /* again when the connection is back */
-        w->recs = rc;
-        if (w->recs_tail == NULL)
-            w->recs_tail = rc;
+        STAILQ_INSERT_HEAD(&w->recs, rc, link); /* again when the connection is back */
         return;
     }
     if (reply->integer == 0) {
         w->mine++;
         w->mine_failed += !rc->done;
-        if (a->o.output != NULL && a->out_errno == 0) { /* -o: this worker's records too */
-            if (fetch_buf_add(&a->out, rc->json, rc->len) != 0 ||
-                fetch_buf_add(&a->out, "\n", 1) != 0)
-                a->out_errno = ENOMEM;
-            else
-                fetch_run_flush(a);
-        }
+        if (a->o.output != NULL) /* -o: this worker's records too */
+            fetch_writer_add(&a->writer, rc->json, rc->len);
     } else {
         w->late++; /* another worker recorded this line first */
     }
@@ -169,8 +167,9 @@ static void recorded(void *arg, redisReply *reply)
 
 static void flush_records(struct fetch_worker *w)
 {
-    while (w->recs != NULL && cio__redis_up(w->r)) {
-        struct rec *rc = w->recs;
+    struct rec *rc;
+
+    while ((rc = STAILQ_FIRST(&w->recs)) != NULL && cio_redis_up(w->r)) {
         char line[24], id[32];
         snprintf(line, sizeof line, "%llu", (unsigned long long)rc->line);
         snprintf(id, sizeof id, "0-%llu", (unsigned long long)rc->line);
@@ -178,16 +177,15 @@ static void flush_records(struct fetch_worker *w)
         size_t lens[] = {
             strlen(w->k.done), strlen(w->k.results), strlen(w->k.stream), strlen(line), rc->len,
             strlen(id)};
-        if (cio__redis_eval(w->r, FETCH_LUA_DONE, recorded, rc, 3, 6, argv, lens) != CIO_OK)
+        if (cio_redis_eval(w->r, FETCH_LUA_DONE, recorded, rc, 3, 6, argv, lens) != CIO_OK)
             return;
-        w->recs = rc->next;
-        if (w->recs == NULL)
-            w->recs_tail = NULL;
+        STAILQ_REMOVE_HEAD(&w->recs, link);
         w->sending++;
     }
 }
 
-void fetch_worker_record(struct fetch_worker *w, struct fetch_record *r, enum fetch_body body)
+/* Sends an ended item's record; the sink's put. */
+static int record(struct fetch_worker *w, struct fetch_record *r, enum fetch_body body)
 {
     struct rec *rc = calloc(1, sizeof *rc);
 
@@ -199,19 +197,16 @@ void fetch_worker_record(struct fetch_worker *w, struct fetch_record *r, enum fe
         fetch_say("out of memory: the record of line %llu is not written; another worker "
                   "will take the item over",
                   (unsigned long long)r->line);
-        return;
+        return 0; /* the item stays pending: not a reason to stop the run */
     }
     rc->w = w;
     rc->line = r->line;
     rc->done = r->outcome == FETCH_DONE;
     rc->len = w->scratch.len - 1; /* without its "\n" */
     memcpy(rc->json, w->scratch.p, rc->len);
-    if (w->recs_tail != NULL)
-        w->recs_tail->next = rc;
-    else
-        w->recs = rc;
-    w->recs_tail = rc;
+    STAILQ_INSERT_TAIL(&w->recs, rc, link);
     flush_records(w);
+    return 0;
 }
 
 /* An item delivered too often, or deleted from the stream: an error record, no fetch
@@ -235,7 +230,7 @@ static void give_up(struct fetch_worker *w, uint64_t line, const redisReply *tex
     struct fetch_record r = {
         .id = fi.id, .line = line, .url = fi.url, .outcome = FETCH_ERROR, .error = why};
     fetch_summary_add(&w->a->sum, FETCH_ERROR, 0, 0, 0);
-    fetch_worker_record(w, &r, FETCH_BODY_NONE);
+    record(w, &r, FETCH_BODY_NONE);
     fetch_item_clear(&fi);
 }
 
@@ -281,7 +276,7 @@ static void on_read(void *arg, redisReply *reply)
             if (w->history)
                 snprintf(w->hist_from, sizeof w->hist_from, "%s", e->element[0]->str);
             if (text != NULL)
-                push_item(w, line_of(e->element[0]->str), text->str, text->len);
+                push_entry(w, line_of(e->element[0]->str), text->str, text->len);
             else
                 give_up(w, line_of(e->element[0]->str), NULL, 0);
         }
@@ -306,14 +301,14 @@ static void read_more(struct fetch_worker *w)
         claim(w);
 
     if (w->reading || w->claiming || w->complete || want == 0 || w->a->signals > 0 ||
-        !cio__redis_up(w->r))
+        !cio_redis_up(w->r))
         return; /* after a signal, what is not taken stays for the others; a take-over
                    goes first */
     snprintf(count, sizeof count, "%zu", want);
     const char *argv[] = {"XREADGROUP", "GROUP",     "workers",
                           w->name,      "COUNT",     count,
                           "STREAMS",    w->k.stream, w->history ? w->hist_from : ">"};
-    if (cio__redis_call(w->r, on_read, w, 9, argv, NULL) == CIO_OK)
+    if (cio_redis_call(w->r, on_read, w, 9, argv, NULL) == CIO_OK)
         w->reading = 1;
 }
 
@@ -339,7 +334,7 @@ static void on_claim(void *arg, redisReply *reply)
         const redisReply *text = e->elements > 2 ? entry_text(e->element[2]) : NULL;
         if (text == NULL || n > (long long)w->a->o.max_deliveries)
             give_up(w, line, text, n);
-        else if (push_item(w, line, text->str, text->len) == 0)
+        else if (push_entry(w, line, text->str, text->len) == 0)
             took++;
     }
     if (took > 0)
@@ -357,12 +352,12 @@ static void claim(struct fetch_worker *w)
     size_t want = wanted(w);
 
     if (w->claiming || w->history || w->complete || want == 0 || w->a->signals > 0 ||
-        !cio__redis_up(w->r))
+        !cio_redis_up(w->r))
         return;
     snprintf(idle, sizeof idle, "%u", w->a->o.claim_idle_ms);
     snprintf(count, sizeof count, "%zu", want);
     const char *argv[] = {w->k.stream, w->name, idle, w->claim_from, count};
-    if (cio__redis_eval(w->r, FETCH_LUA_CLAIM, on_claim, w, 1, 5, argv, NULL) == CIO_OK)
+    if (cio_redis_eval(w->r, FETCH_LUA_CLAIM, on_claim, w, 1, 5, argv, NULL) == CIO_OK)
         w->claiming = 1;
 }
 
@@ -397,10 +392,10 @@ static void check(struct fetch_worker *w)
     const char *bits[] = {"BITCOUNT", w->k.done};
     const char *get[] = {"GET", w->k.count};
 
-    if (w->checking || !cio__redis_up(w->r) ||
-        cio__redis_call(w->r, on_have, w, 2, bits, NULL) != CIO_OK)
+    if (w->checking || !cio_redis_up(w->r) ||
+        cio_redis_call(w->r, on_have, w, 2, bits, NULL) != CIO_OK)
         return;
-    if (cio__redis_call(w->r, on_total, w, 2, get, NULL) == CIO_OK)
+    if (cio_redis_call(w->r, on_total, w, 2, get, NULL) == CIO_OK)
         w->checking = 1;
 }
 
@@ -413,7 +408,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
-    if (!cio__redis_up(w->r))
+    if (!cio_redis_up(w->r))
         return;
     flush_records(w);
     read_more(w); /* a take-over first, when one is due */
@@ -429,18 +424,17 @@ static void on_refreshed(void *arg, redisReply *reply)
         return;
     for (size_t i = 0; i < reply->elements; i++) {
         uint64_t line = line_of(reply->element[i]->str);
-        fetch_run_abandon(w->a, line); /* another worker has it now */
-        for (struct qitem **q = &w->head, *prev = NULL; *q != NULL; prev = *q, q = &(*q)->next)
-            if ((*q)->line == line) {
-                struct qitem *gone = *q;
-                *q = gone->next;
-                if (w->tail == gone)
-                    w->tail = prev;
+        struct entry *e;
+        fetch_live_abandon(&w->a->live, w->a->pool, line); /* another worker has it now */
+        TAILQ_FOREACH(e, &w->entries, link)
+        {
+            if (e->line == line) {
+                TAILQ_REMOVE(&w->entries, e, link);
                 w->nlocal--;
-                free(gone->text);
-                free(gone);
+                free_entry(e);
                 break;
             }
+        }
     }
 }
 
@@ -453,7 +447,7 @@ static void send_refresh(struct fetch_worker *w, const uint64_t *lines, size_t n
         snprintf(ids[i], sizeof ids[i], "0-%llu", (unsigned long long)lines[i]);
         argv[2 + i] = ids[i];
     }
-    cio__redis_eval(w->r, FETCH_LUA_REFRESH, on_refreshed, w, 1, (int)n + 2, argv, NULL);
+    cio_redis_eval(w->r, FETCH_LUA_REFRESH, on_refreshed, w, 1, (int)n + 2, argv, NULL);
 }
 
 static void on_refresh(evutil_socket_t fd, short what, void *arg)
@@ -464,21 +458,23 @@ static void on_refresh(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
-    if (!cio__redis_up(w->r))
+    if (!cio_redis_up(w->r))
         return;
     /* The items in flight, then the ones waiting here. */
     size_t live = w->a->pool != NULL ? cio_pool_count(w->a->pool) : 0;
     uint64_t *all = malloc((live + 1) * sizeof *all);
     if (all != NULL)
-        live = fetch_run_live_lines(w->a, all, live);
+        live = fetch_live_lines(&w->a->live, all, live);
     for (size_t i = 0; all != NULL && i < live; i++) {
         lines[n++] = all[i];
         if (n == REFRESH_BATCH)
             send_refresh(w, lines, n), n = 0;
     }
     free(all);
-    for (struct qitem *q = w->head; q != NULL; q = q->next) {
-        lines[n++] = q->line;
+    struct entry *e;
+    TAILQ_FOREACH(e, &w->entries, link)
+    {
+        lines[n++] = e->line;
         if (n == REFRESH_BATCH)
             send_refresh(w, lines, n), n = 0;
     }
@@ -500,6 +496,8 @@ static void on_meter(evutil_socket_t fd, short what, void *arg)
               w->a->pool != NULL ? cio_pool_count(w->a->pool) : (size_t)0);
 }
 
+static void on_signal(struct fetch_source *s);
+
 static void on_state(void *arg, int up)
 {
     struct fetch_worker *w = arg;
@@ -508,7 +506,7 @@ static void on_state(void *arg, int up)
         w->reading = w->claiming = w->checking = 0;
         fetch_say("lost Redis at %s:%u: no new items until it is back", w->k.host, w->k.port);
         w->said_down = 1;
-        fetch_worker_signal(w); /* interrupted and only waiting for Redis: give up */
+        on_signal(&w->source); /* interrupted and only waiting for Redis: give up */
         return;
     }
     if (w->said_down)
@@ -518,7 +516,12 @@ static void on_state(void *arg, int up)
     read_more(w);
 }
 
-/* ---- run.c's calls ------------------------------------------------------------------ */
+/* ---- the source and the sink -------------------------------------------------------- */
+
+static struct fetch_worker *of_sink(struct fetch_sink *k)
+{
+    return (struct fetch_worker *)((char *)k - offsetof(struct fetch_worker, sink));
+}
 
 static struct event *every(struct fetch_worker *w, unsigned ms,
                            void (*fn)(evutil_socket_t, short, void *))
@@ -533,15 +536,16 @@ static struct event *every(struct fetch_worker *w, unsigned ms,
     return ev;
 }
 
-int fetch_worker_start(struct fetch_worker *w, struct event_base *base, cio_pool_opts *po)
+static int source_start(struct fetch_source *s, struct event_base *base, cio_pool_opts *po)
 {
+    struct fetch_worker *w = (struct fetch_worker *)s;
     struct app *a = w->a;
 
     w->base = base;
     w->history = 1;
     snprintf(w->hist_from, sizeof w->hist_from, "0");
     snprintf(w->claim_from, sizeof w->claim_from, "0-0");
-    w->r = cio__redis_new(base, w->k.host, w->k.port, fetch_queue_scripts, 5000, on_state, w);
+    w->r = cio_redis_new(base, w->k.host, w->k.port, fetch_queue_scripts, 5000, on_state, w);
     w->tick = every(w, TICK_MS, on_tick);
     w->refresh = every(w, a->o.claim_idle_ms / 3 > 0 ? a->o.claim_idle_ms / 3 : 1, on_refresh);
     if (!a->o.quiet && a->o.progress != FETCH_PROGRESS_OFF)
@@ -569,62 +573,60 @@ int fetch_worker_start(struct fetch_worker *w, struct event_base *base, cio_pool
     return 0;
 }
 
-/* The item last handed to the feed, done with. */
-static void drop_current(struct fetch_worker *w)
+static int next(struct fetch_source *s, const char **text, size_t *len, uint64_t *line)
 {
-    if (w->current != NULL) {
-        free(w->current->text);
-        free(w->current);
-        w->current = NULL;
-    }
-}
+    struct fetch_worker *w = (struct fetch_worker *)s;
 
-int fetch_worker_next(struct fetch_worker *w, const char **text, size_t *len, uint64_t *line)
-{
-    drop_current(w);
+    free_entry(w->current); /* the one the feed had last, done with */
+    w->current = NULL;
     if (w->complete)
-        return 0;
-    if (w->head == NULL) {
+        return FETCH_SRC_END;
+    if ((w->current = TAILQ_FIRST(&w->entries)) == NULL) {
         read_more(w);
-        return FETCH_WORKER_LATER;
+        return FETCH_SRC_WAIT; /* wake_feed, when items come */
     }
-    w->current = w->head;
-    w->head = w->head->next;
-    if (w->head == NULL)
-        w->tail = NULL;
+    TAILQ_REMOVE(&w->entries, w->current, link);
     w->nlocal--;
     *text = w->current->text;
     *len = w->current->len;
     *line = w->current->line;
-    return 1;
+    return FETCH_SRC_LINE;
 }
 
 /* Interrupted with records that Redis cannot take now: give up on them (their items stay
  * pending, for another worker or a restart). 1 when so. */
 static int give_up_records(struct fetch_worker *w)
 {
-    if (w->recs == NULL || w->a->signals == 0 || cio__redis_up(w->r))
+    if (STAILQ_EMPTY(&w->recs) || w->a->signals == 0 || cio_redis_up(w->r))
         return 0;
     fetch_say("interrupted with Redis away: records of this run not sent; their items will "
               "be fetched again");
     return 1;
 }
 
-int fetch_worker_drained(struct fetch_worker *w)
+static int drained(struct fetch_sink *k)
 {
+    struct fetch_worker *w = of_sink(k);
+
     w->drained = 1;
-    return give_up_records(w) || (w->recs == NULL && w->sending == 0);
+    return give_up_records(w) || (STAILQ_EMPTY(&w->recs) && w->sending == 0);
 }
 
-void fetch_worker_signal(struct fetch_worker *w)
+static void on_signal(struct fetch_source *s)
 {
+    struct fetch_worker *w = (struct fetch_worker *)s;
+
     if (w->drained && give_up_records(w)) /* waiting for Redis to take the last records */
         event_base_loopbreak(w->base);
 }
 
-void fetch_worker_stop(struct fetch_worker *w)
+/* After the pool is freed. */
+static void source_stop(struct fetch_source *s)
 {
+    struct fetch_worker *w = (struct fetch_worker *)s;
     struct event *evs[] = {w->tick, w->refresh, w->meter};
+    struct entry *e;
+    struct rec *rc;
 
     for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
         if (evs[i] != NULL)
@@ -632,35 +634,71 @@ void fetch_worker_stop(struct fetch_worker *w)
     w->tick = w->refresh = w->meter = NULL;
     cio_redis_limiter_free(w->lim); /* the pool is gone already */
     w->lim = NULL;
-    cio__redis_free(w->r);
+    cio_redis_free(w->r);
     w->r = NULL;
-    drop_current(w);
-    while (w->head != NULL) {
-        struct qitem *q = w->head;
-        w->head = q->next;
-        free(q->text);
-        free(q);
+    free_entry(w->current);
+    w->current = NULL;
+    while ((e = TAILQ_FIRST(&w->entries)) != NULL) {
+        TAILQ_REMOVE(&w->entries, e, link);
+        free_entry(e);
     }
-    while (w->recs != NULL) {
-        struct rec *rc = w->recs;
-        w->recs = rc->next;
+    while ((rc = STAILQ_FIRST(&w->recs)) != NULL) {
+        STAILQ_REMOVE_HEAD(&w->recs, link);
         free(rc->json);
         free(rc);
     }
     fetch_buf_free(&w->scratch);
 }
 
+static int sink_start(struct fetch_sink *k, struct event_base *base)
+{
+    struct fetch_sink *out = &of_sink(k)->a->writer.sink; /* -o: the records it wins */
+
+    return out->start(out, base);
+}
+
+static int put(struct fetch_sink *k, struct fetch_record *r)
+{
+    struct fetch_worker *w = of_sink(k);
+
+    return record(w, r, w->a->o.body);
+}
+
+static void flush(struct fetch_sink *k)
+{
+    struct fetch_sink *out = &of_sink(k)->a->writer.sink;
+
+    out->flush(out);
+}
+
+static void sink_stop(struct fetch_sink *k)
+{
+    struct fetch_sink *out = &of_sink(k)->a->writer.sink;
+
+    out->stop(out);
+}
+
 /* ---- the whole run ------------------------------------------------------------------ */
 
-int fetch_worker_main(struct app *a)
+int fetch_worker_open(struct app *a, struct fetch_source **src, struct fetch_sink **sink)
 {
     struct fetch_worker *w = &worker;
     redisContext *c;
     int rc;
 
     w->a = a;
+    w->source = (struct fetch_source){
+        .start = source_start,
+        .next = next,
+        .signal = on_signal,
+        .stop = source_stop,
+        .gives_back = 1}; /* what this worker does not finish stays for the others */
+    w->sink = (struct fetch_sink){
+        .start = sink_start, .put = put, .flush = flush, .drained = drained, .stop = sink_stop};
+    TAILQ_INIT(&w->entries);
+    STAILQ_INIT(&w->recs);
     if (fetch_queue_keys(a->o.queue, &w->k) != 0)
-        return 2;
+        return FETCH_EXIT_USAGE;
     if (a->o.worker_name != NULL) {
         snprintf(w->name, sizeof w->name, "%s", a->o.worker_name);
     } else {
@@ -673,7 +711,7 @@ int fetch_worker_main(struct app *a)
     if ((rc = fetch_queue_config(c, &w->k, &a->o)) != 0 ||
         fetch_queue_ensure_group(c, &w->k) != 0) {
         redisFree(c);
-        return rc == 2 ? 2 : FETCH_EXIT_UNAVAILABLE;
+        return rc == 2 ? FETCH_EXIT_USAGE : FETCH_EXIT_UNAVAILABLE;
     }
     /* A worker may start before the items are in: it waits for the count. */
     for (int said = 0;; said = 1) {
@@ -694,15 +732,22 @@ int fetch_worker_main(struct app *a)
     }
     redisFree(c);
     a->expected = (uint64_t)w->total;
-    a->worker = w;
-    rc = fetch_run(a);
-    a->worker = NULL;
-    if (rc != 0)
-        return 2;
+    *src = &w->source;
+    *sink = &w->sink;
+    return 0;
+}
+
+int fetch_worker_report(struct app *a)
+{
+    struct fetch_worker *w = &worker;
+
     if (!a->o.quiet)
         fetch_say("%s: worker %s recorded %llu items (%llu not done); %llu ended after another "
                   "worker's record",
                   w->k.stream, w->name, (unsigned long long)w->mine,
                   (unsigned long long)w->mine_failed, (unsigned long long)w->late);
-    return a->out_errno != 0 ? 74 : a->signals > 0 ? 130 : w->mine_failed > 0 ? 1 : 0;
+    return a->out_errno != 0 ? FETCH_EXIT_OUTPUT
+           : a->signals > 0  ? FETCH_EXIT_INTR
+           : w->mine_failed  ? FETCH_EXIT_FAILED
+                             : FETCH_EXIT_DONE;
 }
