@@ -14,19 +14,9 @@ build=build/default
     exit 1
 }
 tmp=$(mktemp -d)
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat >"$tmp/nginx.conf" <<CONF
-worker_processes 1; daemon off; pid $tmp/nginx.pid; error_log $tmp/error.log warn;
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 10000000;
-  client_body_temp_path $tmp; proxy_temp_path $tmp; fastcgi_temp_path $tmp;
-  uwsgi_temp_path $tmp; scgi_temp_path $tmp;
-  server { listen 127.0.0.1:$port; location = /tiny { return 200 "ok"; } } }
-CONF
-nginx -c "$tmp/nginx.conf" -p "$tmp" >/dev/null 2>&1 &
-pid=$!
+. tools/bench/tiny_nginx.sh
+tiny_nginx "$tmp"
 trap 'kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
-sleep 0.5
 instructions() { # client n: total instructions of one run
     awk -v n="$2" -v u="http://127.0.0.1:$port/tiny" 'BEGIN { for (i = 0; i < n; i++) print u }' >"$tmp/urls"
     if [ "$1" = fetch ]; then
