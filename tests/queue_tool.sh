@@ -53,6 +53,14 @@ rc=$?
 [ $rc -eq 1 ] && [ "$(lines_of "$tmp/c1" | tr '\n' ' ')" = "1 4 5 " ] ||
     fail "--collect: exit $rc, lines $(lines_of "$tmp/c1" | tr '\n' ' ')"
 ok "a job with a bad line: 3 records (lines 1 4 5), worker and --collect exit 1"
+"$fetch" --queue "$(q j1)" --collect --format csv --fields line,outcome -o "$tmp/c1.csv" \
+    2>/dev/null
+[ "$(tr -d '\r' <"$tmp/c1.csv" | sort)" = "$(printf '1,done\n4,done\n5,error\nline,outcome')" ] ||
+    fail "--collect --format csv: $(cat "$tmp/c1.csv")"
+"$fetch" --queue "$(q j1)" --worker --format csv -q 2>"$tmp/e4"
+rc=$?
+[ $rc -eq 2 ] && grep -q -- "--collect" "$tmp/e4" || fail "--worker --format csv: exit $rc"
+ok "--collect --format csv: a header row and the job's 3 records; a worker refuses it"
 
 # 4. A worker and --collect --follow started before anything is enqueued: both wait.
 seq 1 200 | sed "s|^|$base/ok?i=|" >"$tmp/two"

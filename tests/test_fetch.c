@@ -2,6 +2,7 @@
 /* concurio-fetch end to end: the real tool as a process against the real test server.
  * Records are parsed as JSON; caps and rates are checked from the server's side. */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* timegm */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -312,6 +313,10 @@ TEST_FETCH(usage_errors_exit_2_with_one_line_naming_the_option, .timeout = 30)
         {"-H", "NoColon", "--header"},
         {"--rate-mode", "fast", "--rate-mode"},
         {"--retry-on", "teapot", "--retry-on"},
+        {"--keep-header", "Bad Name", "--keep-header"},
+        {"--keep-header", "", "--keep-header"},
+        {"--fields", "id,nope", "--fields"},
+        {"--format", "xlsx", "--format"},
     };
     add("%s/ok");
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -748,4 +753,107 @@ TEST_FETCH(resume_past_thousands_of_done_lines_goes_on, .timeout = 60)
     cr_assert_eq(server_stats(&S, &st), 0);
     cr_assert_eq(st.requests, 500, "only the 500 lines not done were fetched");
     server_stats_free(&st);
+}
+
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* "2026-12-02T01:51:11.123Z" into Unix ms, or 0. */
+static uint64_t parse_rfc3339(const char *s)
+{
+    struct tm tm = {0};
+    unsigned ms;
+    char z;
+
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%3u%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+               &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms, &z) != 8 ||
+        z != 'Z' || strlen(s) != 24)
+        return 0;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (uint64_t)timegm(&tm) * 1000 + ms;
+}
+
+TEST_FETCH(records_say_where_the_answer_came_from_and_when, .timeout = 30)
+{
+    add("%s/redirect?to=/status/201");
+    add("http://127.0.0.1:1/refused");
+    add("%s/delay/3000");
+    uint64_t t0 = wall_ms();
+    run((const char *[]){"-q", "-t", "0.5", NULL});
+    uint64_t t1 = wall_ms();
+    cr_assert_eq(R.status, 1, "an error and a timeout: %s", R.err);
+    const cJSON *done = tool_record(&R, "1"), *refused = tool_record(&R, "2"),
+                *late = tool_record(&R, "3");
+    char want[256];
+    snprintf(want, sizeof want, "%s/status/201", S.url);
+    cr_assert_str_eq(rec_str(done, "effective_url"), want, "after the redirect");
+    cr_assert_eq(rec_num(done, "http_status"), 201);
+    cr_assert_str_eq(rec_str(done, "http_version"), "1.1");
+    cr_assert_str_eq(rec_str(done, "content_type"), "text/plain");
+    cr_assert_null(cJSON_GetObjectItem(done, "curl_code"), "no transport error");
+    cr_assert_null(cJSON_GetObjectItem(done, "headers"), "no headers unless asked for");
+    cr_assert_eq(rec_num(refused, "curl_code"), 7, "CURLE_COULDNT_CONNECT");
+    cr_assert_null(cJSON_GetObjectItem(refused, "http_version"), "no response");
+    for (const cJSON *r = done; r != NULL; r = r == done ? refused : r == refused ? late : NULL) {
+        uint64_t at = parse_rfc3339(rec_str(r, "started_at"));
+        cr_assert(at + 1000 >= t0 && at <= t1 + 1000, "started_at %s is in the run",
+                  rec_str(r, "started_at"));
+    }
+}
+
+TEST_FETCH(kept_headers_land_in_the_record, .timeout = 30)
+{
+    add("%s/status/200?h=ETag:%22v1%22&h=Link:%3C/p2%3E&h=link:%3C/p9%3E&h=X-Request-Id:r-17");
+    run((const char *[]){"-q", "--keep-header", "etag", "--keep-header", "LINK", "--keep-header",
+                         "X-Nowhere", NULL});
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    const cJSON *h = cJSON_GetObjectItem(tool_record(&R, "1"), "headers");
+    cr_assert_eq(cJSON_GetArraySize(h), 2, "the two named ones it has");
+    cr_assert_str_eq(rec_str(h, "etag"), "\"v1\"");
+    cr_assert_str_eq(rec_str(h, "link"), "</p2>, </p9>", "repeated ones joined");
+    tool_run_free(&R);
+    run((const char *[]){"-q", "--headers", NULL});
+    h = cJSON_GetObjectItem(tool_record(&R, "1"), "headers");
+    cr_assert_str_eq(rec_str(h, "x-request-id"), "r-17");
+    cr_assert_str_eq(rec_str(h, "content-type"), "text/plain");
+    cr_assert_str_eq(rec_str(h, "content-length"), "10", "\"status 200\"");
+    tool_run_free(&R);
+    run((const char *[]){"-q", "--headers", "--keep-header", "ETag", NULL});
+    cr_assert_eq(R.status, 2, "--headers and --keep-header together say so");
+    cr_assert(strstr(R.err, "--keep-header") != NULL, "%s", R.err);
+}
+
+TEST_FETCH(csv_for_a_spreadsheet_and_chosen_fields_for_a_script, .timeout = 30)
+{
+    add("%s/status/200?h=ETag:%22v,1%22");
+    add("not a url");
+    const char *out = tool_tmp("records.csv");
+    run((const char *[]){"-q", "--format", "csv", "--fields", "line,outcome,headers.ETag,url", "-o",
+                         out, NULL});
+    cr_assert_eq(R.status, 1, "the bad line is an error: %s", R.err);
+    char *csv = tool_slurp(out), want[512];
+    const char *first = strstr(csv, "\r\n1,done,");
+    cr_assert(strncmp(csv, "line,outcome,headers.etag,url\r\n", 31) == 0, "a header row: %s", csv);
+    snprintf(want, sizeof want,
+             "\r\n1,done,\"\"\"v,1\"\"\",\"%s/status/200?h=ETag:%%22v,1%%22\"\r\n", S.url);
+    cr_assert_not_null(first, "%s", csv);
+    cr_assert_eq(strncmp(first, want, strlen(want)), 0,
+                 "the header kept without --keep-header, quoted (RFC 4180): %s", csv);
+    cr_assert_not_null(strstr(csv, "\r\n2,error,,not a url\r\n"), "%s", csv);
+    free(csv);
+    tool_run_free(&R);
+    run((const char *[]){"-q", "--fields", "line,http_status", NULL});
+    cr_assert_eq(R.nrecs, 2, "JSON lines, one each");
+    cr_assert_eq(cJSON_GetArraySize(R.recs[0]) + cJSON_GetArraySize(R.recs[1]), 3,
+                 "the bad line has no status: left out");
+    tool_run_free(&R);
+    run((const char *[]){"--format", "csv", "--resume", out, NULL});
+    cr_assert_eq(R.status, 2, "resume reads JSON records only");
+    cr_assert(strstr(R.err, "--resume") != NULL, "%s", R.err);
 }

@@ -279,3 +279,109 @@ Test(output, a_cut_body_says_truncated_whatever_the_body_mode)
     cr_assert_str_eq(str(o, "body"), "{\"field\":\"name\"}", "an error's body is kept");
     cJSON_Delete(o);
 }
+
+Test(output, rfc3339_is_utc_with_milliseconds)
+{
+    char at[FETCH_RFC3339_LEN];
+
+    fetch_rfc3339(at, 1);
+    cr_assert_str_eq(at, "1970-01-01T00:00:00.001Z");
+    fetch_rfc3339(at, 1796176271123ull);
+    cr_assert_str_eq(at, "2026-12-02T01:51:11.123Z");
+    fetch_rfc3339(at, 1709251199999ull);
+    cr_assert_str_eq(at, "2024-02-29T23:59:59.999Z", "a leap day");
+    fetch_rfc3339(at, UINT64_MAX);
+    cr_assert_eq(strlen(at), FETCH_RFC3339_LEN - 1, "past year 9999: still one length");
+}
+
+static const char block[] = "HTTP/1.1 200 OK\r\n"
+                            "Content-Type: application/json; charset=utf-8\r\n"
+                            "ETag:  \"v1\" \r\n"
+                            "Link: </p2>; rel=next\r\n"
+                            "X-Request-Id: r-17\r\n"
+                            "link: </p9>; rel=last\r\n"
+                            " folded continuation\r\n"
+                            "no colon here\r\n"
+                            "\r\n";
+
+Test(output, a_response_gives_its_version_content_type_url_and_start)
+{
+    struct fetch_record r = {.line = 1,
+                             .url = "http://h/a",
+                             .effective_url = "http://u:secret@h/b",
+                             .outcome = FETCH_DONE,
+                             .http_status = 200,
+                             .http_version = 20,
+                             .started_at_ms = 1796176271123ull,
+                             .headers = block,
+                             .headers_len = sizeof block - 1};
+    cJSON *o = parsed(&r, FETCH_BODY_NONE);
+
+    cr_assert_str_eq(str(o, "http_version"), "2");
+    cr_assert_str_eq(str(o, "content_type"), "application/json; charset=utf-8");
+    cr_assert_str_eq(str(o, "effective_url"), "http://***@h/b", "its password hidden");
+    cr_assert_str_eq(str(o, "started_at"), "2026-12-02T01:51:11.123Z");
+    cr_assert_null(cJSON_GetObjectItem(o, "headers"), "no headers unless asked for");
+    cr_assert_null(cJSON_GetObjectItem(o, "curl_code"));
+    cJSON_Delete(o);
+    struct fetch_record e = {
+        .line = 2, .url = "http://h/", .outcome = FETCH_ERROR, .error = "refused", .curl_code = 7};
+    o = parsed(&e, FETCH_BODY_NONE);
+    cr_assert_eq(num(o, "curl_code"), 7);
+    cr_assert_null(cJSON_GetObjectItem(o, "http_version"), "no response: no version");
+    cr_assert_null(cJSON_GetObjectItem(o, "content_type"));
+    cr_assert_null(cJSON_GetObjectItem(o, "started_at"), "never started");
+    cJSON_Delete(o);
+}
+
+Test(output, kept_headers_by_name_in_any_case_repeated_ones_joined)
+{
+    static const char *const names[] = {"link", "ETAG", "X-Missing", "x-request-id"};
+    struct fetch_keep keep = {names, 4, 0};
+    struct fetch_record r = {.line = 1,
+                             .url = "http://h/",
+                             .outcome = FETCH_DONE,
+                             .http_status = 200,
+                             .headers = block,
+                             .headers_len = sizeof block - 1,
+                             .keep = &keep};
+    cJSON *o = parsed(&r, FETCH_BODY_NONE);
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(o, "headers");
+
+    cr_assert(cJSON_IsObject(h));
+    cr_assert_eq(cJSON_GetArraySize(h), 3, "a header the response lacks is left out");
+    cr_assert_str_eq(h->child->string, "link", "in the order named, in lower case");
+    cr_assert_str_eq(str(h, "link"), "</p2>; rel=next, </p9>; rel=last");
+    cr_assert_str_eq(str(h, "etag"), "\"v1\"", "spaces around the value trimmed");
+    cr_assert_str_eq(str(h, "x-request-id"), "r-17");
+    cJSON_Delete(o);
+}
+
+Test(output, every_header_by_name_when_all_are_kept)
+{
+    struct fetch_keep all = {NULL, 0, 1};
+    struct fetch_record r = {.line = 1,
+                             .url = "http://h/",
+                             .outcome = FETCH_DONE,
+                             .http_status = 200,
+                             .headers = block,
+                             .headers_len = sizeof block - 1,
+                             .keep = &all};
+    cJSON *o = parsed(&r, FETCH_BODY_NONE);
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(o, "headers");
+    const char *order[] = {"content-type", "etag", "link", "x-request-id"};
+    size_t i = 0;
+
+    for (const cJSON *v = h->child; v != NULL; v = v->next, i++) {
+        cr_assert_lt(i, 4, "each name once; no status line, no folded or broken line");
+        cr_assert_str_eq(v->string, order[i]);
+    }
+    cr_assert_eq(i, 4);
+    cr_assert_str_eq(str(h, "link"), "</p2>; rel=next, </p9>; rel=last");
+    cJSON_Delete(o);
+    r.headers = "";
+    r.headers_len = 0;
+    o = parsed(&r, FETCH_BODY_NONE);
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(o, "headers")), 0, "an empty object");
+    cJSON_Delete(o);
+}

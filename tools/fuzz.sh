@@ -10,7 +10,8 @@ cmake -S . -B build/fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
     -DCONCURIO_FUZZ=ON -DCONCURIO_SANITIZE=address,undefined -DCONCURIO_BUILD_EXAMPLES=OFF \
     >/dev/null
 mkdir -p build/fuzz/findings build/fuzz/corpus
-for pair in fuzz_headers:headers fuzz_urllist:urllist fuzz_resume:resume fuzz_options:options; do
+for pair in fuzz_headers:headers fuzz_urllist:urllist fuzz_resume:resume fuzz_options:options \
+    fuzz_record:record fuzz_format:format; do
     target=${pair%%:*}
     corpus=${pair#*:}
     cmake --build build/fuzz -j 2 --target "$target" >/dev/null

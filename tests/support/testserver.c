@@ -6,7 +6,8 @@
  *   /delay/MS        200 "ok" after MS milliseconds
  *   /status/CODE     that status; ?retry_after=S adds "Retry-After: S",
  *                    ?retry_after_date=S a Retry-After HTTP date S seconds ahead,
- *                    ?ratelimit_remaining=N&ratelimit_reset=S RateLimit-* headers
+ *                    ?ratelimit_remaining=N&ratelimit_reset=S RateLimit-* headers,
+ *                    ?h=Name:value that header (repeatable)
  *   /flaky/KEY/N     fails the first N requests for KEY (?status=503 by default, and
  *                    the Retry-After options of /status), then answers 200 "ok";
  *                    ?delay=MS answers each after MS milliseconds
@@ -141,6 +142,24 @@ static long query_number(struct evhttp_request *req, const char *key, long dflt)
         v = strtol(s, NULL, 10);
     evhttp_clear_headers(&q);
     return v;
+}
+
+/* Every ?h=Name:value of the query as a response header (repeatable). */
+static void add_query_headers(struct evhttp_request *req)
+{
+    struct evkeyvalq q;
+    const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+
+    if (query == NULL || evhttp_parse_query_str(query, &q) != 0)
+        return;
+    for (struct evkeyval *kv = q.tqh_first; kv != NULL; kv = kv->next.tqe_next) {
+        char *colon = strcmp(kv->key, "h") == 0 ? strchr(kv->value, ':') : NULL;
+        if (colon == NULL)
+            continue;
+        *colon = '\0';
+        evhttp_add_header(evhttp_request_get_output_headers(req), kv->value, colon + 1);
+    }
+    evhttp_clear_headers(&q);
 }
 
 static void add_retry_after(struct evhttp_request *req)
@@ -563,6 +582,7 @@ static void route(struct evhttp_request *req, void *arg)
     } else if ((n = path_number(path, "/status/")) >= 100 && n <= 999) {
         char v[32];
         add_retry_after(req);
+        add_query_headers(req);
         snprintf(v, sizeof v, "status %ld", n);
         reply(req, (int)n, "text/plain", v, strlen(v));
     } else if ((n = path_number(path, "/limited/")) >= 0)

@@ -13,6 +13,8 @@
 
 #include "options.h"
 
+#include "format.h"
+
 const char *const fetch_usage_text[] = {
     "Usage: concurio-fetch [OPTIONS] [FILE]\n"
     "Fetch every URL of FILE (or standard input) under a concurrency cap, a rate limit and\n"
@@ -52,6 +54,13 @@ const char *const fetch_usage_text[] = {
     "  -o, --output FILE         write records to FILE (default standard output)\n"
     "      --body MODE           none, text or base64 (default none)\n"
     "      --max-body BYTES      cap on a body received (default 1M; K, M, G suffixes)\n"
+    "      --keep-header NAME    copy response header NAME into the record's \"headers\"\n"
+    "                            (repeatable, any case: ETag, Link, X-Request-Id)\n"
+    "      --headers             copy every response header into the record\n"
+    "      --fields LIST         these fields, in this order: id,url,http_status,\n"
+    "                            timings.total_ms,headers.etag (see the manual page)\n"
+    "      --format FORMAT       jsonl, csv (RFC 4180, a header row) or tsv (default\n"
+    "                            jsonl)\n"
     "      --fail                HTTP status >= 400 is an error\n"
     "      --resume FILE         skip inputs with a \"done\" record in FILE\n"
     "Progress and signals:\n"
@@ -101,6 +110,10 @@ enum {
     OPT_BODY,
     OPT_MAX_BODY,
     OPT_FAIL,
+    OPT_KEEP_HEADER,
+    OPT_HEADERS,
+    OPT_FIELDS,
+    OPT_FORMAT,
     OPT_RESUME,
     OPT_PROGRESS,
     OPT_NO_PROGRESS,
@@ -144,6 +157,10 @@ static const struct option longopts[] = {
     {"body", required_argument, NULL, OPT_BODY},
     {"max-body", required_argument, NULL, OPT_MAX_BODY},
     {"fail", no_argument, NULL, OPT_FAIL},
+    {"keep-header", required_argument, NULL, OPT_KEEP_HEADER},
+    {"headers", no_argument, NULL, OPT_HEADERS},
+    {"fields", required_argument, NULL, OPT_FIELDS},
+    {"format", required_argument, NULL, OPT_FORMAT},
     {"resume", required_argument, NULL, OPT_RESUME},
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
@@ -328,9 +345,10 @@ int fetch_valid_header(const char *h)
     return 1;
 }
 
-static int valid_method(const char *m)
+/* An HTTP token (a method, a header name) of 1 to max characters. */
+static int is_token(const char *m, size_t max)
 {
-    if (m[0] == '\0' || strlen(m) > 32)
+    if (m[0] == '\0' || strlen(m) > max)
         return 0;
     for (const char *c = m; *c != '\0'; c++)
         if (*c <= ' ' || *c >= 127 || strchr("()<>@,;:\\\"/[]?={}", *c) != NULL)
@@ -374,6 +392,10 @@ static const char *form_of(int c)
         return "a file name";
     case OPT_BODY:
         return "none, text or base64";
+    case OPT_KEEP_HEADER:
+        return "a header name of letters, digits or !#$%&'*+-.^_`|~, e.g. ETag";
+    case OPT_FORMAT:
+        return "jsonl, csv or tsv";
     case OPT_MAX_BODY:
         return "bytes, with K, M or G for KiB, MiB, GiB: 512K";
     case OPT_THREADS:
@@ -503,7 +525,7 @@ static int apply(struct fetch_opts *o, int c, const char *v)
         return fetch_parse_seconds(v, 0, &o->retry.max_wait_ms);
     case 'X':
         o->method = v;
-        return valid_method(v) ? 0 : -1;
+        return is_token(v, 32) ? 0 : -1;
     case 'd':
         o->data = v;
         return 0;
@@ -537,6 +559,14 @@ static int apply(struct fetch_opts *o, int c, const char *v)
     case OPT_FAIL:
         o->fail = 1;
         return 0;
+    case OPT_KEEP_HEADER:
+        o->keep_names[o->keep.n++] = v;
+        return is_token(v, 256) ? 0 : -1;
+    case OPT_HEADERS:
+        o->keep.all = 1;
+        return 0;
+    case OPT_FORMAT:
+        return fetch_format_kind(v, &o->format);
     case OPT_RESUME:
         o->resume = v;
         return v[0] != '\0' ? 0 : -1;
@@ -616,6 +646,41 @@ static const char *queue_problem(const struct fetch_opts *o)
     return NULL;
 }
 
+/* --fields and --format: what they cannot go with, the columns CSV gets without
+ * --fields, and the headers that "headers.NAME" fields keep. */
+static enum fetch_action formats(struct fetch_opts *o, char *err, size_t errlen)
+{
+    struct fetch_format *f = &o->format;
+
+    if (fetch_format_plain(f))
+        return FETCH_RUN;
+    if (o->resume != NULL)
+        return usage(err, errlen,
+                     "--resume reads and continues whole JSON records: not with --fields "
+                     "or --format");
+    if (o->qmode == FETCH_Q_WORKER || o->qmode == FETCH_Q_ENQUEUE)
+        return usage(err, errlen,
+                     "a job keeps whole records: give --fields and --format to --collect");
+    if (f->fields == NULL && fetch_format_default_fields(f) != 0)
+        return usage(err, errlen, "out of memory");
+    size_t more = 0;
+    for (size_t i = 0; i < f->n; i++)
+        more += strncmp(f->fields[i], "headers.", 8) == 0 || strcmp(f->fields[i], "headers") == 0;
+    if (more == 0 || o->keep.all)
+        return FETCH_RUN;
+    const char **names = realloc(o->keep_names, (o->keep.n + more + 1) * sizeof *names);
+    if (names == NULL)
+        return usage(err, errlen, "out of memory");
+    o->keep_names = names;
+    o->keep.names = names;
+    for (size_t i = 0; i < f->n; i++)
+        if (strcmp(f->fields[i], "headers") == 0)
+            o->keep.all = 1; /* the whole object: every header */
+        else if (strncmp(f->fields[i], "headers.", 8) == 0)
+            names[o->keep.n++] = f->fields[i] + 8;
+    return FETCH_RUN;
+}
+
 enum fetch_action fetch_parse_args(int argc, char **argv, struct fetch_opts *o, char *err,
                                    size_t errlen)
 {
@@ -632,8 +697,10 @@ enum fetch_action fetch_parse_args(int argc, char **argv, struct fetch_opts *o, 
     o->rate_slack_ms = 50;
     o->rate_margin_pct = 5;
     o->headers = calloc((size_t)argc + 1, sizeof *o->headers);
-    if (o->headers == NULL)
+    o->keep_names = calloc((size_t)argc + 1, sizeof *o->keep_names);
+    if (o->headers == NULL || o->keep_names == NULL)
         return usage(err, errlen, "out of memory");
+    o->keep.names = o->keep_names;
     err[0] = '\0';
     opterr = 0;
     optind = 0; /* glibc: a full restart; 1 would keep its place inside an old "-abc" */
@@ -667,6 +734,12 @@ enum fetch_action fetch_parse_args(int argc, char **argv, struct fetch_opts *o, 
                              "no CR or LF) or @FILE",
                              optarg);
             o->headers[o->nheaders++] = optarg; /* @FILE: main reads it */
+            continue;
+        }
+        if (c == OPT_FIELDS) {
+            char why[512];
+            if (fetch_format_fields(optarg, &o->format, why, sizeof why) != 0)
+                return usage(err, errlen, "--fields: %s", why);
             continue;
         }
         if (c == OPT_ENQUEUE || c == OPT_WORKER || c == OPT_COLLECT) {
@@ -705,6 +778,11 @@ enum fetch_action fetch_parse_args(int argc, char **argv, struct fetch_opts *o, 
         return usage(err, errlen,
                      "--insecure and --cacert contradict each other: --cacert "
                      "verifies servers with FILE, --insecure verifies nothing");
+    if (o->keep.all && o->keep.n > 0)
+        return usage(err, errlen,
+                     "--headers keeps every response header: --keep-header %s adds "
+                     "nothing (give one of them)",
+                     o->keep.names[0]);
     if (o->quiet && o->progress == FETCH_PROGRESS_ON)
         return usage(err, errlen, "-q/--quiet and --progress contradict each other: give one");
     if ((mode_given || burst_given) && !rate_set)
@@ -719,11 +797,15 @@ enum fetch_action fetch_parse_args(int argc, char **argv, struct fetch_opts *o, 
     const char *problem = queue_problem(o);
     if (problem != NULL)
         return usage(err, errlen, "%s", problem);
-    return FETCH_RUN;
+    return formats(o, err, errlen);
 }
 
 void fetch_opts_free(struct fetch_opts *o)
 {
     free(o->headers);
     o->headers = NULL;
+    free(o->keep_names);
+    o->keep_names = NULL;
+    o->keep.names = NULL;
+    fetch_format_free(&o->format);
 }

@@ -8,6 +8,7 @@
 
 #include <concurio/concurio.h>
 
+#include "format.h"
 #include "output.h"
 
 #define FETCH_MAX_STATUSES 128
@@ -29,6 +30,9 @@ struct fetch_opts {
     const char *output, *resume;
     const char *cacert; /* --cacert: PEM certificates to verify servers with */
     enum fetch_body body;
+    struct fetch_format format; /* --fields, --format */
+    struct fetch_keep keep;     /* --keep-header, --headers; names point into keep_names */
+    const char **keep_names;    /* borrowed from argv; malloc'ed array */
     size_t max_body;
     int fail, insecure, adaptive, quiet;
     enum fetch_progress progress;

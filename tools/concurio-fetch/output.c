@@ -3,8 +3,11 @@
  * tests parse them back with cJSON), bodies as repaired UTF-8 or base64, and URLs with
  * their passwords hidden. */
 #define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include "output.h"
 #include "urllist.h"
@@ -124,6 +127,8 @@ static int reserve(struct fetch_buf *b, size_t more)
 
 static int put(struct fetch_buf *b, const char *s, size_t n)
 {
+    if (n == 0)
+        return 0; /* an empty buffer may have no memory yet */
     if (reserve(b, n) != 0)
         return -1;
     memcpy(b->p + b->len, s, n);
@@ -152,17 +157,17 @@ static int put_u(struct fetch_buf *b, uint64_t v)
     return put(b, d + n, sizeof d - n);
 }
 
-/* A JSON string: quotes, escapes (NUL as \u0000; U+0085, U+2028 and U+2029 escaped too,
- * as line splitters take them for line ends), and every invalid UTF-8 sequence as
- * U+FFFD, so that every line is valid UTF-8 for the strictest reader. */
-static int put_str(struct fetch_buf *b, const char *s, size_t len)
+/* The inside of a JSON string: escapes (NUL as \u0000; U+0085, U+2028 and U+2029 escaped
+ * too, as line splitters take them for line ends), and every invalid UTF-8 sequence as
+ * U+FFFD, so that every line is valid UTF-8 for the strictest reader. No capital letter
+ * is ever written but those of s. */
+static int put_esc(struct fetch_buf *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
 
-    if (reserve(b, len * 6 + 2) != 0) /* the worst case: every byte \u00XX */
+    if (reserve(b, len * 6) != 0) /* the worst case: every byte \u00XX */
         return -1;
     char *o = b->p + b->len;
-    *o++ = '"';
     for (size_t i = 0; i < len;) {
         size_t run = i;
         while (run < len && (unsigned char)s[run] >= 0x20 && (unsigned char)s[run] < 0x80 &&
@@ -213,9 +218,24 @@ static int put_str(struct fetch_buf *b, const char *s, size_t len)
             i += k;
         }
     }
-    *o++ = '"';
     b->len = (size_t)(o - b->p);
     return 0;
+}
+
+/* A JSON string. */
+static int put_str(struct fetch_buf *b, const char *s, size_t len)
+{
+    return put(b, "\"", 1) || put_esc(b, s, len) || put(b, "\"", 1);
+}
+
+int fetch_buf_add_json(struct fetch_buf *b, const char *s, size_t n)
+{
+    size_t start = b->len;
+
+    if (put_str(b, s, n) == 0)
+        return 0;
+    b->len = start;
+    return -1;
 }
 
 /* Bytes as they are, but every invalid UTF-8 sequence as U+FFFD. */
@@ -271,7 +291,163 @@ static int field_redacted(struct fetch_buf *b, const char *name, const char *v, 
     return rc;
 }
 
+void fetch_rfc3339(char *out, uint64_t unix_ms)
+{
+    time_t secs = (time_t)(unix_ms / 1000);
+    struct tm tm;
+    char text[64]; /* the fields are in range: exactly FETCH_RFC3339_LEN - 1 characters */
+
+    if (gmtime_r(&secs, &tm) == NULL || tm.tm_year + 1900 > 9999)
+        snprintf(text, sizeof text, "9999-12-31T23:59:59.999Z");
+    else
+        snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                 (unsigned)(unix_ms % 1000));
+    memcpy(out, text, FETCH_RFC3339_LEN - 1);
+    out[FETCH_RFC3339_LEN - 1] = '\0';
+}
+
+/* ---- response headers --------------------------------------------------------------- */
+
+struct header {
+    const char *name, *value;
+    size_t nlen, vlen, order;
+};
+
+/* The header line that starts at or after p in [p, end) into *h, its value without the
+ * spaces around it; returns where the line after it starts, or NULL when none is left.
+ * A line without a name and ':' (a status line, a folded one) is passed over. */
+static const char *next_header(const char *p, const char *end, struct header *h)
+{
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *next = eol != NULL ? eol + 1 : end, *stop = eol != NULL ? eol : end;
+        if (stop > p && stop[-1] == '\r')
+            stop--;
+        const char *colon = memchr(p, ':', (size_t)(stop - p));
+        if (colon != NULL && colon > p && *p != ' ' && *p != '\t') {
+            const char *v = colon + 1, *ve = stop;
+            while (v < ve && (*v == ' ' || *v == '\t'))
+                v++;
+            while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+                ve--;
+            *h = (struct header){p, v, (size_t)(colon - p), (size_t)(ve - v), 0};
+            return next;
+        }
+        p = next;
+    }
+    return NULL;
+}
+
+static int same_name(const struct header *h, const char *name, size_t len)
+{
+    return h->nlen == len && strncasecmp(h->name, name, len) == 0;
+}
+
+/* The first value of header `name` in the block, or NULL. */
+static const char *header_value(const char *block, size_t len, const char *name, size_t *vlen)
+{
+    struct header h;
+
+    for (const char *p = block; (p = next_header(p, block + len, &h)) != NULL;)
+        if (same_name(&h, name, strlen(name))) {
+            *vlen = h.vlen;
+            return h.value;
+        }
+    return NULL;
+}
+
+/* "name":"value, value2" for every header of that name (lower case, like HTTP/2's), as
+ * RFC 9110 joins repeated fields; nothing when the block has none. */
+static int put_joined(struct fetch_buf *b, const char *block, size_t len, const char *name,
+                      size_t nlen, int *first)
+{
+    struct header h;
+    int found = 0, rc = 0;
+
+    for (const char *p = block; rc == 0 && (p = next_header(p, block + len, &h)) != NULL;) {
+        if (!same_name(&h, name, nlen))
+            continue;
+        if (!found) {
+            size_t at = b->len + (*first ? 1 : 2);
+            rc = put_s(b, *first ? "\"" : ",\"") || put_esc(b, name, nlen);
+            for (size_t i = at; rc == 0 && i < b->len; i++)
+                if (b->p[i] >= 'A' && b->p[i] <= 'Z')
+                    b->p[i] = (char)(b->p[i] - 'A' + 'a');
+            rc = rc || put_s(b, "\":\"");
+        } else {
+            rc = put_s(b, ", ");
+        }
+        rc = rc || put_esc(b, h.value, h.vlen);
+        found = 1;
+    }
+    if (found && rc == 0) {
+        rc = put_s(b, "\"");
+        *first = 0;
+    }
+    return rc;
+}
+
+static int by_name(const void *x, const void *y)
+{
+    const struct header *a = x, *c = y;
+    size_t n = a->nlen < c->nlen ? a->nlen : c->nlen;
+    int d = strncasecmp(a->name, c->name, n);
+
+    if (d != 0)
+        return d;
+    if (a->nlen != c->nlen)
+        return a->nlen < c->nlen ? -1 : 1;
+    return a->order < c->order ? -1 : a->order > c->order;
+}
+
+/* "headers":{...}: the named ones in the order named, or all of them by name. */
+static int put_headers(struct fetch_buf *b, const char *block, size_t len,
+                       const struct fetch_keep *keep)
+{
+    int first = 1, rc = put_s(b, ",\"headers\":{");
+
+    for (size_t i = 0; rc == 0 && !keep->all && i < keep->n; i++)
+        rc = put_joined(b, block, len, keep->names[i], strlen(keep->names[i]), &first);
+    if (rc == 0 && keep->all) {
+        struct header h, *all = NULL;
+        size_t n = 0, cap = 0;
+        for (const char *p = block; (p = next_header(p, block + len, &h)) != NULL; n++) {
+            if (n == cap) {
+                struct header *more = realloc(all, (cap = cap ? cap * 2 : 32) * sizeof *all);
+                if (more == NULL) {
+                    free(all);
+                    return -1;
+                }
+                all = more;
+            }
+            h.order = n;
+            all[n] = h;
+        }
+        if (n > 0)
+            qsort(all, n, sizeof *all, by_name);
+        /* Each name once: put_joined gathers its values from the block, in their order. */
+        for (size_t i = 0; rc == 0 && i < n; i++)
+            if (i == 0 ||
+                by_name(&(struct header){all[i].name, NULL, all[i].nlen, 0, 0},
+                        &(struct header){all[i - 1].name, NULL, all[i - 1].nlen, 0, 0}) != 0)
+                rc = put_joined(b, block, len, all[i].name, all[i].nlen, &first);
+        free(all);
+    }
+    return rc || put_s(b, "}");
+}
+
 static const char *const outcomes[] = {"\"done\"", "\"error\"", "\"timeout\""};
+static const char *const versions[] = {"1.0", "1.1", "2", "3"};
+
+static const char *version_text(long v)
+{
+    return v == 10   ? versions[0]
+           : v == 11 ? versions[1]
+           : v == 20 ? versions[2]
+           : v == 30 ? versions[3]
+                     : NULL;
+}
 
 int fetch_record_append(struct fetch_buf *b, const struct fetch_record *r, enum fetch_body mode)
 {
@@ -282,11 +458,28 @@ int fetch_record_append(struct fetch_buf *b, const struct fetch_record *r, enum 
     rc = rc || (r->id != NULL ? put_utf8(b, r->id, strlen(r->id)) : put_u(b, r->line));
     rc = rc || field_u(b, ",\"line\":", r->line) ||
          field_redacted(b, ",\"url\":", r->url, r->url_max);
+    if (r->effective_url != NULL)
+        rc = rc || field_redacted(b, ",\"effective_url\":", r->effective_url, 0);
     if (r->method != NULL)
         rc = rc || field_s(b, ",\"method\":", r->method);
     rc = rc || put_s(b, ",\"outcome\":") || put_s(b, outcomes[r->outcome]);
     if (r->http_status > 0)
         rc = rc || field_u(b, ",\"http_status\":", (uint64_t)r->http_status);
+    if (version_text(r->http_version) != NULL)
+        rc = rc || field_s(b, ",\"http_version\":", version_text(r->http_version));
+    size_t ctlen = 0;
+    const char *ct = r->headers != NULL
+                         ? header_value(r->headers, r->headers_len, "content-type", &ctlen)
+                         : NULL;
+    if (ct != NULL)
+        rc = rc || put_s(b, ",\"content_type\":") || put_str(b, ct, ctlen);
+    if (r->curl_code != 0)
+        rc = rc || field_u(b, ",\"curl_code\":", (uint64_t)r->curl_code);
+    if (r->started_at_ms != 0) {
+        char at[FETCH_RFC3339_LEN];
+        fetch_rfc3339(at, r->started_at_ms);
+        rc = rc || field_s(b, ",\"started_at\":", at);
+    }
     rc = rc || field_u(b, ",\"elapsed_ms\":", r->elapsed_ms) ||
          field_u(b, ",\"bytes\":", r->bytes) || field_u(b, ",\"attempts\":", r->attempts);
     if (r->outcome != FETCH_DONE)
@@ -301,6 +494,8 @@ int fetch_record_append(struct fetch_buf *b, const struct fetch_record *r, enum 
     } else if (r->truncated) {
         rc = rc || put_s(b, ",\"truncated\":true"); /* the body passed --max-body */
     }
+    if (r->keep != NULL && r->headers != NULL)
+        rc = rc || put_headers(b, r->headers, r->headers_len, r->keep);
     if (r->timings != NULL) {
         const cio_timings *t = r->timings;
         rc = rc || field_u(b, ",\"timings\":{\"queued_ms\":", t->queued_ms) ||

@@ -292,6 +292,15 @@ int fetch_queue_collect(struct app *a)
     long long total = 0;
     int rc = -1, partial = 0; /* partial: read to the end, and items still without one */
     struct fetch_buf out = {0};
+    int werr = fetch_format_header(&a->o.format, &out) != 0 /* CSV's and TSV's */
+                   ? ENOMEM
+                   : fetch_write_all(a->out_fd, out.p, out.len);
+    if (werr != 0) {
+        fetch_say("cannot write records: %s", strerror(werr));
+        fetch_buf_free(&out);
+        redisFree(c);
+        return 74;
+    }
     time_t next_say = time(NULL) + (time_t)(a->o.progress_interval_ms / 1000);
     while (rc < 0 && !stop_collect) {
         total = get_count(c, &k);
@@ -327,8 +336,12 @@ int fetch_queue_collect(struct app *a)
                 const char *rec = f->element[1]->str;
                 size_t len = f->element[1]->len;
                 got++;
-                failed += strstr(rec, ",\"outcome\":\"done\"") == NULL;
-                if (fetch_buf_add(&out, rec, len) != 0 || fetch_buf_add(&out, "\n", 1) != 0) {
+                /* The first: "headers", after it, may hold the same text. */
+                const char *o = strstr(rec, ",\"outcome\":\"");
+                failed += o == NULL || strncmp(o + 12, "done\"", 5) != 0;
+                if (fetch_format_plain(&a->o.format)
+                        ? fetch_buf_add(&out, rec, len) != 0 || fetch_buf_add(&out, "\n", 1) != 0
+                        : fetch_format_record(&a->o.format, rec, len, &out) != 0) {
                     fetch_say("out of memory");
                     rc = 2;
                     break;

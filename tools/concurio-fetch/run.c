@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <fcntl.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -58,6 +59,16 @@ static const char *error_text(const cio_result *res, char *buf, size_t len)
     }
 }
 
+/* The wall clock at an item's first start, elapsed_ms before now (Unix ms). */
+static uint64_t started_at(uint64_t elapsed_ms)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    return now > elapsed_ms ? now - elapsed_ms : 1;
+}
+
 static void result_record(struct app *a, const cio_result *res, enum fetch_outcome outcome)
 {
     struct fetch_request *it = res->task_user;
@@ -81,6 +92,13 @@ static void result_record(struct app *a, const cio_result *res, enum fetch_outco
         .body_len = res->body_len,
         .truncated = res->truncated,
         .timings = res->attempts > 0 ? &res->timings : NULL,
+        .effective_url = res->http_status > 0 ? res->effective_url : NULL,
+        .curl_code = outcome != FETCH_DONE ? res->curl_code : 0,
+        .http_version = res->http_status > 0 ? res->http_version : 0,
+        .started_at_ms = res->attempts > 0 ? started_at(res->timings.elapsed_ms) : 0,
+        .headers = res->http_status > 0 ? res->headers : NULL,
+        .headers_len = res->headers_len,
+        .keep = a->o.keep.all || a->o.keep.n > 0 ? &a->o.keep : NULL,
     };
     write_record(a, &r, res->attempts > 0);
 }
@@ -138,6 +156,7 @@ static void on_timeout(cio_pool *p, const cio_timeouted_task *t, void *user)
         .error = why,
         .timeout_ms = t->timeout_ms,
         .timings = &t->timings,
+        .started_at_ms = started_at(t->timings.elapsed_ms),
     };
     write_record(a, &r, 1);
     fetch_live_end(&a->live, it);

@@ -72,14 +72,12 @@ static void added(struct fetch_writer *w)
         event_active(w->flusher, EV_TIMEOUT, 0);
 }
 
-static int put(struct fetch_sink *k, struct fetch_record *r)
+/* The record w->json holds, in --fields and --format's form, to the output. */
+static int formatted(struct fetch_writer *w)
 {
-    struct fetch_writer *w = (struct fetch_writer *)k;
     struct app *a = w->a;
 
-    if (a->out_errno != 0)
-        return 0; /* said once, when it failed */
-    if (fetch_record_append(&a->out, r, a->o.body) != 0) {
+    if (fetch_format_record(&a->o.format, w->json.p, w->json.len, &a->out) != 0) {
         failed(a, ENOMEM);
         return ENOMEM;
     }
@@ -87,16 +85,40 @@ static int put(struct fetch_sink *k, struct fetch_record *r)
     return 0;
 }
 
-int fetch_writer_add(struct fetch_writer *w, const char *json, size_t len)
+static int put(struct fetch_sink *k, struct fetch_record *r)
 {
+    struct fetch_writer *w = (struct fetch_writer *)k;
     struct app *a = w->a;
+    int plain = fetch_format_plain(&a->o.format);
 
     if (a->out_errno != 0)
-        return 0;
-    if (fetch_buf_add(&a->out, json, len) != 0 || fetch_buf_add(&a->out, "\n", 1) != 0) {
+        return 0; /* said once, when it failed */
+    w->json.len = 0;
+    if (fetch_record_append(plain ? &a->out : &w->json, r, a->o.body) != 0) {
         failed(a, ENOMEM);
         return ENOMEM;
     }
+    if (!plain)
+        return formatted(w);
+    added(w);
+    return 0;
+}
+
+int fetch_writer_add(struct fetch_writer *w, const char *json, size_t len)
+{
+    struct app *a = w->a;
+    int plain = fetch_format_plain(&a->o.format);
+    struct fetch_buf *to = plain ? &a->out : &w->json;
+
+    if (a->out_errno != 0)
+        return 0;
+    w->json.len = 0;
+    if (fetch_buf_add(to, json, len) != 0 || fetch_buf_add(to, "\n", 1) != 0) {
+        failed(a, ENOMEM);
+        return ENOMEM;
+    }
+    if (!plain)
+        return formatted(w);
     added(w);
     return 0;
 }
@@ -110,7 +132,7 @@ static int start(struct fetch_sink *k, struct event_base *base)
     if ((w->flusher = event_new(base, -1, 0, on_flush, w)) == NULL ||
         event_priority_set(w->flusher, 2) != 0)
         return -1;
-    return 0;
+    return fetch_format_header(&w->a->o.format, &w->a->out); /* CSV's and TSV's */
 }
 
 static int drained(struct fetch_sink *k)
@@ -127,6 +149,7 @@ static void stop(struct fetch_sink *k)
     if (w->flusher != NULL)
         event_free(w->flusher);
     w->flusher = NULL;
+    fetch_buf_free(&w->json);
 }
 
 void fetch_writer_init(struct fetch_writer *w, struct app *a)
@@ -135,4 +158,5 @@ void fetch_writer_init(struct fetch_writer *w, struct app *a)
         .start = start, .put = put, .flush = flush, .drained = drained, .stop = stop};
     w->a = a;
     w->flusher = NULL;
+    w->json = (struct fetch_buf){0};
 }

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "output.h"
 #include "sink.h"
 
 struct app;
@@ -15,6 +16,7 @@ struct fetch_writer {
     struct fetch_sink sink;
     struct app *a; /* its output: a->out_fd, a->out (the records waiting), a->out_errno */
     struct event *flusher;
+    struct fetch_buf json; /* with --fields or --format: a record before it is formatted */
 };
 
 void fetch_writer_init(struct fetch_writer *w, struct app *a);
