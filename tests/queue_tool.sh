@@ -212,3 +212,27 @@ ok "Ctrl-C while Redis was paused: exit 130 after $waited s, its 4 items finishe
 rc=$?
 [ $rc -eq 69 ] && grep -q 'cannot reach Redis at 127.0.0.1:1' "$tmp/e7" || fail "exit $rc: $(cat "$tmp/e7")"
 ok "Redis unreachable: exit 69"
+
+# 13. A Redis that wants a password (requirepass) and an ACL user: the URL's forms work
+#     for --enqueue, --worker (its connection and its shared limiter) and --collect; a
+#     missing or wrong password is exit 69 saying why; no password is ever printed.
+cli ACL SETUSER alice on '>al1ce-secret' '~*' '&*' '+@all' >/dev/null || fail "ACL SETUSER"
+cli CONFIG SET requirepass r3quire-secret >/dev/null || fail "CONFIG SET requirepass"
+auth() { echo "redis://$1@$CIO_TEST_REDIS/$2"; }
+"$fetch" --queue "$(auth :r3quire-secret j11)" --enqueue -r 50/s "$tmp/three" 2>"$tmp/e13" ||
+    fail "enqueue with a password: $(cat "$tmp/e13")"
+"$fetch" --queue "$(auth alice:al1ce-secret j11)" --worker 2>>"$tmp/e13"
+rc=$?
+[ $rc -eq 1 ] || fail "the worker as alice: exit $rc: $(cat "$tmp/e13")"
+"$fetch" --queue "$(auth alice:al1ce%2Dsecret j11)" --collect -o "$tmp/c13" 2>>"$tmp/e13"
+[ "$(lines_of "$tmp/c13" | tr '\n' ' ')" = "1 4 5 " ] || fail "--collect as alice: $(cat "$tmp/c13")"
+"$fetch" --queue "$(q j11)" --collect -o /dev/null 2>"$tmp/e13b"
+rc=$?
+[ $rc -eq 69 ] && grep -q 'NOAUTH' "$tmp/e13b" && grep -q ':PASSWORD@ or USER:PASSWORD@' "$tmp/e13b" ||
+    fail "no password: exit $rc: $(cat "$tmp/e13b")"
+"$fetch" --queue "$(auth alice:not-her-secret j11)" --worker 2>"$tmp/e13c"
+rc=$?
+[ $rc -eq 69 ] && grep -q 'WRONGPASS' "$tmp/e13c" || fail "a wrong password: exit $rc: $(cat "$tmp/e13c")"
+! grep -q 'secret' "$tmp/e13" "$tmp/e13b" "$tmp/e13c" || fail "a password was printed"
+cli -a r3quire-secret --no-auth-warning CONFIG SET requirepass '' >/dev/null
+ok "a password (requirepass and an ACL user) for every action; none missing, wrong or printed"

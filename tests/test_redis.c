@@ -331,22 +331,40 @@ Test(lua_queue, the_first_quota_given_is_the_jobs)
 
 Test(redis_url, addresses_parse_and_bad_ones_say_why)
 {
-    char h[64], err[128];
-    unsigned p;
-    const char *name;
+    cio_redis_url u;
+    char err[256];
 
-    cr_assert_eq(
-        cio_redis_parse_url("redis://127.0.0.1:7000/jobs", h, sizeof h, &p, &name, err, sizeof err),
-        0);
-    cr_assert(strcmp(h, "127.0.0.1") == 0 && p == 7000 && strcmp(name, "jobs") == 0);
-    cr_assert_eq(cio_redis_parse_url("redis://[::1]/x", h, sizeof h, &p, &name, err, sizeof err),
-                 0);
-    cr_assert(strcmp(h, "::1") == 0 && p == 6379 && strcmp(name, "x") == 0);
+    cr_assert_eq(cio_redis_parse_url("redis://127.0.0.1:7000/jobs", &u, err, sizeof err), 0);
+    cr_assert(strcmp(u.host, "127.0.0.1") == 0 && u.port == 7000 && strcmp(u.name, "jobs") == 0);
+    cr_assert(u.user[0] == '\0' && u.password[0] == '\0', "no AUTH without a password");
+    cr_assert_eq(cio_redis_parse_url("redis://[::1]/x", &u, err, sizeof err), 0);
+    cr_assert(strcmp(u.host, "::1") == 0 && u.port == 6379 && strcmp(u.name, "x") == 0);
     const char *bad[] = {"http://h/x",        "redis://:1/x",    "redis://h:0/x",
-                         "redis://h:99999/x", "redis://h:12a/x", "redis://[::1/x"};
+                         "redis://h:99999/x", "redis://h:12a/x", "redis://[::1/x",
+                         "redis://user@h/x",  "redis://:@h/x",   "redis://:s%4@h/x",
+                         "redis://:s%00x@h/x"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        cr_assert_eq(cio_redis_parse_url(bad[i], h, sizeof h, &p, &name, err, sizeof err), -1, "%s",
-                     bad[i]);
+        cr_assert_eq(cio_redis_parse_url(bad[i], &u, err, sizeof err), -1, "%s", bad[i]);
+}
+
+Test(redis_url, a_password_is_decoded_and_never_in_a_message)
+{
+    cio_redis_url u;
+    char err[256];
+
+    cr_assert_eq(cio_redis_parse_url("redis://:s3cr%40t@h:7/q", &u, err, sizeof err), 0);
+    cr_assert(u.user[0] == '\0' && strcmp(u.password, "s3cr@t") == 0, "requirepass's form");
+    cr_assert(strcmp(u.host, "h") == 0 && u.port == 7 && strcmp(u.name, "q") == 0);
+    cr_assert_eq(cio_redis_parse_url("redis://alice:p:w@d@[::1]:6380/q", &u, err, sizeof err), 0);
+    cr_assert(strcmp(u.user, "alice") == 0 && strcmp(u.password, "p:w@d") == 0,
+              "an ACL user; the userinfo ends at the last '@'");
+    cr_assert_str_eq(u.host, "::1");
+    const char *bad[] = {"redis://:hunter2@h:0/x", "redis://:hunter2@:1/x",
+                         "redis://u:hunter2%@h/x", "redis://:hunter2@[::1/x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_assert_eq(cio_redis_parse_url(bad[i], &u, err, sizeof err), -1, "%s", bad[i]);
+        cr_assert_null(strstr(err, "hunter2"), "%s: %s", bad[i], err);
+    }
 }
 
 struct silent {
@@ -382,8 +400,12 @@ Test(redis_conn, a_call_unanswered_in_time_fails_by_our_timer, .timeout = 20)
     getsockname(ls, (struct sockaddr *)&a, &len);
 
     struct silent s = {.base = event_base_new()};
-    cio_redis *r =
-        cio_redis_new(s.base, "127.0.0.1", ntohs(a.sin_port), NULL, 300, on_silent_state, &s);
+    cio_redis_opts ro = {.host = "127.0.0.1",
+                         .port = ntohs(a.sin_port),
+                         .timeout_ms = 300,
+                         .on_state = on_silent_state,
+                         .arg = &s};
+    cio_redis *r = cio_redis_new(s.base, &ro);
     cr_assert(r != NULL && cio_redis_up(r));
     const char *ping[] = {"PING"};
     uint64_t t0 = cio__now_ms();

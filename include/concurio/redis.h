@@ -28,15 +28,17 @@ extern "C" {
  * together). Redis unreachable: nothing starts; it reconnects by itself. */
 typedef struct cio_redis_limiter cio_redis_limiter;
 typedef struct cio_redis_limiter_opts {
-    size_t size;         /* 0: this version's struct */
-    const char *host;    /* Redis's address (copied) */
-    unsigned port;       /* 0: 6379 */
-    const char *key;     /* the quota's key (copied) */
-    cio_rate rate;       /* the shared quota; count required */
-    unsigned slack_ms;   /* lateness allowed; 0: 50 */
-    unsigned timeout_ms; /* a Redis call unanswered this long drops the connection; 0: 2000 */
-    unsigned ahead;      /* reservations in flight at once; 0: as many as the pool wants
-                            (pipelined), 1: one round trip per start */
+    size_t size;          /* 0: this version's struct */
+    const char *host;     /* Redis's address (copied) */
+    unsigned port;        /* 0: 6379 */
+    const char *key;      /* the quota's key (copied) */
+    cio_rate rate;        /* the shared quota; count required */
+    unsigned slack_ms;    /* lateness allowed; 0: 50 */
+    unsigned timeout_ms;  /* a Redis call unanswered this long drops the connection; 0: 2000 */
+    unsigned ahead;       /* reservations in flight at once; 0: as many as the pool wants
+                             (pipelined), 1: one round trip per start */
+    const char *user;     /* with password: an ACL user (Redis 6); NULL: the default one */
+    const char *password; /* NULL: no AUTH (copied, never written anywhere) */
 } cio_redis_limiter_opts;
 typedef struct cio_limiter_stats {
     uint64_t asked, granted;
@@ -68,18 +70,40 @@ typedef void (*cio_redis_fn)(void *arg, struct redisReply *reply);
 /* The connection came up (scripts loaded: calls may go) or went down. */
 typedef void (*cio_redis_state_fn)(void *arg, int up);
 
-/* The parts of a "redis://HOST:PORT/NAME" address; 0, or -1 with a message in err. NAME
- * may be empty; host is written NUL-terminated into host[hostlen]. Pure. */
-CIO_EXTERN int cio_redis_parse_url(const char *url, char *host, size_t hostlen, unsigned *port,
-                                   const char **name, char *err, size_t errlen);
+/* The parts of a Redis address. */
+typedef struct cio_redis_url {
+    char host[256];     /* a name, an IPv4 address, or an IPv6 one without its [] */
+    unsigned port;      /* 6379 when not given */
+    char user[128];     /* "" when not given; percent-decoded */
+    char password[256]; /* "" when not given: no AUTH; percent-decoded */
+    const char *name;   /* into the url: what follows HOST[:PORT]/, maybe "" */
+} cio_redis_url;
 
-/* Connects (and keeps reconnecting, from 100 ms up to 2 s apart) to host:port on base.
- * scripts: Lua texts, NULL-terminated, borrowed for the connection's life; timeout_ms:
- * the most a call or a connect may take (0: 2000). NULL when out of memory.
- * Context: base's thread, as every call below. */
-CIO_EXTERN cio_redis *cio_redis_new(struct event_base *base, const char *host, unsigned port,
-                                    const char *const *scripts, unsigned timeout_ms,
-                                    cio_redis_state_fn on_state, void *arg);
+/* Parses "redis://[[USER]:PASSWORD@]HOST[:PORT]/NAME" (redis-cli's form: ":PASSWORD@"
+ * for requirepass, "USER:PASSWORD@" for an ACL user; '@', ':' or '/' in them as %40,
+ * %3A, %2F) into *out. 0, or -1 with a message in err that never holds the password.
+ * Pure. */
+CIO_EXTERN int cio_redis_parse_url(const char *url, cio_redis_url *out, char *err, size_t errlen);
+
+/* A connection's settings. */
+typedef struct cio_redis_opts {
+    size_t size;                 /* sizeof(cio_redis_opts); 0: this version's struct */
+    const char *host;            /* required (copied) */
+    unsigned port;               /* 0: 6379 */
+    const char *user;            /* with password: an ACL user; NULL: the default one */
+    const char *password;        /* NULL: no AUTH; else AUTH on every connect (copied) */
+    const char *const *scripts;  /* Lua texts, NULL-terminated, borrowed for the
+                                    connection's life: loaded on every connect */
+    unsigned timeout_ms;         /* the most a call or a connect may take; 0: 2000 */
+    cio_redis_state_fn on_state; /* may be NULL */
+    void *arg;                   /* for on_state */
+} cio_redis_opts;
+
+/* Connects (and keeps reconnecting, from 100 ms up to 2 s apart) on base, as o says.
+ * A connection Redis refuses (a wrong password, a script it will not load) is dropped
+ * and tried again later. Copies: *o and its strings but scripts. NULL when out of
+ * memory or without a host. Context: base's thread, as every call below. */
+CIO_EXTERN cio_redis *cio_redis_new(struct event_base *base, const cio_redis_opts *o);
 /* Fails every call still out (each fn gets NULL, and may make no call) and closes; NULL
  * is fine. Not from inside a cio_redis_fn. */
 CIO_EXTERN void cio_redis_free(cio_redis *r);

@@ -55,7 +55,7 @@ static const char *const scripts[] = {cio__gcra_lua, cio__window_lua, NULL};
 
 struct cio_redis_limiter {
     cio_redis_limiter_opts o;
-    char *host, *key;
+    char *host, *key, *user, *password;
     char interval[24], tau[24], span[24], count[24];
     cio_redis *r;
     cio_pool *pool;
@@ -142,8 +142,16 @@ static int lim_reserve(void *lim, cio_pool *pool, struct event_base *base, unsig
 
     if (l->pool != NULL && l->pool != pool)
         return CIO_E_STATE; /* one pool at a time */
-    if (l->r == NULL && (l->r = cio_redis_new(base, l->host, l->o.port, scripts, l->o.timeout_ms,
-                                              on_state, l)) == NULL)
+    cio_redis_opts ro = {.size = sizeof ro,
+                         .host = l->host,
+                         .port = l->o.port,
+                         .user = l->user,
+                         .password = l->password,
+                         .scripts = scripts,
+                         .timeout_ms = l->o.timeout_ms,
+                         .on_state = on_state,
+                         .arg = l};
+    if (l->r == NULL && (l->r = cio_redis_new(base, &ro)) == NULL)
         return CIO_E_NOMEM;
     l->pool = pool;
     l->owed += n;
@@ -191,7 +199,10 @@ cio_redis_limiter *cio_redis_limiter_new(const cio_redis_limiter_opts *o, int *e
     l->o.slack_ms = o->slack_ms != 0 ? o->slack_ms : 50;
     l->host = strdup(o->host);
     l->key = strdup(o->key);
-    if (l->host == NULL || l->key == NULL)
+    l->user = o->user != NULL && o->password != NULL ? strdup(o->user) : NULL;
+    l->password = o->password != NULL ? strdup(o->password) : NULL;
+    if (l->host == NULL || l->key == NULL || (o->password != NULL && l->password == NULL) ||
+        (o->user != NULL && o->password != NULL && l->user == NULL))
         goto fail;
     /* count starts per (period + slack), spaced evenly: the interval is rounded up. */
     uint64_t period = o->rate.period_ms != 0 ? o->rate.period_ms : 60000;
@@ -204,6 +215,8 @@ cio_redis_limiter *cio_redis_limiter_new(const cio_redis_limiter_opts *o, int *e
     snprintf(l->count, sizeof l->count, "%u", o->rate.count);
     l->o.host = l->host;
     l->o.key = l->key;
+    l->o.user = l->user;
+    l->o.password = l->password;
     return l;
 fail:
     if (l != NULL)
@@ -220,6 +233,10 @@ void cio_redis_limiter_free(cio_redis_limiter *l)
     cio_redis_free(l->r);
     free(l->host);
     free(l->key);
+    free(l->user);
+    if (l->password != NULL) /* not left in freed memory */
+        memset(l->password, 0, strlen(l->password));
+    free(l->password);
     free(l);
 }
 

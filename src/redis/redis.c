@@ -9,6 +9,7 @@
 #include "list.h"
 #include "scripts.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,9 +31,11 @@ struct call {
     struct cio_node node; /* in the connection's calls, oldest first */
 };
 
+#define AUTH_CALL UINT_MAX /* a call's script number: the AUTH of a connect */
+
 struct cio_redis {
     struct event_base *base;
-    char *host;
+    char *host, *user, *password; /* password NULL: no AUTH */
     unsigned port, timeout_ms, backoff_ms;
     redisAsyncContext *ac;
     struct event *rev, *wev, *watch, *retry;
@@ -184,7 +187,10 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
 
     (void)ac;
     unlink_call(c);
-    if (!r->freeing && c->fn == NULL) {
+    if (!r->freeing && c->fn == NULL && c->script == AUTH_CALL) {
+        if (rep == NULL || rep->type == REDIS_REPLY_ERROR)
+            drop(r); /* refused: the script loads after it fail too; try again later */
+    } else if (!r->freeing && c->fn == NULL) {
         script_loaded(r, c, rep);
         arm_watch(r);
     } else if (r->freeing) {
@@ -335,7 +341,21 @@ static void connect_now(cio_redis *r)
     r->connect_ms = now_ms();
     redisAsyncSetConnectCallback(ac, on_connect);
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
-    /* Loads go out once connected; the connection is up when every script is loaded. */
+    /* AUTH and the loads go out once connected, in order; the connection is up when
+     * every script is loaded. */
+    if (r->password != NULL) {
+        struct call *c = new_call(r, NULL, NULL);
+        const char *argv[] = {"AUTH", r->user != NULL ? r->user : r->password, r->password};
+        if (c == NULL) {
+            drop(r);
+            return;
+        }
+        c->script = AUTH_CALL;
+        if (send_argv(r, c, r->user != NULL ? 3 : 2, argv, NULL) != CIO_OK) {
+            drop(r);
+            return;
+        }
+    }
     r->loading = r->nscripts;
     for (unsigned i = 0; i < r->nscripts; i++) {
         struct call *c = new_call(r, NULL, NULL);
@@ -379,28 +399,48 @@ static void ev_watch(evutil_socket_t fd, short what, void *arg)
         arm_watch(r);
 }
 
-cio_redis *cio_redis_new(struct event_base *base, const char *host, unsigned port,
-                         const char *const *scripts, unsigned timeout_ms,
-                         cio_redis_state_fn on_state, void *arg)
+/* A copy of s, or NULL for NULL; *oom set when the copy failed. */
+static char *copy(const char *s, int *oom)
 {
+    char *c = s != NULL ? strdup(s) : NULL;
+
+    *oom |= s != NULL && c == NULL;
+    return c;
+}
+
+cio_redis *cio_redis_new(struct event_base *base, const cio_redis_opts *given)
+{
+    cio_redis_opts o;
+    /* No more of the caller's struct than its size says (0: this version's). */
+    size_t size = given == NULL                                ? 0
+                  : given->size == 0 || given->size > sizeof o ? sizeof o
+                                                               : given->size;
+    memset(&o, 0, sizeof o);
+    if (given != NULL && size >= sizeof(size_t))
+        memcpy(&o, given, size);
+    if (o.host == NULL)
+        return NULL;
     cio_redis *r = calloc(1, sizeof *r);
+    int oom = 0;
 
     if (r == NULL)
         return NULL;
     r->base = base;
     cio_list_init(&r->calls);
-    r->port = port;
-    r->timeout_ms = timeout_ms != 0 ? timeout_ms : 2000;
+    r->port = o.port != 0 ? o.port : 6379;
+    r->timeout_ms = o.timeout_ms != 0 ? o.timeout_ms : 2000;
     r->backoff_ms = 100;
-    r->scripts = scripts;
-    while (scripts != NULL && scripts[r->nscripts] != NULL && r->nscripts < MAX_SCRIPTS)
+    r->scripts = o.scripts;
+    while (o.scripts != NULL && o.scripts[r->nscripts] != NULL && r->nscripts < MAX_SCRIPTS)
         r->nscripts++;
-    r->on_state = on_state;
-    r->arg = arg;
-    r->host = strdup(host);
+    r->on_state = o.on_state;
+    r->arg = o.arg;
+    r->host = copy(o.host, &oom);
+    r->password = copy(o.password, &oom);
+    r->user = r->password != NULL ? copy(o.user, &oom) : NULL;
     r->watch = evtimer_new(base, ev_watch, r);
     r->retry = evtimer_new(base, ev_retry, r);
-    if (r->host == NULL || r->watch == NULL || r->retry == NULL) {
+    if (oom || r->watch == NULL || r->retry == NULL) {
         cio_redis_free(r);
         return NULL;
     }
@@ -428,6 +468,10 @@ void cio_redis_free(cio_redis *r)
     if (r->retry != NULL)
         event_free(r->retry);
     free(r->host);
+    free(r->user);
+    if (r->password != NULL) /* not left in freed memory */
+        memset(r->password, 0, strlen(r->password));
+    free(r->password);
     free(r);
 }
 
@@ -436,53 +480,103 @@ int cio_redis_up(const cio_redis *r)
     return r != NULL && r->up;
 }
 
-int cio_redis_parse_url(const char *url, char *host, size_t hostlen, unsigned *port,
-                        const char **name, char *err, size_t errlen)
+static int hex(char c)
 {
-    const char *p = url, *h, *colon, *slash;
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
 
-    if (strncmp(p, "redis://", 8) != 0) {
-        snprintf(err, errlen, "'%s' is not redis://HOST:PORT/NAME", url);
+/* Percent-decodes src[0..n) into dst[dstlen]; 0, or -1 when it does not fit or a '%'
+ * is not followed by two hex digits (or stands for NUL). */
+static int decode(char *dst, size_t dstlen, const char *src, size_t n)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        char c = src[i];
+        if (c == '%') {
+            if (i + 2 >= n || hex(src[i + 1]) < 0 || hex(src[i + 2]) < 0 ||
+                (c = (char)(hex(src[i + 1]) << 4 | hex(src[i + 2]))) == '\0')
+                return -1;
+            i += 2;
+        }
+        if (o + 1 >= dstlen)
+            return -1;
+        dst[o++] = c;
+    }
+    dst[o] = '\0';
+    return 0;
+}
+
+int cio_redis_parse_url(const char *url, cio_redis_url *out, char *err, size_t errlen)
+{
+    static const char form[] = "redis://[[USER]:PASSWORD@]HOST[:PORT]/NAME";
+    const char *h, *colon, *slash, *at = NULL;
+
+    memset(out, 0, sizeof *out);
+    if (strncmp(url, "redis://", 8) != 0) {
+        snprintf(err, errlen, "expected %s", form);
         return -1;
     }
-    h = p + 8;
-    slash = strchr(h, '/');
-    if (slash == NULL)
-        slash = h + strlen(h);
+    h = url + 8;
+    slash = h + strcspn(h, "/");
+    for (const char *c = h; c < slash; c++) /* the userinfo ends at the last '@' */
+        if (*c == '@')
+            at = c;
+    if (at != NULL) {
+        const char *sep = memchr(h, ':', (size_t)(at - h));
+        if (sep == NULL) {
+            snprintf(err, errlen,
+                     "a user needs its password: redis://USER:PASSWORD@HOST or "
+                     "redis://:PASSWORD@HOST");
+            return -1;
+        }
+        if (decode(out->user, sizeof out->user, h, (size_t)(sep - h)) != 0 ||
+            decode(out->password, sizeof out->password, sep + 1, (size_t)(at - sep - 1)) != 0 ||
+            out->password[0] == '\0') {
+            memset(out->password, 0, sizeof out->password);
+            snprintf(err, errlen,
+                     "the user or password (hidden) is empty, too long, or has a bad %%-escape "
+                     "(write '@' ':' '/' as %%40 %%3A %%2F)");
+            return -1;
+        }
+        h = at + 1;
+    }
     colon = memchr(h, ':', (size_t)(slash - h));
     if (h[0] == '[') { /* [::1]:6379 */
         const char *close = memchr(h, ']', (size_t)(slash - h));
-        colon = close != NULL && close[1] == ':' ? close + 1 : NULL;
         if (close == NULL) {
-            snprintf(err, errlen, "'%s': an IPv6 host needs its ']'", url);
+            snprintf(err, errlen, "an IPv6 host needs its ']'");
             return -1;
         }
-        h++;
-        if ((size_t)(close - h) >= hostlen || close == h) {
-            snprintf(err, errlen, "'%s': bad host", url);
+        colon = close[1] == ':' ? close + 1 : NULL;
+        if ((close[1] != ':' && close + 1 != slash) || close == h + 1 ||
+            (size_t)(close - h - 1) >= sizeof out->host) {
+            snprintf(err, errlen, "bad host '%.*s'", (int)(slash - h), h);
             return -1;
         }
-        memcpy(host, h, (size_t)(close - h));
-        host[close - h] = '\0';
+        memcpy(out->host, h + 1, (size_t)(close - h - 1));
     } else {
         const char *end = colon != NULL ? colon : slash;
-        if (end == h || (size_t)(end - h) >= hostlen) {
-            snprintf(err, errlen, "'%s': bad host", url);
+        if (end == h || (size_t)(end - h) >= sizeof out->host) {
+            snprintf(err, errlen, "bad host '%.*s' (expected %s)", (int)(end - h), h, form);
             return -1;
         }
-        memcpy(host, h, (size_t)(end - h));
-        host[end - h] = '\0';
+        memcpy(out->host, h, (size_t)(end - h));
     }
-    *port = 6379;
+    out->port = 6379;
     if (colon != NULL) {
         char *end;
         unsigned long v = strtoul(colon + 1, &end, 10);
-        if (end != slash || end == colon + 1 || v == 0 || v > 65535) {
-            snprintf(err, errlen, "'%s': bad port", url);
+        if (end != slash || end == colon + 1 || v == 0 || v > 65535 || colon[1] == '-' ||
+            colon[1] == '+' || colon[1] == ' ') {
+            snprintf(err, errlen, "bad port '%.*s'", (int)(slash - colon - 1), colon + 1);
             return -1;
         }
-        *port = (unsigned)v;
+        out->port = (unsigned)v;
     }
-    *name = *slash == '/' ? slash + 1 : slash;
+    out->name = *slash == '/' ? slash + 1 : slash;
     return 0;
 }

@@ -41,12 +41,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct fetch_opts o = {0};
         (void)fetch_parse_retry_on(line, &o);
 #ifdef CIO_FUZZ_REDIS
-        char host[64], why[128];
-        unsigned port;
-        const char *name;
-        if (cio_redis_parse_url(line, host, sizeof host, &port, &name, why, sizeof why) == 0 &&
-            (host[0] == '\0' || port == 0 || port > 65535 || name < line ||
-             name > line + strlen(line)))
+        cio_redis_url at;
+        char why[256] = "";
+        int bad = cio_redis_parse_url(line, &at, why, sizeof why);
+        if (!bad && (at.host[0] == '\0' || at.port == 0 || at.port > 65535 || at.name < line ||
+                     at.name > line + strlen(line)))
+            abort();
+        /* A message never holds the password (one long enough to tell, and only in the
+         * userinfo of the line, so no other part of the line can hold it). */
+        const char *once = strlen(at.password) >= 12 ? strstr(line, at.password) : NULL;
+        if (bad && once != NULL && strstr(once + 1, at.password) == NULL &&
+            strstr(why, at.password) != NULL)
             abort();
 #endif
         if (nl == NULL)

@@ -74,7 +74,8 @@ const char *const fetch_usage_text[] = {
     "                            limits stay global (default: one per core; 0: all on\n"
     "                            the main thread)\n",
     "Scaling out (see README, \"Scaling out\"):\n"
-    "      --queue redis://HOST:PORT/NAME  a job shared by workers through Redis, with\n"
+    "      --queue redis://[[USER]:PASSWORD@]HOST:PORT/NAME  a job shared by workers\n"
+    "                            through Redis (password never printed), with\n"
     "                            one of --enqueue, --worker or --collect\n"
     "      --enqueue             add FILE's items to the job (never one twice)\n"
     "      --worker              fetch the job's items until every one has a record;\n"

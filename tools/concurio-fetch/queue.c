@@ -27,12 +27,13 @@ int fetch_queue_keys(const char *url, struct fetch_qkeys *k)
     const char *name;
     char err[300];
 
-    if (cio_redis_parse_url(url, k->host, sizeof k->host, &k->port, &name, err, sizeof err) != 0) {
-        fetch_say("--queue: %s", err);
+    if (cio_redis_parse_url(url, &k->at, err, sizeof err) != 0) {
+        fetch_say("--queue: %s", err); /* never the password */
         return -1;
     }
+    name = k->at.name;
     if (name[0] == '\0' || strlen(name) > FETCH_QKEY_MAX - 16 || strpbrk(name, " \t\r\n") != NULL) {
-        fetch_say("--queue '%s': NAME must be 1 to %d characters without spaces", url,
+        fetch_say("--queue: NAME '%s' must be 1 to %d characters without spaces", name,
                   FETCH_QKEY_MAX - 16);
         return -1;
     }
@@ -45,13 +46,34 @@ int fetch_queue_keys(const char *url, struct fetch_qkeys *k)
     return 0;
 }
 
-static int ping(redisContext *c)
+/* 1 when Redis answers PING; else 0 with why said in why (NOAUTH: a password needed). */
+static int ping(redisContext *c, char *why, size_t len)
 {
     redisReply *r = redisCommand(c, "PING");
     int ok = r != NULL && r->type == REDIS_REPLY_STATUS;
 
+    if (r != NULL && r->type == REDIS_REPLY_ERROR)
+        snprintf(why, len, "%s%s", r->str,
+                 strncmp(r->str, "NOAUTH", 6) == 0
+                     ? " (put it in the --queue address: :PASSWORD@ or USER:PASSWORD@ before HOST)"
+                     : "");
     freeReplyObject(r);
     return ok;
+}
+
+/* AUTH when the address has a password: 0, or 1 (refused; why says Redis's answer). */
+static int auth(redisContext *c, const cio_redis_url *at, char *why, size_t len)
+{
+    if (at->password[0] == '\0')
+        return 0;
+    redisReply *r = at->user[0] != '\0' ? redisCommand(c, "AUTH %s %s", at->user, at->password)
+                                        : redisCommand(c, "AUTH %s", at->password);
+    int refused = r == NULL || r->type == REDIS_REPLY_ERROR;
+
+    if (refused)
+        snprintf(why, len, "%s", r != NULL ? r->str : c->errstr);
+    freeReplyObject(r);
+    return refused;
 }
 
 redisContext *fetch_queue_connect(const struct fetch_qkeys *k, unsigned wait_ms)
@@ -61,16 +83,21 @@ redisContext *fetch_queue_connect(const struct fetch_qkeys *k, unsigned wait_ms)
     char why[160] = "";
 
     for (unsigned waited = 0;; waited += 200) {
-        redisContext *c = redisConnectWithTimeout(k->host, (int)k->port, tv);
-        if (c != NULL && c->err == 0 && redisSetTimeout(c, tv) == REDIS_OK && ping(c))
+        redisContext *c = redisConnectWithTimeout(k->at.host, (int)k->at.port, tv);
+        int refused = 0;
+        if (c != NULL && c->err == 0 && redisSetTimeout(c, tv) == REDIS_OK &&
+            (refused = auth(c, &k->at, why, sizeof why)) == 0 && ping(c, why, sizeof why))
             return c;
-        snprintf(why, sizeof why, "%s", c == NULL ? "out of memory" : c->errstr);
+        if (c == NULL || c->err != 0)
+            snprintf(why, sizeof why, "%s", c == NULL ? "out of memory" : c->errstr);
         redisFree(c);
+        if (refused)
+            break; /* a wrong password stays wrong */
         if (waited >= wait_ms)
             break;
         nanosleep(&pause, NULL);
     }
-    fetch_say("cannot reach Redis at %s:%u: %s", k->host, k->port, why);
+    fetch_say("cannot reach Redis at %s:%u: %s", k->at.host, k->at.port, why);
     return NULL;
 }
 

@@ -14,6 +14,8 @@
 
 #include <stdint.h>
 
+#include <concurio/redis.h>
+
 #include "options.h"
 #include "say.h"
 
@@ -23,8 +25,7 @@ struct redisContext;
 #define FETCH_QKEY_MAX 300
 
 struct fetch_qkeys {
-    char host[256];
-    unsigned port;
+    cio_redis_url at; /* host, port, user, password */
     char stream[FETCH_QKEY_MAX], count[FETCH_QKEY_MAX], done[FETCH_QKEY_MAX],
         results[FETCH_QKEY_MAX], config[FETCH_QKEY_MAX], quota[FETCH_QKEY_MAX];
 };

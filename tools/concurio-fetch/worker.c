@@ -504,7 +504,7 @@ static void on_state(void *arg, int up)
 
     if (!up) {
         w->reading = w->claiming = w->checking = 0;
-        fetch_say("lost Redis at %s:%u: no new items until it is back", w->k.host, w->k.port);
+        fetch_say("lost Redis at %s:%u: no new items until it is back", w->k.at.host, w->k.at.port);
         w->said_down = 1;
         on_signal(&w->source); /* interrupted and only waiting for Redis: give up */
         return;
@@ -545,15 +545,27 @@ static int source_start(struct fetch_source *s, struct event_base *base, cio_poo
     w->history = 1;
     snprintf(w->hist_from, sizeof w->hist_from, "0");
     snprintf(w->claim_from, sizeof w->claim_from, "0-0");
-    w->r = cio_redis_new(base, w->k.host, w->k.port, fetch_queue_scripts, 5000, on_state, w);
+    const cio_redis_url *at = &w->k.at;
+    cio_redis_opts ro = {.size = sizeof ro,
+                         .host = at->host,
+                         .port = at->port,
+                         .user = at->user[0] != '\0' ? at->user : NULL,
+                         .password = at->password[0] != '\0' ? at->password : NULL,
+                         .scripts = fetch_queue_scripts,
+                         .timeout_ms = 5000,
+                         .on_state = on_state,
+                         .arg = w};
+    w->r = cio_redis_new(base, &ro);
     w->tick = every(w, TICK_MS, on_tick);
     w->refresh = every(w, a->o.claim_idle_ms / 3 > 0 ? a->o.claim_idle_ms / 3 : 1, on_refresh);
     if (!a->o.quiet && a->o.progress != FETCH_PROGRESS_OFF)
         w->meter = every(w, a->o.progress_interval_ms, on_meter);
     if (a->o.rate.count > 0) {
         cio_redis_limiter_opts lo = {
-            .host = w->k.host,
-            .port = w->k.port,
+            .host = at->host,
+            .port = at->port,
+            .user = ro.user,
+            .password = ro.password,
             .key = w->k.quota,
             .rate = a->o.rate,
             .slack_ms = a->o.rate_slack_ms,
