@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <concurio/concurio.h>
+
 #include <criterion/criterion.h>
 
 #include "support/server.h"
@@ -316,6 +318,9 @@ TEST_FETCH(usage_errors_exit_2_with_one_line_naming_the_option, .timeout = 30)
         {"--keep-header", "Bad Name", "--keep-header"},
         {"--keep-header", "", "--keep-header"},
         {"--fields", "id,nope", "--fields"},
+        {"--max-redirs", "0", "--max-redirs"},
+        {"-u", "nopassword", "--user"},
+        {"-x", "", "--proxy"},
         {"--format", "xlsx", "--format"},
     };
     add("%s/ok");
@@ -856,4 +861,81 @@ TEST_FETCH(csv_for_a_spreadsheet_and_chosen_fields_for_a_script, .timeout = 30)
     run((const char *[]){"--format", "csv", "--resume", out, NULL});
     cr_assert_eq(R.status, 2, "resume reads JSON records only");
     cr_assert(strstr(R.err, "--resume") != NULL, "%s", R.err);
+}
+
+/* The request /echo saw: its headers object. */
+static const cJSON *echoed(const cJSON *rec, cJSON **keep)
+{
+    *keep = cJSON_Parse(rec_str(rec, "body"));
+    cr_assert_not_null(*keep, "an /echo body: %s", rec_str(rec, "body"));
+    return cJSON_GetObjectItem(*keep, "headers");
+}
+
+TEST_FETCH(curls_flags_for_what_goes_out, .timeout = 30)
+{
+    cJSON *e;
+
+    add("%s/echo");
+    run((const char *[]){"-q", "--body", "text", "-A", "first/1", "-A", "mybot/2", "-u",
+                         "user:pass", "-u", "alice:s3cret", "-k", NULL});
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    const cJSON *h = echoed(R.recs[0], &e);
+    cr_assert_str_eq(rec_str(h, "User-Agent"), "mybot/2", "the last -A, as curl");
+    cr_assert_str_eq(rec_str(h, "Authorization"), "Basic YWxpY2U6czNjcmV0", "the last -u");
+    cr_assert_str_eq(rec_str(h, "Accept-Encoding"), "deflate, gzip, br, zstd");
+    cr_assert_null(strstr(R.err, "s3cret"));
+    cJSON_Delete(e);
+    tool_run_free(&R);
+    run((const char *[]){"-q", "--body", "text", "--no-compressed", NULL});
+    h = echoed(R.recs[0], &e);
+    cr_assert_null(cJSON_GetObjectItem(h, "Accept-Encoding"), "no compression asked for");
+    cr_assert_str_eq(rec_str(h, "User-Agent"), "concurio/" CIO_VERSION_STRING);
+    cJSON_Delete(e);
+}
+
+TEST_FETCH(redirects_as_curl_follows_them, .timeout = 30)
+{
+    add("%s/redirect?to=/redirect%3Fto%3D/ok");
+    run((const char *[]){"-q", "--max-redirs", "1", NULL});
+    cr_assert_eq(R.status, 1, "one redirect too many is an error: %s", R.err);
+    cr_assert_eq(rec_num(R.recs[0], "curl_code"), 47, "CURLE_TOO_MANY_REDIRECTS");
+    tool_run_free(&R);
+    run((const char *[]){"-q", "--max-redirs", "2", NULL});
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert_eq(rec_num(R.recs[0], "http_status"), 200);
+    tool_run_free(&R);
+    run((const char *[]){"-q", "--no-location", NULL});
+    cr_assert_eq(rec_num(R.recs[0], "http_status"), 302, "the redirect itself is the answer");
+    tool_run_free(&R);
+    run((const char *[]){"-q", "--no-location", "-L", NULL});
+    cr_assert_eq(rec_num(R.recs[0], "http_status"), 200, "-L after it follows again");
+}
+
+TEST_FETCH(a_proxy_carries_every_request_but_the_noproxy_hosts, .timeout = 30)
+{
+    char proxy[128];
+
+    /* The test server answers a proxy's absolute-URI request as its own: a name that
+     * exists nowhere (.invalid) is fetched through it, never looked up here. */
+    snprintf(proxy, sizeof proxy, "%s", S.url);
+    add("http://concurio.invalid/ok");
+    run((const char *[]){"-q", "-x", proxy, NULL});
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert_eq(rec_num(R.recs[0], "http_status"), 200);
+    tool_run_free(&R);
+    input[0] = '\0';
+    add("%s/ok");
+    run((const char *[]){"-q", "-x", "http://127.0.0.1:1", "--noproxy", "127.0.0.1", NULL});
+    cr_assert_eq(R.status, 0, "not through the dead proxy: %s", R.err);
+    tool_run_free(&R);
+    run((const char *[]){"-q", "-x", "http://127.0.0.1:1", NULL});
+    cr_assert_eq(R.status, 1, "through the dead proxy");
+    cr_assert_eq(rec_num(R.recs[0], "curl_code"), 7);
+}
+
+TEST_FETCH(version_names_the_http_engine, .timeout = 30)
+{
+    run((const char *[]){"-V", NULL});
+    cr_assert_eq(R.status, 0);
+    cr_assert(strstr(R.out, "libcurl/") != NULL && strstr(R.out, "HTTP/2: ") != NULL, "%s", R.out);
 }

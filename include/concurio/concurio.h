@@ -186,13 +186,16 @@ enum {
  * until RateLimit-Reset / X-RateLimit-Reset (seconds, or an epoch time) instead of
  * burning attempts; the pause is no quiet time for the recovery. */
 
-/* HTTP flags (cio_http_opts.flags). */
+/* HTTP flags (cio_http_opts.flags). They share no bit with the pool's flags (1 << 4 is
+ * CIO_ADAPTIVE), so that one given in the other's field is refused, not ignored. */
 enum {
     CIO_FAIL_ON_HTTP_ERROR = 1 << 0, /* status >= 400 goes to on_error as CIO_E_HTTP */
     CIO_INSECURE = 1 << 1,           /* do not verify TLS certificates or host names */
     CIO_NO_REDIRECTS = 1 << 2,       /* do not follow 3xx Location (default: up to 10) */
     CIO_DISCARD_BODY = 1 << 3,       /* keep no response body (max_body still bounds what is
                                         read, and res->bytes counts it) */
+    CIO_NO_COMPRESSION = 1 << 5,     /* send no Accept-Encoding (default: every encoding
+                                        this libcurl decodes), bodies come as sent */
 };
 
 /* HTTP versions. */
@@ -232,7 +235,19 @@ typedef struct cio_http_opts {
                                     shared out between the threads, so they stay global.
                                     At most max_connections threads are made, and none
                                     when file descriptors are short */
+    unsigned max_redirects;      /* redirects followed at most (unless CIO_NO_REDIRECTS);
+                                    one more is an error (curl_code 47); 0: 10 */
+    const char *proxy;           /* every request through this proxy ("http://H:P",
+                                    "socks5h://H:P", as libcurl takes it); NULL: the
+                                    environment's (http_proxy, ...) (copied) */
+    const char *noproxy;         /* hosts reached without the proxy, comma-separated, as
+                                    no_proxy; NULL: the environment's (copied) */
 } cio_http_opts;
+
+/* The HTTP engine's libraries and what they can do, one line, e.g. "libcurl/7.88.1
+ * OpenSSL/3.0.15 zlib/1.2.13 nghttp2/1.52.0 (HTTP/2: yes, HTTP/3: no)". Static text.
+ * Context: any thread. */
+CIO_EXTERN const char *cio_http_engine_version(void);
 
 /* A shared limiter: a backend that hands out start slots, so that several pools (in
  * several processes, on several machines) keep one quota (concurio/redis.h has one on

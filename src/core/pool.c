@@ -60,15 +60,16 @@ static int setup(cio_pool *p, const cio_pool_opts *o)
     if (o != NULL && (rc = cio__copy_sized(&p->o, sizeof p->o, o,
                                            CIO_SIZE_0_2(cio_pool_opts, limiter_arg))) != CIO_OK)
         return rc;
-    if (p->o.http != NULL &&
-        (rc = cio__copy_sized(&p->http, sizeof p->http, p->o.http,
-                              CIO_SIZE_0_2(cio_http_opts, io_threads))) != CIO_OK)
+    if (p->o.http != NULL && (rc = cio__copy_sized(&p->http, sizeof p->http, p->o.http,
+                                                   CIO_SIZE_0_2(cio_http_opts, noproxy))) != CIO_OK)
         return rc;
     p->o.size = p->http.size = 0;
     p->o.http = &p->http;
     if (p->o.max_concurrency == 0)
         p->o.max_concurrency = DEFAULT_CONCURRENCY;
     if ((rc = own_string(&p->http.ca_file, &p->ca_file)) != CIO_OK ||
+        (rc = own_string(&p->http.proxy, &p->proxy)) != CIO_OK ||
+        (rc = own_string(&p->http.noproxy, &p->noproxy)) != CIO_OK ||
         (rc = own_string(&p->o.dns_nameserver, &p->dns_nameserver)) != CIO_OK ||
         (rc = own_string(&p->o.progress_desc, &p->progress_desc)) != CIO_OK)
         return rc;
@@ -140,6 +141,8 @@ static void destroy(cio_pool *p)
     cio__free(p->dns_nameserver);
     cio__free(p->retry_statuses);
     cio__free(p->ca_file);
+    cio__free(p->proxy);
+    cio__free(p->noproxy);
     cio__free(p->progress_desc);
     cio__keys_free(&p->keys);
     cio__lim_free(&p->lim);

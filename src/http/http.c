@@ -3,6 +3,7 @@
  * outcomes the core decides on. */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -475,18 +476,24 @@ static CURL *take_easy(struct cio_http *h)
     rc |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     rc |= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     rc |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, (o->flags & CIO_NO_REDIRECTS) ? 0L : 1L);
-    rc |= curl_easy_setopt(e, CURLOPT_MAXREDIRS, MAX_REDIRECTS);
+    rc |= curl_easy_setopt(e, CURLOPT_MAXREDIRS,
+                           o->max_redirects > 0 ? (long)o->max_redirects : MAX_REDIRECTS);
     rc |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, verify);
     rc |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, verify * 2);
     /* Decode what the server compressed; the header itself is in base_headers. */
-    rc |= curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    if (!(o->flags & CIO_NO_COMPRESSION))
+        rc |= curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     rc |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     rc |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     rc |= curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
     if (o->ca_file != NULL)
         rc |= curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file);
-    if (h->no_proxy_env)
+    if (o->proxy != NULL)
+        rc |= curl_easy_setopt(e, CURLOPT_PROXY, o->proxy);
+    else if (h->no_proxy_env)
         rc |= curl_easy_setopt(e, CURLOPT_PROXY, "");
+    if (o->noproxy != NULL)
+        rc |= curl_easy_setopt(e, CURLOPT_NOPROXY, o->noproxy);
     if (o->version == CIO_HTTP_1_1)
         rc |= curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     else if (o->version == CIO_HTTP_2)
@@ -626,11 +633,29 @@ static const cio_task_vtable http_vtable = {
     .destroy = http_destroy,
 };
 
+static char engine_text[512];
+static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
+
+static void engine_describe(void)
+{
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+
+    snprintf(engine_text, sizeof engine_text, "%s (HTTP/2: %s, HTTP/3: %s)", curl_version(),
+             (v->features & CURL_VERSION_HTTP2) ? "yes" : "no",
+             (v->features & CURL_VERSION_HTTP3) ? "yes" : "no");
+}
+
+const char *cio_http_engine_version(void)
+{
+    pthread_once(&engine_once, engine_describe);
+    return engine_text;
+}
+
 /* ---- the per-pool engine ------------------------------------------------------------ */
 
-/* "Accept-Encoding" lists what this libcurl can decode, as CURLOPT_ACCEPT_ENCODING ""
- * would. */
-static struct curl_slist *base_headers(void)
+/* Our User-Agent, and unless compress is 0 an "Accept-Encoding" of what this libcurl can
+ * decode, as CURLOPT_ACCEPT_ENCODING "" would. */
+static struct curl_slist *base_headers(int compress)
 {
     const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
     char enc[80] = "Accept-Encoding:";
@@ -650,7 +675,8 @@ static struct curl_slist *base_headers(void)
         n += (size_t)snprintf(enc + n, sizeof enc - n, "%szstd", sep);
 #endif
     struct curl_slist *l = curl_slist_append(NULL, "User-Agent: concurio/" CIO_VERSION_STRING);
-    struct curl_slist *m = l != NULL && strcmp(sep, " ") != 0 ? curl_slist_append(l, enc) : l;
+    struct curl_slist *m =
+        l != NULL && compress && strcmp(sep, " ") != 0 ? curl_slist_append(l, enc) : l;
     if (m == NULL)
         curl_slist_free_all(l);
     return m;
@@ -719,7 +745,7 @@ static struct cio_http *http_new(cio_pool *p, int *err)
     h->spare_cap = po->max_concurrency;
     h->spare = cio__calloc(h->spare_cap, sizeof *h->spare);
     h->works = cio__calloc(h->spare_cap, sizeof *h->works);
-    h->base_headers = base_headers();
+    h->base_headers = base_headers(!(o->flags & CIO_NO_COMPRESSION));
     /* A thread's loop, pipe and multi take about CIO_FDS_PER_LOOP each, and the
      * transfers want room after them; when there is not, they run on the pool's loop. */
     unsigned threads = o->io_threads, left = cio__fds_free();

@@ -80,6 +80,19 @@ static void say_resume(const struct app *a, int argc, char **argv)
             arg = masked;
             hidden = 1;
         }
+        /* Nor -u's password: -u USER:PASSWORD, -uUSER:..., --user=... */
+        const char *u =
+            i >= argc                         ? NULL
+            : strncmp(arg, "--user=", 7) == 0 ? arg + 7
+            : i > 0 && (strcmp(argv[i - 1], "-u") == 0 || strcmp(argv[i - 1], "--user") == 0) ? arg
+            : strncmp(arg, "-u", 2) == 0 && arg[2] != '\0' ? arg + 2
+                                                           : NULL;
+        if (u != NULL && strchr(u, ':') != NULL) {
+            snprintf(masked, sizeof masked, "%.*s%.*s:***", (int)(u - arg), arg,
+                     (int)strcspn(u, ":"), u);
+            arg = masked;
+            hidden = 1;
+        }
         int plain =
             arg[0] != '\0' && strspn(arg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                                           "0123456789_./:=@%+,-") == strlen(arg);
@@ -97,8 +110,8 @@ static void say_resume(const struct app *a, int argc, char **argv)
         fetch_say("to resume, add --resume %s -o %s to the same command", a->o.output, a->o.output);
     else
         fetch_say("to resume: %s%s", cmd,
-                  hidden ? "\n  (secret header values shown as ***: give them again, or keep "
-                           "them in -H @FILE)"
+                  hidden ? "\n  (secret header values and passwords shown as ***: give them "
+                           "again, or keep headers in -H @FILE)"
                          : "");
 }
 
@@ -213,7 +226,8 @@ int main(int argc, char **argv)
         fetch_opts_free(&a->o);
         return FETCH_EXIT_DONE;
     case FETCH_VERSION:
-        printf("concurio-fetch %s (libconcurio %s)\n", CIO_VERSION_STRING, cio_version());
+        printf("concurio-fetch %s (libconcurio %s)\n%s\n", CIO_VERSION_STRING, cio_version(),
+               cio_http_engine_version());
         fetch_opts_free(&a->o);
         return FETCH_EXIT_DONE;
     case FETCH_USAGE:

@@ -49,7 +49,15 @@ const char *const fetch_usage_text[] = {
     "  -d, --data TEXT|@FILE     body of plain-URL lines\n"
     "      --http1.1, --http2    HTTP version (default: HTTP/2 where TLS offers it)\n"
     "      --cacert FILE         verify servers with the certificates in FILE (PEM)\n"
-    "      --insecure            do not verify TLS certificates\n"
+    "  -k, --insecure            do not verify TLS certificates\n"
+    "  -u, --user USER:PASSWORD  basic authentication (never printed)\n"
+    "  -A, --user-agent NAME     User-Agent header (default concurio/VERSION)\n"
+    "      --no-location         follow no redirect (default: up to 10, as curl -L)\n"
+    "      --max-redirs N        follow up to N redirects; one more is an error (47)\n"
+    "      --no-compressed       ask for no compression (default: gzip, deflate, br...)\n"
+    "  -x, --proxy URL           through this proxy (default: http_proxy, https_proxy,\n"
+    "                            all_proxy from the environment)\n"
+    "      --noproxy LIST        hosts reached without the proxy (as no_proxy)\n"
     "Output:\n"
     "  -o, --output FILE         write records to FILE (default standard output)\n"
     "      --body MODE           none, text or base64 (default none)\n"
@@ -115,6 +123,12 @@ enum {
     OPT_HEADERS,
     OPT_FIELDS,
     OPT_FORMAT,
+    OPT_MAX_REDIRS,
+    OPT_LOCATION,
+    OPT_NO_LOCATION,
+    OPT_COMPRESSED,
+    OPT_NO_COMPRESSED,
+    OPT_NOPROXY,
     OPT_RESUME,
     OPT_PROGRESS,
     OPT_NO_PROGRESS,
@@ -161,6 +175,15 @@ static const struct option longopts[] = {
     {"keep-header", required_argument, NULL, OPT_KEEP_HEADER},
     {"headers", no_argument, NULL, OPT_HEADERS},
     {"fields", required_argument, NULL, OPT_FIELDS},
+    {"max-redirs", required_argument, NULL, OPT_MAX_REDIRS},
+    {"location", no_argument, NULL, OPT_LOCATION},
+    {"no-location", no_argument, NULL, OPT_NO_LOCATION},
+    {"compressed", no_argument, NULL, OPT_COMPRESSED},
+    {"no-compressed", no_argument, NULL, OPT_NO_COMPRESSED},
+    {"proxy", required_argument, NULL, 'x'},
+    {"noproxy", required_argument, NULL, OPT_NOPROXY},
+    {"user", required_argument, NULL, 'u'},
+    {"user-agent", required_argument, NULL, 'A'},
     {"format", required_argument, NULL, OPT_FORMAT},
     {"resume", required_argument, NULL, OPT_RESUME},
     {"progress", no_argument, NULL, OPT_PROGRESS},
@@ -397,6 +420,12 @@ static const char *form_of(int c)
         return "a header name of letters, digits or !#$%&'*+-.^_`|~, e.g. ETag";
     case OPT_FORMAT:
         return "jsonl, csv or tsv";
+    case OPT_MAX_REDIRS:
+        return "a whole number from 1 to 1000 (--no-location follows none)";
+    case 'x':
+        return "a proxy URL without spaces: http://HOST:PORT, socks5h://HOST:PORT";
+    case OPT_NOPROXY:
+        return "a comma list of hosts without spaces: localhost,.internal";
     case OPT_MAX_BODY:
         return "bytes, with K, M or G for KiB, MiB, GiB: 512K";
     case OPT_THREADS:
@@ -568,6 +597,26 @@ static int apply(struct fetch_opts *o, int c, const char *v)
         return 0;
     case OPT_FORMAT:
         return fetch_format_kind(v, &o->format);
+    case OPT_MAX_REDIRS:
+        return parse_count(v, 1000, 0, &o->max_redirs);
+    case OPT_LOCATION:
+        o->no_location = 0;
+        return 0;
+    case OPT_NO_LOCATION:
+        o->no_location = 1;
+        return 0;
+    case OPT_COMPRESSED:
+        o->no_compressed = 0;
+        return 0;
+    case OPT_NO_COMPRESSED:
+        o->no_compressed = 1;
+        return 0;
+    case 'x':
+        o->proxy = v;
+        return v[0] != '\0' && strpbrk(v, " \t\r\n") == NULL ? 0 : -1;
+    case OPT_NOPROXY:
+        o->noproxy = v;
+        return strpbrk(v, " \t\r\n") == NULL ? 0 : -1;
     case OPT_RESUME:
         o->resume = v;
         return v[0] != '\0' ? 0 : -1;
@@ -647,6 +696,63 @@ static const char *queue_problem(const struct fetch_opts *o)
     return NULL;
 }
 
+/* Puts h where old is among the -H headers, or after them when old is NULL. */
+static void replace_header(struct fetch_opts *o, const char *old, const char *h)
+{
+    for (size_t i = 0; old != NULL && i < o->nheaders; i++)
+        if (o->headers[i] == old) {
+            o->headers[i] = h;
+            return;
+        }
+    o->headers[o->nheaders++] = h;
+}
+
+/* -u USER:PASSWORD as one more header: "Authorization: Basic ..." (libcurl sends no
+ * custom Authorization to another host after a redirect). NULL, or what is wrong. */
+static const char *basic_auth(struct fetch_opts *o, const char *v)
+{
+    if (strchr(v, ':') == NULL)
+        return "expected USER:PASSWORD (concurio-fetch asks for no password)";
+    if (strpbrk(v, "\r\n") != NULL)
+        return "CR or LF in USER:PASSWORD";
+    char *b64 = fetch_base64(v, strlen(v));
+    size_t n = b64 != NULL ? strlen(b64) + 32 : 0;
+    char *h = b64 != NULL ? malloc(n) : NULL;
+    if (h == NULL) {
+        free(b64);
+        return "out of memory";
+    }
+    snprintf(h, n, "Authorization: Basic %s", b64);
+    free(b64);
+    replace_header(o, o->basic_auth, h); /* the last -u counts, as curl's */
+    if (o->basic_auth != NULL)
+        memset(o->basic_auth, 0, strlen(o->basic_auth));
+    free(o->basic_auth);
+    o->basic_auth = h;
+    return NULL;
+}
+
+/* -A NAME as one more header: "User-Agent: NAME". */
+static const char *user_agent(struct fetch_opts *o, const char *v)
+{
+    if (strpbrk(v, "\r\n") != NULL || v[0] == '\0')
+        return "expected a name without CR or LF, e.g. 'mybot/1.0'";
+    size_t n = strlen(v) + 16;
+    char *h = malloc(n);
+    char **keep = realloc(o->agents, (o->nagents + 1) * sizeof *keep);
+    if (h == NULL || keep == NULL) {
+        free(h);
+        if (keep != NULL)
+            o->agents = keep;
+        return "out of memory";
+    }
+    o->agents = keep;
+    snprintf(h, n, "User-Agent: %s", v);
+    replace_header(o, o->nagents > 0 ? o->agents[o->nagents - 1] : NULL, h); /* the last */
+    o->agents[o->nagents++] = h;
+    return NULL;
+}
+
 /* --fields and --format: what they cannot go with, the columns CSV gets without
  * --fields, and the headers that "headers.NAME" fields keep. */
 static enum fetch_action formats(struct fetch_opts *o, char *err, size_t errlen)
@@ -708,7 +814,7 @@ enum fetch_action fetch_parse_args(int argc, char **argv, struct fetch_opts *o, 
     /* The rate mode may come before or after the rate: keep it aside. */
     unsigned mode = CIO_RATE_PACED, burst = 0;
     int http_given = 0, mode_given = 0, burst_given = 0, rate_set = 0;
-    while ((c = getopt_long(argc, argv, ":c:r:t:X:H:d:o:qVh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":c:r:t:X:H:d:o:x:u:A:kLqVh", longopts, NULL)) != -1) {
         if (c == 'h')
             return FETCH_HELP;
         if (c == 'V')
@@ -724,6 +830,15 @@ enum fetch_action fetch_parse_args(int argc, char **argv, struct fetch_opts *o, 
         if (c == ':')
             return usage(err, errlen, "option %s needs a value",
                          optopt != 0 ? name_of(optopt, name, sizeof name) : argv[optind - 1]);
+        if (c == 'k' || c == 'L')
+            c = c == 'k' ? OPT_INSECURE : OPT_LOCATION; /* curl's short forms */
+        if (c == 'u' || c == 'A') {
+            const char *problem = c == 'u' ? basic_auth(o, optarg) : user_agent(o, optarg);
+            if (problem != NULL) /* never the value: it may be a password */
+                return usage(err, errlen, "%s: %s", c == 'u' ? "-u/--user" : "-A/--user-agent",
+                             problem);
+            continue;
+        }
         if (c == 'H') {
             if (optarg[0] == '@' && optarg[1] == '\0')
                 return usage(err, errlen,
@@ -809,4 +924,13 @@ void fetch_opts_free(struct fetch_opts *o)
     o->keep_names = NULL;
     o->keep.names = NULL;
     fetch_format_free(&o->format);
+    if (o->basic_auth != NULL) /* not left in freed memory */
+        memset(o->basic_auth, 0, strlen(o->basic_auth));
+    free(o->basic_auth);
+    o->basic_auth = NULL;
+    for (size_t i = 0; i < o->nagents; i++)
+        free(o->agents[i]);
+    free(o->agents);
+    o->agents = NULL;
+    o->nagents = 0;
 }

@@ -38,6 +38,12 @@ struct fetch_opts {
     enum fetch_progress progress;
     unsigned progress_interval_ms, grace_ms;
     cio_http_version http_version;
+    unsigned max_redirs; /* --max-redirs; 0: the library's 10 */
+    int no_location, no_compressed;
+    const char *proxy, *noproxy; /* -x, --noproxy */
+    char *basic_auth;            /* -u: "Authorization: Basic ...", one of headers */
+    char **agents;               /* -A: "User-Agent: ..." headers (malloc'ed) */
+    size_t nagents;
     unsigned threads; /* --threads: transfer threads (with threads_set; else one per core) */
     int threads_set;
     /* Queue mode (--queue redis://HOST:PORT/NAME): one of the three actions. */

@@ -456,7 +456,12 @@ int fetch_run(struct app *a, struct fetch_source *src, struct fetch_sink *sink)
     ho.ca_file = a->o.cacert;
     ho.io_threads = a->o.threads_set ? a->o.threads : fetch_cores();
     ho.flags = (a->o.fail ? CIO_FAIL_ON_HTTP_ERROR : 0) | (a->o.insecure ? CIO_INSECURE : 0) |
-               (a->o.body == FETCH_BODY_NONE ? CIO_DISCARD_BODY : 0);
+               (a->o.body == FETCH_BODY_NONE ? CIO_DISCARD_BODY : 0) |
+               (a->o.no_location ? CIO_NO_REDIRECTS : 0) |
+               (a->o.no_compressed ? CIO_NO_COMPRESSION : 0);
+    ho.max_redirects = a->o.max_redirs;
+    ho.proxy = a->o.proxy;
+    ho.noproxy = a->o.noproxy;
     cio_pool_opts_init(&po);
     po.http = &ho;
     po.max_concurrency = a->o.concurrency;
