@@ -321,6 +321,9 @@ TEST_FETCH(usage_errors_exit_2_with_one_line_naming_the_option, .timeout = 30)
         {"--max-redirs", "0", "--max-redirs"},
         {"-u", "nopassword", "--user"},
         {"-x", "", "--proxy"},
+        {"--resolve", "host:80", "--resolve"},
+        {"--resolve", "host:0:127.0.0.1", "--resolve"},
+        {"--connect-to", "a:b:c:d", "--connect-to"},
         {"--format", "xlsx", "--format"},
     };
     add("%s/ok");
@@ -938,4 +941,27 @@ TEST_FETCH(version_names_the_http_engine, .timeout = 30)
     run((const char *[]){"-V", NULL});
     cr_assert_eq(R.status, 0);
     cr_assert(strstr(R.out, "libcurl/") != NULL && strstr(R.out, "HTTP/2: ") != NULL, "%s", R.out);
+}
+
+TEST_FETCH(resolve_and_connect_to_send_a_name_where_it_is_told, .timeout = 30)
+{
+    unsigned port = (unsigned)atoi(strrchr(S.url, ':') + 1);
+    char resolve[96], connect[96], line[128];
+
+    snprintf(resolve, sizeof resolve, "concurio.test:%u:127.0.0.1", port);
+    snprintf(line, sizeof line, "http://concurio.test:%u/ok\n", port);
+    tool_run(&R, line, (const char *[]){"-q", "--resolve", resolve, NULL});
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    tool_run_free(&R);
+    snprintf(connect, sizeof connect, "concurio.test:80:127.0.0.1:%u", port);
+    tool_run(&R, "http://concurio.test/ok\n",
+             (const char *[]){"-q", "--connect-to", connect, NULL});
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    struct server_stats st;
+    cr_assert_eq(server_stats(&S, &st), 0);
+    int seen = 0;
+    for (size_t i = 0; i < st.nhosts; i++)
+        seen += strcmp(st.hosts[i].name, "concurio.test") == 0;
+    server_stats_free(&st);
+    cr_assert_eq(seen, 1, "the server saw the name (Host: concurio.test)");
 }

@@ -214,34 +214,39 @@ typedef enum cio_progress_mode {
 
 /* The HTTP engine's options (cio_pool_opts.http). */
 typedef struct cio_http_opts {
-    size_t size;                 /* sizeof(cio_http_opts) (cio_http_opts_init); 0: the
-                                    0.2.0 struct */
-    unsigned flags;              /* CIO_FAIL_ON_HTTP_ERROR | CIO_INSECURE | ... */
-    size_t max_body;             /* response bytes kept (decoded); 0: 16 MiB */
-    unsigned max_connections;    /* connections open at most; 0: max_concurrency. Over
-                                    HTTP/2 one connection carries many requests, so the
-                                    request cap and the connection cap differ */
-    cio_http_version version;    /* CIO_HTTP_DEFAULT, CIO_HTTP_1_1 or CIO_HTTP_2 */
-    const char *ca_file;         /* PEM certificates to verify servers with; NULL: the
-                                    system's (copied) */
-    unsigned connect_timeout_ms; /* limit on the connection phase of an attempt; its expiry
-                                    is a timeout with budget CIO_BUDGET_CONNECT and
-                                    timeout_ms this limit; 0: libcurl's (300 s) */
-    unsigned io_threads;         /* threads of the pool's own that run transfers (sockets,
-                                    TLS, parsing), each with its own curl multi handle and
-                                    connections; 0: transfers run on the loop thread.
-                                    Admission, limits and every callback stay on the loop
-                                    thread; max_concurrency and max_connections are
-                                    shared out between the threads, so they stay global.
-                                    At most max_connections threads are made, and none
-                                    when file descriptors are short */
-    unsigned max_redirects;      /* redirects followed at most (unless CIO_NO_REDIRECTS);
-                                    one more is an error (curl_code 47); 0: 10 */
-    const char *proxy;           /* every request through this proxy ("http://H:P",
-                                    "socks5h://H:P", as libcurl takes it); NULL: the
-                                    environment's (http_proxy, ...) (copied) */
-    const char *noproxy;         /* hosts reached without the proxy, comma-separated, as
-                                    no_proxy; NULL: the environment's (copied) */
+    size_t size;                   /* sizeof(cio_http_opts) (cio_http_opts_init); 0: the
+                                      0.2.0 struct */
+    unsigned flags;                /* CIO_FAIL_ON_HTTP_ERROR | CIO_INSECURE | ... */
+    size_t max_body;               /* response bytes kept (decoded); 0: 16 MiB */
+    unsigned max_connections;      /* connections open at most; 0: max_concurrency. Over
+                                      HTTP/2 one connection carries many requests, so the
+                                      request cap and the connection cap differ */
+    cio_http_version version;      /* CIO_HTTP_DEFAULT, CIO_HTTP_1_1 or CIO_HTTP_2 */
+    const char *ca_file;           /* PEM certificates to verify servers with; NULL: the
+                                      system's (copied) */
+    unsigned connect_timeout_ms;   /* limit on the connection phase of an attempt; its expiry
+                                      is a timeout with budget CIO_BUDGET_CONNECT and
+                                      timeout_ms this limit; 0: libcurl's (300 s) */
+    unsigned io_threads;           /* threads of the pool's own that run transfers (sockets,
+                                      TLS, parsing), each with its own curl multi handle and
+                                      connections; 0: transfers run on the loop thread.
+                                      Admission, limits and every callback stay on the loop
+                                      thread; max_concurrency and max_connections are
+                                      shared out between the threads, so they stay global.
+                                      At most max_connections threads are made, and none
+                                      when file descriptors are short */
+    unsigned max_redirects;        /* redirects followed at most (unless CIO_NO_REDIRECTS);
+                                      one more is an error (curl_code 47); 0: 10 */
+    const char *proxy;             /* every request through this proxy ("http://H:P",
+                                      "socks5h://H:P", as libcurl takes it); NULL: the
+                                      environment's (http_proxy, ...) (copied) */
+    const char *noproxy;           /* hosts reached without the proxy, comma-separated, as
+                                      no_proxy; NULL: the environment's (copied) */
+    const char *const *resolve;    /* "HOST:PORT:ADDR[,ADDR]..." entries, NULL-terminated:
+                                      these names are not looked up (curl --resolve);
+                                      the URL's name stays for Host and TLS (copied) */
+    const char *const *connect_to; /* "HOST:PORT:CONNECT-HOST:CONNECT-PORT" entries,
+                                      NULL-terminated (curl --connect-to) (copied) */
 } cio_http_opts;
 
 /* The HTTP engine's libraries and what they can do, one line, e.g. "libcurl/7.88.1

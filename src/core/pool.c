@@ -52,6 +52,30 @@ static int own_string(const char **field, char **copy)
     return *copy != NULL ? CIO_OK : CIO_E_NOMEM;
 }
 
+/* The same for a NULL-terminated array of strings: one allocation, the pointers first. */
+static int own_strings(const char *const **field, char **copy)
+{
+    size_t n = 0, bytes = 0;
+
+    if (*field == NULL)
+        return CIO_OK;
+    for (; (*field)[n] != NULL; n++)
+        bytes += strlen((*field)[n]) + 1;
+    char **ptrs = cio__malloc((n + 1) * sizeof *ptrs + bytes);
+    if (ptrs == NULL)
+        return CIO_E_NOMEM;
+    char *text = (char *)(ptrs + n + 1);
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen((*field)[i]) + 1;
+        ptrs[i] = memcpy(text, (*field)[i], len);
+        text += len;
+    }
+    ptrs[n] = NULL;
+    *copy = (char *)ptrs;
+    *field = (const char *const *)ptrs;
+    return CIO_OK;
+}
+
 static int setup(cio_pool *p, const cio_pool_opts *o)
 {
     cio_retry *r = &p->o.retry;
@@ -60,8 +84,9 @@ static int setup(cio_pool *p, const cio_pool_opts *o)
     if (o != NULL && (rc = cio__copy_sized(&p->o, sizeof p->o, o,
                                            CIO_SIZE_0_2(cio_pool_opts, limiter_arg))) != CIO_OK)
         return rc;
-    if (p->o.http != NULL && (rc = cio__copy_sized(&p->http, sizeof p->http, p->o.http,
-                                                   CIO_SIZE_0_2(cio_http_opts, noproxy))) != CIO_OK)
+    if (p->o.http != NULL &&
+        (rc = cio__copy_sized(&p->http, sizeof p->http, p->o.http,
+                              CIO_SIZE_0_2(cio_http_opts, connect_to))) != CIO_OK)
         return rc;
     p->o.size = p->http.size = 0;
     p->o.http = &p->http;
@@ -70,6 +95,8 @@ static int setup(cio_pool *p, const cio_pool_opts *o)
     if ((rc = own_string(&p->http.ca_file, &p->ca_file)) != CIO_OK ||
         (rc = own_string(&p->http.proxy, &p->proxy)) != CIO_OK ||
         (rc = own_string(&p->http.noproxy, &p->noproxy)) != CIO_OK ||
+        (rc = own_strings(&p->http.resolve, &p->resolve)) != CIO_OK ||
+        (rc = own_strings(&p->http.connect_to, &p->connect_to)) != CIO_OK ||
         (rc = own_string(&p->o.dns_nameserver, &p->dns_nameserver)) != CIO_OK ||
         (rc = own_string(&p->o.progress_desc, &p->progress_desc)) != CIO_OK)
         return rc;
@@ -143,6 +170,8 @@ static void destroy(cio_pool *p)
     cio__free(p->ca_file);
     cio__free(p->proxy);
     cio__free(p->noproxy);
+    cio__free(p->resolve);
+    cio__free(p->connect_to);
     cio__free(p->progress_desc);
     cio__keys_free(&p->keys);
     cio__lim_free(&p->lim);

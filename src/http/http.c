@@ -37,6 +37,7 @@ struct cio_http {
      * a printf per request (two cost more than all of Concurio's work on a request), and
      * a request without headers of its own shares this list. */
     struct curl_slist *base_headers;
+    struct curl_slist *resolve, *connect_to; /* the options', as libcurl takes them */
     /* No proxy variable was set when the pool was made: libcurl need not look them up
      * (five getenv scans of the environment) for every request. */
     int no_proxy_env;
@@ -494,6 +495,10 @@ static CURL *take_easy(struct cio_http *h)
         rc |= curl_easy_setopt(e, CURLOPT_PROXY, "");
     if (o->noproxy != NULL)
         rc |= curl_easy_setopt(e, CURLOPT_NOPROXY, o->noproxy);
+    if (h->resolve != NULL)
+        rc |= curl_easy_setopt(e, CURLOPT_RESOLVE, h->resolve);
+    if (h->connect_to != NULL)
+        rc |= curl_easy_setopt(e, CURLOPT_CONNECT_TO, h->connect_to);
     if (o->version == CIO_HTTP_1_1)
         rc |= curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     else if (o->version == CIO_HTTP_2)
@@ -653,6 +658,22 @@ const char *cio_http_engine_version(void)
 
 /* ---- the per-pool engine ------------------------------------------------------------ */
 
+/* A NULL-terminated array of strings as a curl_slist into *out (NULL for NULL); 0 or -1. */
+static int slist_of(const char *const *v, struct curl_slist **out)
+{
+    *out = NULL;
+    for (size_t i = 0; v != NULL && v[i] != NULL; i++) {
+        struct curl_slist *l = curl_slist_append(*out, v[i]);
+        if (l == NULL) {
+            curl_slist_free_all(*out);
+            *out = NULL;
+            return -1;
+        }
+        *out = l;
+    }
+    return 0;
+}
+
 /* Our User-Agent, and unless compress is 0 an "Accept-Encoding" of what this libcurl can
  * decode, as CURLOPT_ACCEPT_ENCODING "" would. */
 static struct curl_slist *base_headers(int compress)
@@ -746,6 +767,8 @@ static struct cio_http *http_new(cio_pool *p, int *err)
     h->spare = cio__calloc(h->spare_cap, sizeof *h->spare);
     h->works = cio__calloc(h->spare_cap, sizeof *h->works);
     h->base_headers = base_headers(!(o->flags & CIO_NO_COMPRESSION));
+    int lists_ok =
+        slist_of(o->resolve, &h->resolve) == 0 && slist_of(o->connect_to, &h->connect_to) == 0;
     /* A thread's loop, pipe and multi take about CIO_FDS_PER_LOOP each, and the
      * transfers want room after them; when there is not, they run on the pool's loop. */
     unsigned threads = o->io_threads, left = cio__fds_free();
@@ -759,7 +782,7 @@ static struct cio_http *http_new(cio_pool *p, int *err)
                              .enter = lanes_enter,
                              .leave = lanes_leave,
                              .closing = lanes_closing};
-    if (h->spare != NULL && h->works != NULL && h->base_headers != NULL) {
+    if (h->spare != NULL && h->works != NULL && h->base_headers != NULL && lists_ok) {
         struct event_base *base = cio__pool_base(p);
         long reqs = (long)po->max_concurrency;
         h->lanes = cio__lanes_new(base, threads, cap, reqs, &hooks, err);
@@ -789,6 +812,8 @@ static void http_free(void *state)
     }
     cio__free(h->works);
     curl_slist_free_all(h->base_headers);
+    curl_slist_free_all(h->resolve);
+    curl_slist_free_all(h->connect_to);
     cio__free(h);
     curl_global_cleanup();
 }

@@ -74,7 +74,8 @@ static int accepting(unsigned port)
 
 int nginx_start(struct nginx *n)
 {
-    char path[160], subj[] = "/CN=localhost", san[] = "subjectAltName=DNS:localhost,IP:127.0.0.1";
+    char path[160], subj[] = "/CN=localhost",
+                    san[] = "subjectAltName=DNS:localhost,DNS:api.concurio.test,IP:127.0.0.1";
 
     memset(n, 0, sizeof n[0]);
     if (!installed("nginx") || !installed("openssl"))

@@ -58,6 +58,8 @@ const char *const fetch_usage_text[] = {
     "  -x, --proxy URL           through this proxy (default: http_proxy, https_proxy,\n"
     "                            all_proxy from the environment)\n"
     "      --noproxy LIST        hosts reached without the proxy (as no_proxy)\n"
+    "      --resolve HOST:PORT:ADDR  connect to ADDR for HOST:PORT, no lookup (repeatable)\n"
+    "      --connect-to H:P:H2:P2  requests for H:P go to H2:P2 (repeatable)\n"
     "Output:\n"
     "  -o, --output FILE         write records to FILE (default standard output)\n"
     "      --body MODE           none, text or base64 (default none)\n"
@@ -129,6 +131,8 @@ enum {
     OPT_COMPRESSED,
     OPT_NO_COMPRESSED,
     OPT_NOPROXY,
+    OPT_RESOLVE,
+    OPT_CONNECT_TO,
     OPT_RESUME,
     OPT_PROGRESS,
     OPT_NO_PROGRESS,
@@ -182,6 +186,8 @@ static const struct option longopts[] = {
     {"no-compressed", no_argument, NULL, OPT_NO_COMPRESSED},
     {"proxy", required_argument, NULL, 'x'},
     {"noproxy", required_argument, NULL, OPT_NOPROXY},
+    {"resolve", required_argument, NULL, OPT_RESOLVE},
+    {"connect-to", required_argument, NULL, OPT_CONNECT_TO},
     {"user", required_argument, NULL, 'u'},
     {"user-agent", required_argument, NULL, 'A'},
     {"format", required_argument, NULL, OPT_FORMAT},
@@ -369,6 +375,58 @@ int fetch_valid_header(const char *h)
     return 1;
 }
 
+/* A port: 1 to 65535, all of s[0..n). */
+static int port_of(const char *s, size_t n)
+{
+    unsigned long v = 0;
+
+    if (n == 0 || n > 5)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        v = v * 10 + (unsigned long)(s[i] - '0');
+    }
+    return v >= 1 && v <= 65535;
+}
+
+/* The end of the host at s ("[v6]" whole), or NULL when a '[' is not closed. */
+static const char *host_end(const char *s)
+{
+    if (*s == '[') {
+        const char *close = strchr(s, ']');
+        return close != NULL ? close + 1 : NULL;
+    }
+    return s + strcspn(s, ":");
+}
+
+/* curl's --resolve: HOST:PORT:ADDRESS[,ADDRESS...], no spaces. */
+static int valid_resolve(const char *v)
+{
+    const char *h = host_end(v);
+
+    if (strpbrk(v, " \t\r\n") != NULL || h == NULL || h == v || *h != ':')
+        return 0;
+    const char *port = h + 1, *colon = strchr(port, ':');
+    return colon != NULL && port_of(port, (size_t)(colon - port)) && colon[1] != '\0';
+}
+
+/* curl's --connect-to: HOST:PORT:CONNECT-HOST:CONNECT-PORT, any part empty. */
+static int valid_connect_to(const char *v)
+{
+    const char *h = host_end(v);
+
+    if (strpbrk(v, " \t\r\n") != NULL || h == NULL || *h != ':')
+        return 0;
+    const char *port = h + 1, *colon = strchr(port, ':');
+    if (colon == NULL || (colon > port && !port_of(port, (size_t)(colon - port))))
+        return 0;
+    const char *h2 = host_end(colon + 1);
+    if (h2 == NULL || *h2 != ':')
+        return 0;
+    return h2[1] == '\0' || port_of(h2 + 1, strlen(h2 + 1));
+}
+
 /* An HTTP token (a method, a header name) of 1 to max characters. */
 static int is_token(const char *m, size_t max)
 {
@@ -426,6 +484,11 @@ static const char *form_of(int c)
         return "a proxy URL without spaces: http://HOST:PORT, socks5h://HOST:PORT";
     case OPT_NOPROXY:
         return "a comma list of hosts without spaces: localhost,.internal";
+    case OPT_RESOLVE:
+        return "HOST:PORT:ADDRESS[,ADDRESS...], e.g. api.example.com:443:127.0.0.1";
+    case OPT_CONNECT_TO:
+        return "HOST:PORT:CONNECT-HOST:CONNECT-PORT (any may be empty), e.g. "
+               "api.example.com:443:127.0.0.2:8443";
     case OPT_MAX_BODY:
         return "bytes, with K, M or G for KiB, MiB, GiB: 512K";
     case OPT_THREADS:
@@ -617,6 +680,12 @@ static int apply(struct fetch_opts *o, int c, const char *v)
     case OPT_NOPROXY:
         o->noproxy = v;
         return strpbrk(v, " \t\r\n") == NULL ? 0 : -1;
+    case OPT_RESOLVE:
+        o->resolve[o->nresolve++] = v;
+        return valid_resolve(v) ? 0 : -1;
+    case OPT_CONNECT_TO:
+        o->connect_to[o->nconnect_to++] = v;
+        return valid_connect_to(v) ? 0 : -1;
     case OPT_RESUME:
         o->resume = v;
         return v[0] != '\0' ? 0 : -1;
@@ -808,6 +877,10 @@ enum fetch_action fetch_parse_args(int argc, char **argv, struct fetch_opts *o, 
     if (o->headers == NULL || o->keep_names == NULL)
         return usage(err, errlen, "out of memory");
     o->keep.names = o->keep_names;
+    o->resolve = calloc((size_t)argc + 1, sizeof *o->resolve);
+    o->connect_to = calloc((size_t)argc + 1, sizeof *o->connect_to);
+    if (o->resolve == NULL || o->connect_to == NULL)
+        return usage(err, errlen, "out of memory");
     err[0] = '\0';
     opterr = 0;
     optind = 0; /* glibc: a full restart; 1 would keep its place inside an old "-abc" */
@@ -924,6 +997,9 @@ void fetch_opts_free(struct fetch_opts *o)
     o->keep_names = NULL;
     o->keep.names = NULL;
     fetch_format_free(&o->format);
+    free(o->resolve);
+    free(o->connect_to);
+    o->resolve = o->connect_to = NULL;
     if (o->basic_auth != NULL) /* not left in freed memory */
         memset(o->basic_auth, 0, strlen(o->basic_auth));
     free(o->basic_auth);

@@ -41,8 +41,11 @@ struct fetch_opts {
     unsigned max_redirs; /* --max-redirs; 0: the library's 10 */
     int no_location, no_compressed;
     const char *proxy, *noproxy; /* -x, --noproxy */
-    char *basic_auth;            /* -u: "Authorization: Basic ...", one of headers */
-    char **agents;               /* -A: "User-Agent: ..." headers (malloc'ed) */
+    const char **resolve;        /* --resolve entries, NULL-terminated (NULL: none) */
+    const char **connect_to;     /* --connect-to entries, likewise */
+    size_t nresolve, nconnect_to;
+    char *basic_auth; /* -u: "Authorization: Basic ...", one of headers */
+    char **agents;    /* -A: "User-Agent: ..." headers (malloc'ed) */
     size_t nagents;
     unsigned threads; /* --threads: transfer threads (with threads_set; else one per core) */
     int threads_set;

@@ -462,6 +462,8 @@ int fetch_run(struct app *a, struct fetch_source *src, struct fetch_sink *sink)
     ho.max_redirects = a->o.max_redirs;
     ho.proxy = a->o.proxy;
     ho.noproxy = a->o.noproxy;
+    ho.resolve = a->o.nresolve > 0 ? a->o.resolve : NULL;
+    ho.connect_to = a->o.nconnect_to > 0 ? a->o.connect_to : NULL;
     cio_pool_opts_init(&po);
     po.http = &ho;
     po.max_concurrency = a->o.concurrency;
