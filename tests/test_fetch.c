@@ -344,7 +344,10 @@ TEST_FETCH(usage_errors_exit_2_with_one_line_naming_the_option, .timeout = 30)
                          "--deadline --retries --request --header --data --output --body "
                          "--max-body --fail --insecure --resume --progress --no-progress "
                          "--progress-interval --grace --quiet --version --rate-mode --rate-host "
-                         "--retry-on --retry-max-wait --adaptive --http1.1 --http2";
+                         "--retry-on --retry-max-wait --adaptive --http1.1 --http2 "
+                         "--keep-header --headers --fields --format --user --user-agent "
+                         "--no-location --max-redirs --no-compressed --proxy --noproxy "
+                         "--resolve --connect-to --summary-json";
          *o != '\0';) {
         size_t len = strcspn(o, " ");
         char name[32];
@@ -964,4 +967,40 @@ TEST_FETCH(resolve_and_connect_to_send_a_name_where_it_is_told, .timeout = 30)
         seen += strcmp(st.hosts[i].name, "concurio.test") == 0;
     server_stats_free(&st);
     cr_assert_eq(seen, 1, "the server saw the name (Host: concurio.test)");
+}
+
+TEST_FETCH(the_meter_says_what_holds_the_run_and_the_summary_why_items_failed, .timeout = 30)
+{
+    for (int i = 0; i < 8; i++)
+        add("%s/bytes/1000");
+    add("%s/flaky/meter/2?status=503");
+    add("%s/status/404");
+    add("http://127.0.0.1:1/refused");
+    const char *json = tool_tmp("summary.json");
+    run((const char *[]){"-r", "5/s", "--rate-margin", "0", "--retries", "3", "--fail",
+                         "--progress-interval", "0.3", "--summary-json", json, NULL});
+    cr_assert_eq(R.status, 1, "a 404 and a refused connection: %s", R.err);
+    cr_assert(strstr(R.err, "held by the rate (-r)") != NULL, "log lines say the rate holds: %s",
+              R.err);
+    cr_assert(strstr(R.err, "; in flight ") != NULL && strstr(R.err, "B/s") != NULL, "%s", R.err);
+    cr_assert(strstr(R.err, "errors: ") != NULL && strstr(R.err, "curl 7 1") != NULL &&
+                  strstr(R.err, "HTTP 404 1") != NULL,
+              "errors by cause: %s", R.err);
+    cr_assert(strstr(R.err, "hosts: ") != NULL, "two hosts: %s", R.err);
+    char *text = tool_slurp(json);
+    cJSON *o = cJSON_Parse(text);
+    cr_assert_not_null(o, "one JSON object: %s", text);
+    cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(o, "items")), 11);
+    cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(o, "done")), 9);
+    const cJSON *err = cJSON_GetObjectItem(o, "errors");
+    cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(err, "curl 7")), 1, "%s", text);
+    cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(err, "HTTP 404")), 1, "%s", text);
+    cJSON_Delete(o);
+    free(text);
+    tool_run_free(&R);
+    input[0] = '\0';
+    add("%s/flaky/meter2/3?status=503&delay=100");
+    run((const char *[]){"--retries", "4", "--progress-interval", "0.2", NULL});
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert(strstr(R.err, ", retrying 1") != NULL, "an item waiting to retry is said: %s", R.err);
 }

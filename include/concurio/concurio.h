@@ -661,6 +661,14 @@ struct cio_progress {
     double rate;         /* items ended per second over the last few seconds */
     uint64_t eta_ms;     /* 0 when unknown */
     int final;           /* 1 for the last snapshot of a run */
+    uint64_t retrying;   /* items waiting to retry (they hold no slot) */
+    unsigned held;       /* what keeps queued items from a free slot now: CIO_HELD_* */
+};
+
+/* cio_progress.held: items are queued and a slot is free, but they wait for */
+enum {
+    CIO_HELD_RATE = 1 << 0, /* the pool's rate (or its shared limiter): a token */
+    CIO_HELD_KEY = 1 << 1,  /* their keys' rate, or a CIO_ADAPTIVE cut or pause */
 };
 
 /* on_progress is called on the loop thread every progress_ms during a run, and once

@@ -98,6 +98,7 @@ struct cio_pool {
     unsigned feeding : 1;    /* inside on_feed */
     unsigned feed_again : 1; /* on_feed called cio_pool_feed_wake: call it next turn */
     unsigned fd_stale : 1;   /* an engine opened descriptors: count them again */
+    unsigned held : 2;       /* CIO_HELD_*: what admission last waited for */
     enum cio_feed_state feed;
     int phase_rc;         /* what cio_pool_run returns for this run */
     unsigned fd_cap;      /* items in flight the descriptors allow; 0: no such limit */

@@ -28,7 +28,11 @@ static void report(cio_pool *p, int final)
         .in_flight = p->in_flight,
         .queued = p->keys.queued,
         .final = final,
+        .held = p->keys.queued > 0 ? p->held : 0,
     };
+    const struct cio_node *n;
+
+    cio_list_each(n, &p->waiting) pr.retrying++;
 
     cio__meter_sample(&p->meter, cio__now_ms(), p->st.done + p->st.errors + p->st.timeouts, &pr);
     if (p->o.progress_fd > 0)
@@ -342,14 +346,19 @@ static void admit(cio_pool *p)
     size_t cap =
         p->fd_cap != 0 && p->fd_cap < p->o.max_concurrency ? p->fd_cap : p->o.max_concurrency;
 
+    p->held = 0; /* the caps, or nothing */
     while (p->keys.queued > 0 && p->in_flight < cap && !p->closing) {
         uint64_t now = cio__now_ms();
         uint64_t wait = cio__lim_wait(&p->lim, now);
 
+        p->held = wait > 0 ? CIO_HELD_RATE : 0;
         if (wait == 0 && p->o.limiter != NULL) {
             ask_shared(p, cap);
-            if ((wait = shared_wait(p, now)) == UINT64_MAX)
+            if ((wait = shared_wait(p, now)) == UINT64_MAX) {
+                p->held = CIO_HELD_RATE;
                 return; /* the next slot kicks a dispatch */
+            }
+            p->held = wait > 0 ? CIO_HELD_RATE : 0;
         }
         if (wait == 0) {
             cio_task *t = cio__keys_next(&p->keys, now, engine_ready, NULL, cap, &wait);
@@ -365,7 +374,8 @@ static void admit(cio_pool *p)
                 continue;
             }
             if (wait == 0)
-                return;
+                return; /* engines not ready: caps */
+            p->held = CIO_HELD_KEY;
         } else {
             cio__keys_each_head(&p->keys, mark_rate_wait, &now); /* all wait for our token */
         }

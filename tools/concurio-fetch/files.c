@@ -285,6 +285,28 @@ static int identify_output(struct app *a, const struct checks *c, struct stat *o
     return check_output(a, c, out, name);
 }
 
+/* --summary-json FILE is written at the end: never one of the files read, nor -o. */
+static int check_summary(const struct app *a, const struct checks *c, const struct stat *out,
+                         int out_exists)
+{
+    const char *path = a->o.summary_json;
+    struct stat st;
+    char name[300];
+
+    if (path == NULL || stat(path, &st) != 0)
+        return 0; /* made new: none of the others */
+    if (S_ISDIR(st.st_mode)) {
+        fetch_say("--summary-json %s is a directory; expected a file name", path);
+        return FETCH_EXIT_USAGE;
+    }
+    if (out_exists && st.st_dev == out->st_dev && st.st_ino == out->st_ino) {
+        fetch_say("--summary-json %s is the records' output: give it another file", path);
+        return FETCH_EXIT_USAGE;
+    }
+    snprintf(name, sizeof name, "--summary-json %s", path);
+    return check_output(a, c, &st, name);
+}
+
 /* Reads --resume FILE: what is done, checked against the input where it can be. */
 static int load_prior(struct app *a, const struct checks *c, int *prior_fd)
 {
@@ -426,6 +448,7 @@ int fetch_files_open(struct app *a)
     if ((rc = open_input(a, &c)) != 0 || (rc = load_data(a, &c)) != 0 ||
         (rc = load_headers(a, &c)) != 0 || (rc = check_cacert(a, &c)) != 0 ||
         (rc = identify_output(a, &c, &out, &exists)) != 0 ||
+        (rc = check_summary(a, &c, &out, exists)) != 0 ||
         (rc = load_prior(a, &c, &prior_fd)) != 0 || (rc = scan_input(a)) != 0) {
         if (prior_fd >= 0)
             close(prior_fd);

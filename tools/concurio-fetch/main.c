@@ -160,6 +160,22 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* --summary-json FILE; 0, or -1 with the reason said. */
+static int write_summary_json(const struct app *a, uint64_t run_ms)
+{
+    char *json = fetch_summary_json(&a->sum, run_ms);
+    int fd =
+        json != NULL ? open(a->o.summary_json, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666) : -1;
+    int err = json == NULL ? ENOMEM : fd < 0 ? errno : fetch_write_all(fd, json, strlen(json));
+
+    if (fd >= 0 && close(fd) != 0 && err == 0)
+        err = errno;
+    free(json);
+    if (err != 0)
+        fetch_say("cannot write --summary-json %s: %s", a->o.summary_json, strerror(err));
+    return err != 0 ? -1 : 0;
+}
+
 /* What is said at the end of a run of the input, and its exit status. */
 static int close_and_report(struct app *a, int argc, char **argv, uint64_t run_ms)
 {
@@ -174,10 +190,12 @@ static int close_and_report(struct app *a, int argc, char **argv, uint64_t run_m
                   strerror(a->read_errno));
     report_end(a, argc, argv);
     if (!a->o.quiet) {
-        char sum[1024];
+        char sum[4096];
         fetch_summary_format(&a->sum, run_ms, sum, sizeof sum);
         fetch_write_all(2, sum, strlen(sum));
     }
+    if (a->o.summary_json != NULL && write_summary_json(a, run_ms) != 0 && a->out_errno == 0)
+        return FETCH_EXIT_OUTPUT;
     return a->out_errno != 0                                                   ? FETCH_EXIT_OUTPUT
            : a->signals > 0                                                    ? FETCH_EXIT_INTR
            : a->input_changed || a->read_errno != 0                            ? FETCH_EXIT_USAGE

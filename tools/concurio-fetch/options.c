@@ -79,6 +79,7 @@ const char *const fetch_usage_text[] = {
     "      --progress-interval SEC  seconds between log lines (default 10)\n"
     "      --grace SEC           after Ctrl-C, time for requests in flight (default 5)\n"
     "  -q, --quiet               no meter, no summary: only errors on stderr\n"
+    "      --summary-json FILE   the summary as one JSON object into FILE (-q too)\n"
     "Performance:\n"
     "      --threads N           threads moving bytes, each with its own connections;\n"
     "                            limits stay global (default: one per core; 0: all on\n"
@@ -133,6 +134,7 @@ enum {
     OPT_NOPROXY,
     OPT_RESOLVE,
     OPT_CONNECT_TO,
+    OPT_SUMMARY_JSON,
     OPT_RESUME,
     OPT_PROGRESS,
     OPT_NO_PROGRESS,
@@ -187,6 +189,7 @@ static const struct option longopts[] = {
     {"proxy", required_argument, NULL, 'x'},
     {"noproxy", required_argument, NULL, OPT_NOPROXY},
     {"resolve", required_argument, NULL, OPT_RESOLVE},
+    {"summary-json", required_argument, NULL, OPT_SUMMARY_JSON},
     {"connect-to", required_argument, NULL, OPT_CONNECT_TO},
     {"user", required_argument, NULL, 'u'},
     {"user-agent", required_argument, NULL, 'A'},
@@ -471,6 +474,7 @@ static const char *form_of(int c)
     case 'o':
     case OPT_RESUME:
     case OPT_CACERT:
+    case OPT_SUMMARY_JSON:
         return "a file name";
     case OPT_BODY:
         return "none, text or base64";
@@ -680,6 +684,9 @@ static int apply(struct fetch_opts *o, int c, const char *v)
     case OPT_NOPROXY:
         o->noproxy = v;
         return strpbrk(v, " \t\r\n") == NULL ? 0 : -1;
+    case OPT_SUMMARY_JSON:
+        o->summary_json = v;
+        return v[0] != '\0' ? 0 : -1;
     case OPT_RESOLVE:
         o->resolve[o->nresolve++] = v;
         return valid_resolve(v) ? 0 : -1;

@@ -31,6 +31,7 @@
 static void write_record(struct app *a, struct fetch_record *r, int started)
 {
     fetch_summary_add(&a->sum, r->outcome, r->http_status, started, r->elapsed_ms);
+    fetch_summary_cause(&a->sum, r);
     int err = a->sink->put(a->sink, r); /* passwords in url and error are hidden */
     if (err != 0 && a->out_errno == 0) {
         a->out_errno = err; /* records would be lost: stop everything */

@@ -230,6 +230,7 @@ static void give_up(struct fetch_worker *w, uint64_t line, const redisReply *tex
     struct fetch_record r = {
         .id = fi.id, .line = line, .url = fi.url, .outcome = FETCH_ERROR, .error = why};
     fetch_summary_add(&w->a->sum, FETCH_ERROR, 0, 0, 0);
+    fetch_summary_cause(&w->a->sum, &r);
     record(w, &r, FETCH_BODY_NONE);
     fetch_item_clear(&fi);
 }
