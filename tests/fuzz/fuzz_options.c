@@ -16,6 +16,36 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+#ifdef CIO_FUZZ_REDIS
+/* 1 when the address gives the same message with another password of the same length
+ * (one without a %-escape, so that it decodes alike): the message does not depend on
+ * it. 0 when it does. */
+static int same_message_whatever_the_password(const char *line, const char *why)
+{
+    if (strncmp(line, "redis://", 8) != 0)
+        return 1;
+    const char *auth = line + 8, *at = NULL;
+    size_t alen = strcspn(auth, "/");
+    for (size_t i = 0; i < alen; i++)
+        if (auth[i] == '@')
+            at = auth + i;
+    const char *colon = at != NULL ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    if (colon == NULL || memchr(colon, '%', (size_t)(at - colon)) != NULL)
+        return 1;
+    size_t len = strlen(line) + 1;
+    char *other = malloc(len);
+    if (other == NULL)
+        return 1;
+    memcpy(other, line, len);
+    memset(other + (colon + 1 - line), 'Q', (size_t)(at - colon - 1));
+    cio_redis_url u;
+    char why2[256] = "";
+    (void)cio_redis_parse_url(other, &u, why2, sizeof why2);
+    free(other);
+    return strcmp(why, why2) == 0;
+}
+#endif
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *text = malloc(size + 1);
@@ -47,12 +77,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!bad && (at.host[0] == '\0' || at.port == 0 || at.port > 65535 || at.name < line ||
                      at.name > line + strlen(line)))
             abort();
-        /* A message never holds the password (one long enough to tell, and only in the
-         * userinfo of the line, so no other part of the line can hold it). */
-        const char *once = strlen(at.password) >= 12 ? strstr(line, at.password) : NULL;
-        if (bad && once != NULL && strstr(once + 1, at.password) == NULL &&
-            strstr(why, at.password) != NULL)
-            abort();
+        if (bad && same_message_whatever_the_password(line, why) == 0)
+            abort(); /* a message never holds the password */
 #endif
         if (nl == NULL)
             break;
