@@ -72,55 +72,45 @@ static void added(struct fetch_writer *w)
         event_active(w->flusher, EV_TIMEOUT, 0);
 }
 
-/* The record w->json holds, in --fields and --format's form, to the output. */
-static int formatted(struct fetch_writer *w)
+/* After a record was appended to buf (a->out, or w->json to be formatted; rc: the
+ * append's): formats it when --fields or --format say so, then gets it written. */
+static int appended(struct fetch_writer *w, struct fetch_buf *buf, int rc)
 {
     struct app *a = w->a;
 
-    if (fetch_format_record(&a->o.format, w->json.p, w->json.len, &a->out) != 0) {
+    if (rc == 0 && buf == &w->json)
+        rc = fetch_format_record(&a->o.format, w->json.p, w->json.len, &a->out);
+    if (rc != 0) {
         failed(a, ENOMEM);
         return ENOMEM;
     }
     added(w);
     return 0;
+}
+
+/* Where a record goes first: the output, or w->json (emptied) to be formatted. */
+static struct fetch_buf *target(struct fetch_writer *w)
+{
+    w->json.len = 0;
+    return fetch_format_plain(&w->a->o.format) ? &w->a->out : &w->json;
 }
 
 static int put(struct fetch_sink *k, struct fetch_record *r)
 {
     struct fetch_writer *w = (struct fetch_writer *)k;
-    struct app *a = w->a;
-    int plain = fetch_format_plain(&a->o.format);
 
-    if (a->out_errno != 0)
+    if (w->a->out_errno != 0)
         return 0; /* said once, when it failed */
-    w->json.len = 0;
-    if (fetch_record_append(plain ? &a->out : &w->json, r, a->o.body) != 0) {
-        failed(a, ENOMEM);
-        return ENOMEM;
-    }
-    if (!plain)
-        return formatted(w);
-    added(w);
-    return 0;
+    struct fetch_buf *to = target(w);
+    return appended(w, to, fetch_record_append(to, r, w->a->o.body));
 }
 
 int fetch_writer_add(struct fetch_writer *w, const char *json, size_t len)
 {
-    struct app *a = w->a;
-    int plain = fetch_format_plain(&a->o.format);
-    struct fetch_buf *to = plain ? &a->out : &w->json;
-
-    if (a->out_errno != 0)
+    if (w->a->out_errno != 0)
         return 0;
-    w->json.len = 0;
-    if (fetch_buf_add(to, json, len) != 0 || fetch_buf_add(to, "\n", 1) != 0) {
-        failed(a, ENOMEM);
-        return ENOMEM;
-    }
-    if (!plain)
-        return formatted(w);
-    added(w);
-    return 0;
+    struct fetch_buf *to = target(w);
+    return appended(w, to, fetch_buf_add(to, json, len) || fetch_buf_add(to, "\n", 1));
 }
 
 static int start(struct fetch_sink *k, struct event_base *base)
