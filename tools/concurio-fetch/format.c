@@ -43,12 +43,11 @@ static int listed(const char *const *names, const char *s)
     return 0;
 }
 
-/* An HTTP header name: 1 to 256 token characters. */
-static int header_name(const char *s)
+int fetch_http_token(const char *s, size_t max)
 {
     size_t n = strlen(s);
 
-    if (n == 0 || n > 256)
+    if (n == 0 || n > max)
         return 0;
     for (; *s != '\0'; s++)
         if (*s <= ' ' || *s >= 127 || strchr("()<>@,;:\\\"/[]?={}", *s) != NULL)
@@ -58,7 +57,7 @@ static int header_name(const char *s)
 
 static int known(char *name)
 {
-    if (strncmp(name, "headers.", 8) == 0 && header_name(name + 8)) {
+    if (strncmp(name, "headers.", 8) == 0 && fetch_http_token(name + 8, 256)) {
         for (char *c = name + 8; *c != '\0'; c++)
             if (*c >= 'A' && *c <= 'Z')
                 *c = (char)(*c - 'A' + 'a');

@@ -18,6 +18,9 @@ struct fetch_format {
     size_t n;
 };
 
+/* 1 when s is an HTTP token (a method, a header name) of 1 to max characters. */
+int fetch_http_token(const char *s, size_t max);
+
 /* "jsonl", "csv" or "tsv" into f->kind; 0 or -1. */
 int fetch_format_kind(const char *s, struct fetch_format *f);
 /* A comma list of field names into f->fields (replacing any before); 0, or -1 with err

@@ -430,17 +430,6 @@ static int valid_connect_to(const char *v)
     return h2[1] == '\0' || port_of(h2 + 1, strlen(h2 + 1));
 }
 
-/* An HTTP token (a method, a header name) of 1 to max characters. */
-static int is_token(const char *m, size_t max)
-{
-    if (m[0] == '\0' || strlen(m) > max)
-        return 0;
-    for (const char *c = m; *c != '\0'; c++)
-        if (*c <= ' ' || *c >= 127 || strchr("()<>@,;:\\\"/[]?={}", *c) != NULL)
-            return 0;
-    return 1;
-}
-
 /* The form each option's value takes, for its usage error. */
 static const char *form_of(int c)
 {
@@ -622,7 +611,7 @@ static int apply(struct fetch_opts *o, int c, const char *v)
         return fetch_parse_seconds(v, 0, &o->retry.max_wait_ms);
     case 'X':
         o->method = v;
-        return is_token(v, 32) ? 0 : -1;
+        return fetch_http_token(v, 32) ? 0 : -1;
     case 'd':
         o->data = v;
         return 0;
@@ -658,7 +647,7 @@ static int apply(struct fetch_opts *o, int c, const char *v)
         return 0;
     case OPT_KEEP_HEADER:
         o->keep_names[o->keep.n++] = v;
-        return is_token(v, 256) ? 0 : -1;
+        return fetch_http_token(v, 256) ? 0 : -1;
     case OPT_HEADERS:
         o->keep.all = 1;
         return 0;
