@@ -65,7 +65,9 @@ typedef enum cio_err {
     CIO_E_RETRY_AFTER = -12, /* the server asked to wait longer than max_wait_ms */
     CIO_E_NOFD = -13,        /* no file descriptor left (RLIMIT_NOFILE), none of the pool's
                                 to wait for */
-    CIO_E__LAST = -14        /* sentinel, never returned */
+    CIO_E_FILE = -14,        /* the response body could not be written to its body_file
+                                (message: the path and why; the file holds what was written) */
+    CIO_E__LAST = -15        /* sentinel, never returned */
 } cio_err;
 
 /* A fixed English text for a code ("operation timed out"); never NULL. */
@@ -364,9 +366,24 @@ typedef struct cio_http_req {
     void *user;             /* handed back as task_user */
     const cio_retry *retry; /* NULL: the pool's policy; copied at submit */
     const char *key;        /* limits key; NULL: "scheme://host:port" of the URL */
+    const char *body_file;  /* NULL: the body is kept in memory (max_body). Else the
+                               response body is written to this path as it arrives (not
+                               kept: res->body is "", res->bytes counts what was written;
+                               max_body does not apply), from the transfer's thread; see
+                               "Bodies to files" below (copied) */
 } cio_http_req;
 
 #define CIO_NO_TIMEOUT 0xFFFFFFFFu
+
+/* Bodies to files (cio_http_req.body_file). Each attempt opens the path afresh
+ * (O_CREAT | O_TRUNC, mode 0666 less the umask) when its first body byte arrives, or at
+ * its end when a response had no body, so a complete response always leaves its file,
+ * empty or not; the bodies of redirects followed are not written. The file is closed
+ * before the terminal callback fires, so the callback may rename it. An attempt that
+ * cannot open or write it (no such directory, disk full) stops and the item ends with
+ * CIO_E_FILE, not retried; a descriptor refused with EMFILE is back-pressure, as for a
+ * socket (cio_pool_opts.max_concurrency). A transfer that fails leaves what it wrote:
+ * the caller removes or keeps it. The item holds one more descriptor while it runs. */
 
 /* Queues one HTTP request; it starts when a slot and a rate token are free.
  *

@@ -19,6 +19,7 @@ static const struct {
     [11] = {"CIO_E_HTTP", "HTTP error status"},
     [12] = {"CIO_E_RETRY_AFTER", "server asked to retry later than allowed"},
     [13] = {"CIO_E_NOFD", "no file descriptor left (RLIMIT_NOFILE)"},
+    [14] = {"CIO_E_FILE", "the response body could not be written to its file"},
 };
 
 _Static_assert(sizeof errors / sizeof errors[0] == -CIO_E__LAST, "one row per code");

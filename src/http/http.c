@@ -2,6 +2,7 @@
 /* The HTTP engine: requests as easy handles, run by its lanes (lanes.c), responses as
  * outcomes the core decides on. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -11,6 +12,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -61,6 +63,8 @@ struct work {
     unsigned char orphan; /* destroyed while its lane still had it */
     unsigned char no_fd;  /* opening its socket failed: EMFILE or ENFILE */
     unsigned limit;       /* this attempt's CURLOPT_TIMEOUT_MS; 0: none */
+    int fd;               /* req.body_file's, open while an attempt writes it; else -1 */
+    int file_errno;       /* opening or writing req.body_file failed: why */
     size_t alloc;         /* bytes allocated for the work and its blob */
     char err[CURL_ERROR_SIZE];
     char blob[];
@@ -116,6 +120,8 @@ static int validate(const cio_http_req *r, size_t *nheaders)
     if (r->method != NULL && !valid_token(r->method, 32))
         return CIO_E_INVAL;
     if (r->body == NULL && r->body_len > 0)
+        return CIO_E_INVAL;
+    if (r->body_file != NULL && r->body_file[0] == '\0')
         return CIO_E_INVAL;
     *nheaders = 0;
     for (size_t i = 0; r->headers != NULL && r->headers[i] != NULL; i++, (*nheaders)++)
@@ -182,6 +188,10 @@ static struct work *copy_request(struct cio_http *h, const cio_http_req *r, size
     size_t size = sizeof(struct work) + sizeof(char *) + (nh + 1) * sizeof(char *);
 
     size += mlen + 1 + ulen + 1 + mlen + 1 + ulen + 1 + r->body_len + 1;
+    if (r->body_file != NULL)
+        size += strlen(r->body_file) + 1;
+    if (r->key != NULL)
+        size += strlen(r->key) + 1;
     for (size_t i = 0; i < nh; i++)
         size += strlen(r->headers[i]) + 1;
 
@@ -204,10 +214,52 @@ static struct work *copy_request(struct cio_http *h, const cio_http_req *r, size
     w->req.headers = r->headers != NULL ? (const char *const *)hv : NULL;
     if (r->body != NULL)
         w->req.body = put(&at, r->body, r->body_len);
+    if (r->body_file != NULL)
+        w->req.body_file = put(&at, r->body_file, strlen(r->body_file));
+    if (r->key != NULL) /* request (in a timeout's record) is the whole copy */
+        w->req.key = put(&at, r->key, strlen(r->key));
+    w->fd = -1;
     return w;
 }
 
 /* ---- curl callbacks: record only, never call the user ------------------------------ */
+
+/* Opens the attempt's body_file; 0, or -1 with file_errno set (no_fd too for EMFILE). */
+static int open_file(struct work *w)
+{
+    w->fd = open(w->req.body_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0666);
+    if (w->fd >= 0)
+        return 0;
+    w->file_errno = errno;
+    w->no_fd = errno == EMFILE || errno == ENFILE;
+    return -1;
+}
+
+/* The attempt's file is done with: closed, a failure to (NFS, quota) kept as its error. */
+static void close_file(struct work *w)
+{
+    if (w->fd >= 0 && close(w->fd) != 0 && w->file_errno == 0 && errno != EINTR)
+        w->file_errno = errno;
+    w->fd = -1;
+}
+
+static size_t to_file(struct work *w, const char *data, size_t len)
+{
+    if (w->fd < 0 && open_file(w) != 0)
+        return 0; /* stops the transfer: CURLE_WRITE_ERROR */
+    for (size_t off = 0; off < len;) {
+        ssize_t k = write(w->fd, data + off, len - off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            w->file_errno = k < 0 ? errno : EIO;
+            return 0;
+        }
+        off += (size_t)k;
+    }
+    w->received += len;
+    return len;
+}
 
 static size_t on_body(char *data, size_t size, size_t n, void *arg)
 {
@@ -215,6 +267,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
     size_t max_body = w->h->max_body;
     size_t len = size * n, keep = len;
 
+    if (w->req.body_file != NULL)
+        return to_file(w, data, len);
     w->received += len;
     if (w->h->o->flags & CIO_DISCARD_BODY) {
         w->truncated = w->received > max_body;
@@ -311,6 +365,7 @@ static void release_easy(struct work *w)
     w->x.easy = NULL;
     curl_slist_free_all(w->slist);
     w->slist = NULL;
+    close_file(w); /* cancelled while it wrote */
 }
 
 /* Takes the attempt's handle back: 1 when done, 0 when its lane still has it (and
@@ -358,6 +413,10 @@ static int classify(const struct work *w, CURLcode rc, long http_status)
 
     if (rc == CURLE_WRITE_ERROR && w->nomem)
         return CIO_E_NOMEM;
+    if (w->file_errno != 0 && !w->no_fd)
+        return CIO_E_FILE;
+    if (w->file_errno != 0)
+        return CIO_E_TRANSPORT; /* EMFILE: back-pressure, the core starts it again */
     if (rc == CURLE_OPERATION_TIMEDOUT)
         return CIO_E_TIMEOUT;
     if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && w->truncated))
@@ -398,6 +457,7 @@ static void finish(struct cio_xfer *x, CURLcode rc)
     CURL *e = x->easy;
     cio_result res = {0};
     char *effective = NULL;
+    char file_msg[CURL_ERROR_SIZE + 64];
 
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &res.http_status);
     long version = 0;
@@ -408,6 +468,10 @@ static void finish(struct cio_xfer *x, CURLcode rc)
                        : version == CURL_HTTP_VERSION_3   ? 30
                                                           : 0;
     curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &effective);
+    /* A complete response without a body still leaves its (empty) file. */
+    if (w->req.body_file != NULL && rc == CURLE_OK && w->fd < 0 && w->file_errno == 0)
+        open_file(w);
+    close_file(w);
     res.status = classify(w, rc, res.http_status);
     res.curl_code = (int)rc;
     res.message = res.status == CIO_E_TRANSPORT
@@ -419,6 +483,12 @@ static void finish(struct cio_xfer *x, CURLcode rc)
     if (rc == CURLE_OUT_OF_MEMORY && w->err[0] == '\0' && res.http_status > 0 && w->received == 0)
         res.message = "the response's headers were refused by libcurl: a header line longer "
                       "than its 100 KiB limit (or libcurl ran out of memory)";
+    if (res.status == CIO_E_FILE || (w->file_errno != 0 && w->no_fd)) {
+        snprintf(file_msg, sizeof file_msg, "cannot write %.*s: %s", CURL_ERROR_SIZE,
+                 w->req.body_file, strerror(w->file_errno));
+        res.message = file_msg;
+        res.curl_code = CURLE_WRITE_ERROR;
+    }
     res.method = w->req.method;
     res.url = w->req.url;
     res.effective_url = effective;
@@ -439,7 +509,7 @@ static void finish(struct cio_xfer *x, CURLcode rc)
 
     /* An attempt that found no descriptor for its socket: back-pressure, not a failure
      * (the core waits, then starts it again). */
-    o.no_fd = w->no_fd && rc != CURLE_OK;
+    o.no_fd = w->no_fd && (rc != CURLE_OK || w->file_errno != 0);
     o.fd_ok = !w->no_fd;
     if (cio__pool_opts(p)->flags & CIO_ADAPTIVE)
         throttle_hints(&res, &o);
@@ -599,6 +669,7 @@ static int http_start(cio_task *task, void *work, struct event_base *base)
     w->body_len = w->head_len = 0;
     w->received = 0;
     w->truncated = w->nomem = w->no_fd = 0;
+    w->file_errno = 0;
     w->err[0] = '\0';
     w->limit = cio__task_limit_ms(task); /* its timeout, or the rest of the item's budget */
     w->x.want_sent = cio__task_wants_sent(task);
