@@ -236,3 +236,26 @@ rc=$?
 ! grep -q 'secret' "$tmp/e13" "$tmp/e13b" "$tmp/e13c" || fail "a password was printed"
 cli -a r3quire-secret --no-auth-warning CONFIG SET requirepass '' >/dev/null
 ok "a password (requirepass and an ACL user) for every action; none missing, wrong or printed"
+
+# 14. Bodies to files in queue mode: two workers, each with its own --output-dir; every
+#     record says its worker and an absolute path inside that worker's directory, and
+#     the two directories hold one whole file per item between them.
+i=1
+while [ $i -le 40 ]; do echo "$base/bytes/$((i * 10))"; i=$((i + 1)); done >"$tmp/forty"
+"$fetch" --queue "$(q j14)" --enqueue -r 200/s "$tmp/forty" 2>/dev/null || fail "enqueue j14"
+mkdir "$tmp/da" "$tmp/db"
+(cd "$tmp/da" && "$fetch" --queue "$(q j14)" --worker -q --worker-name wa -c 4 --output-dir .) &
+(cd "$tmp/db" && "$fetch" --queue "$(q j14)" --worker -q --worker-name wb -c 4 --output-dir .) &
+wait
+"$fetch" --queue "$(q j14)" --collect --fields worker,path,bytes --format tsv -o "$tmp/c14" ||
+    fail "--collect j14 exited $?"
+[ "$(tail -n +2 "$tmp/c14" | wc -l)" = 40 ] || fail "$(cat "$tmp/c14")"
+tail -n +2 "$tmp/c14" | while IFS="$(printf '\t')" read -r w path bytes; do
+    case $w:$path in
+    wa:"$(cd "$tmp/da" && pwd -P)"/* | wb:"$(cd "$tmp/db" && pwd -P)"/*) ;;
+    *) fail "worker $w wrote $path" ;;
+    esac
+    [ "$(wc -c <"$path")" = "$bytes" ] || fail "$path holds $(wc -c <"$path") bytes, not $bytes"
+done || exit 1
+[ $(($(ls "$tmp/da" | wc -l) + $(ls "$tmp/db" | wc -l))) = 40 ] || fail "files: $(ls "$tmp/da" "$tmp/db")"
+ok "two workers, each its own --output-dir: 40 records with absolute paths, 40 whole files"

@@ -42,14 +42,7 @@ static void teardown(void)
 /* Appends a line to the input; "%s" in fmt stands for the server's base URL. */
 static void add(const char *fmt)
 {
-    size_t n = strlen(input);
-    const char *mark = strstr(fmt, "%s");
-
-    if (mark == NULL)
-        snprintf(input + n, sizeof input - n, "%s\n", fmt);
-    else
-        snprintf(input + n, sizeof input - n, "%.*s%s%s\n", (int)(mark - fmt), fmt, S.url,
-                 mark + 2);
+    tool_input_add(input, sizeof input, fmt, S.url);
 }
 
 static void run(const char *const *args)

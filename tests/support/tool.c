@@ -179,3 +179,14 @@ const char *rec_str(const cJSON *rec, const char *name)
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, name);
     return cJSON_IsString(v) ? v->valuestring : "";
 }
+
+void tool_input_add(char *buf, size_t cap, const char *fmt, const char *base)
+{
+    size_t n = strlen(buf);
+    const char *mark = strstr(fmt, "%s");
+
+    if (mark == NULL)
+        snprintf(buf + n, cap - n, "%s\n", fmt);
+    else
+        snprintf(buf + n, cap - n, "%.*s%s%s\n", (int)(mark - fmt), fmt, base, mark + 2);
+}

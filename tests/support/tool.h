@@ -40,6 +40,9 @@ const char *rec_str(const cJSON *rec, const char *name);
 void tool_parse(struct tool_run *r, const char *text);
 /* The whole of a file, malloc'ed ("" when missing). */
 char *tool_slurp(const char *path);
+/* Appends fmt and a newline to the NUL-terminated buf (room for cap), its "%s" (if any)
+ * replaced by base: an input line with the test server's URL in it. */
+void tool_input_add(char *buf, size_t cap, const char *fmt, const char *base);
 /* A path in a fresh temporary directory, made once per process; the last 8 stay valid. */
 const char *tool_tmp(const char *name);
 

@@ -11,6 +11,7 @@
 
 #include <sys/types.h>
 
+#include "bodies.h"
 #include "live.h"
 #include "options.h"
 #include "output.h"
@@ -37,6 +38,8 @@ struct app {
     struct fetch_writer writer; /* records to out_fd */
     struct fetch_buf out;       /* records not yet written */
     struct fetch_reader *rd;
+    struct fetch_bodies bodies; /* --output-dir */
+    int has_bodies;
     int in_fd;
     int in_regular; /* the input is a regular file: counts are exact */
     int input_done; /* read to its end */

@@ -12,11 +12,10 @@
 #define MAX_DEPTH 16
 
 static const char *const top_fields[] = {
-    "id",         "line",        "url",          "effective_url", "method",
-    "outcome",    "http_status", "http_version", "content_type",  "curl_code",
-    "started_at", "elapsed_ms",  "bytes",        "attempts",      "error",
-    "timeout_ms", "body",        "truncated",    "headers",       "timings",
-    "worker",     NULL};
+    "id",          "line",         "url",          "effective_url", "method",     "outcome",
+    "http_status", "http_version", "content_type", "curl_code",     "started_at", "elapsed_ms",
+    "bytes",       "attempts",     "error",        "timeout_ms",    "body",       "truncated",
+    "headers",     "timings",      "worker",       "path",          NULL};
 static const char *const timing_fields[] = {"queued_ms",     "rate_wait_ms", "connect_ms", "tls_ms",
                                             "first_byte_ms", "total_ms",     NULL};
 static const char default_fields[] =
@@ -105,7 +104,7 @@ int fetch_format_fields(const char *list, struct fetch_format *f, char *err, siz
         if (!known(name)) {
             snprintf(err, errlen,
                      "unknown field '%s' (fields: %s, body, truncated, headers, timings, "
-                     "worker, timings.NAME, headers.NAME)",
+                     "worker, path, timings.NAME, headers.NAME)",
                      name, default_fields);
             return -1;
         }

@@ -28,6 +28,7 @@ void fetch_live_end(struct fetch_live *l, struct fetch_request *r)
     free(r->id);
     r->id = NULL;
     r->abandoned = 0;
+    r->body_no = 0;
     TAILQ_INSERT_HEAD(&l->spare, r, link);
 }
 

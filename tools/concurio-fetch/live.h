@@ -16,7 +16,8 @@ struct fetch_request {
     char *id; /* JSON text of an explicit id (owned), or NULL: the line number */
     uint64_t line;
     cio_task_id task;
-    int abandoned; /* another worker took it over: it ends without a record */
+    uint64_t body_no; /* --output-dir: its temporary file's number; 0: none */
+    int abandoned;    /* another worker took it over: it ends without a record */
     TAILQ_ENTRY(fetch_request) link;
 };
 

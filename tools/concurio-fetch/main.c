@@ -193,6 +193,9 @@ static int close_and_report(struct app *a, int argc, char **argv, uint64_t run_m
         char sum[4096];
         fetch_summary_format(&a->sum, run_ms, sum, sizeof sum);
         fetch_write_all(2, sum, strlen(sum));
+        if (a->has_bodies)
+            fetch_say("%llu bodies saved in %s%s", (unsigned long long)a->bodies.saved,
+                      a->bodies.dir, a->bodies.partial > 0 ? ", some kept as .part" : "");
     }
     if (a->o.summary_json != NULL && write_summary_json(a, run_ms) != 0 && a->out_errno == 0)
         return FETCH_EXIT_OUTPUT;
@@ -260,6 +263,17 @@ int main(int argc, char **argv)
     if (a->o.insecure)
         fetch_say("WARNING: --insecure: TLS certificates and host names are NOT verified");
     fetch_writer_init(&a->writer, a);
+    if (a->o.output_dir != NULL) {
+        if (fetch_bodies_open(&a->bodies, a->o.output_dir,
+                              a->o.name_template != NULL ? a->o.name_template : "{id}",
+                              a->o.keep_partial, a->o.qmode == FETCH_Q_WORKER, err,
+                              sizeof err) != 0) {
+            fetch_say("%s", err);
+            fetch_opts_free(&a->o);
+            return FETCH_EXIT_USAGE;
+        }
+        a->has_bodies = 1;
+    }
     int rc = fetch_files_open(a);
     if (rc == 0 && a->copied > 0 && !a->o.quiet)
         fetch_say("%zu done records of %s copied to %s", a->copied, a->o.resume,
@@ -282,6 +296,8 @@ int main(int argc, char **argv)
         }
     }
     fetch_files_close(a);
+    if (a->has_bodies)
+        fetch_bodies_close(&a->bodies);
     fetch_buf_free(&a->out);
     fetch_opts_free(&a->o);
     return rc;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "names.h"
 #include "options.h"
 
 #include "format.h"
@@ -62,6 +63,12 @@ const char *const fetch_usage_text[] = {
     "      --connect-to H:P:H2:P2  requests for H:P go to H2:P2 (repeatable)\n"
     "Output:\n"
     "  -o, --output FILE         write records to FILE (default standard output)\n"
+    "      --output-dir DIR      each body to a file of its own in DIR (made if missing),\n"
+    "                            renamed when complete; the record says its \"path\"\n"
+    "      --name-template T     the file's name: {id} (default), {line}, {host}, {path},\n"
+    "                            {basename}, {status}, {ext}; '/' makes directories;\n"
+    "                            a name taken already is numbered (page-1.html)\n"
+    "      --keep-partial        keep a failed body as NAME.part (default: removed)\n"
     "      --body MODE           none, text or base64 (default none)\n"
     "      --max-body BYTES      cap on a body received (default 1M; K, M, G suffixes)\n"
     "      --keep-header NAME    copy response header NAME into the record's \"headers\"\n"
@@ -135,6 +142,9 @@ enum {
     OPT_RESOLVE,
     OPT_CONNECT_TO,
     OPT_SUMMARY_JSON,
+    OPT_OUTPUT_DIR,
+    OPT_NAME_TEMPLATE,
+    OPT_KEEP_PARTIAL,
     OPT_RESUME,
     OPT_PROGRESS,
     OPT_NO_PROGRESS,
@@ -190,6 +200,9 @@ static const struct option longopts[] = {
     {"noproxy", required_argument, NULL, OPT_NOPROXY},
     {"resolve", required_argument, NULL, OPT_RESOLVE},
     {"summary-json", required_argument, NULL, OPT_SUMMARY_JSON},
+    {"output-dir", required_argument, NULL, OPT_OUTPUT_DIR},
+    {"name-template", required_argument, NULL, OPT_NAME_TEMPLATE},
+    {"keep-partial", no_argument, NULL, OPT_KEEP_PARTIAL},
     {"connect-to", required_argument, NULL, OPT_CONNECT_TO},
     {"user", required_argument, NULL, 'u'},
     {"user-agent", required_argument, NULL, 'A'},
@@ -465,6 +478,8 @@ static const char *form_of(int c)
     case OPT_CACERT:
     case OPT_SUMMARY_JSON:
         return "a file name";
+    case OPT_OUTPUT_DIR:
+        return "a directory name";
     case OPT_BODY:
         return "none, text or base64";
     case OPT_KEEP_HEADER:
@@ -676,6 +691,12 @@ static int apply(struct fetch_opts *o, int c, const char *v)
     case OPT_SUMMARY_JSON:
         o->summary_json = v;
         return v[0] != '\0' ? 0 : -1;
+    case OPT_OUTPUT_DIR:
+        o->output_dir = v;
+        return v[0] != '\0' ? 0 : -1;
+    case OPT_KEEP_PARTIAL:
+        o->keep_partial = 1;
+        return 0;
     case OPT_RESOLVE:
         o->resolve[o->nresolve++] = v;
         return valid_resolve(v) ? 0 : -1;
@@ -758,6 +779,20 @@ static const char *queue_problem(const struct fetch_opts *o)
         return "only --enqueue reads an input FILE";
     if (o->resume != NULL)
         return "--resume does not apply to queue mode (a job resumes by itself)";
+    return NULL;
+}
+
+/* --output-dir's rules; NULL or what is wrong. */
+static const char *output_dir_problem(const struct fetch_opts *o)
+{
+    if (o->output_dir == NULL)
+        return o->name_template != NULL || o->keep_partial
+                   ? "--name-template and --keep-partial go with --output-dir"
+                   : NULL;
+    if (o->body != FETCH_BODY_NONE)
+        return "--output-dir writes bodies to files: not with --body text or base64";
+    if (o->qmode == FETCH_Q_ENQUEUE || o->qmode == FETCH_Q_COLLECT)
+        return "--output-dir goes with --worker, which fetches (each worker its own DIR)";
     return NULL;
 }
 
@@ -927,6 +962,14 @@ enum fetch_action fetch_parse_args(int argc, char **argv, struct fetch_opts *o, 
                 return usage(err, errlen, "--fields: %s", why);
             continue;
         }
+        if (c == OPT_NAME_TEMPLATE) {
+            struct fetch_template t;
+            char why[256];
+            if (fetch_template_parse(optarg, &t, why, sizeof why) != 0)
+                return usage(err, errlen, "--name-template '%s': %s", optarg, why);
+            o->name_template = optarg;
+            continue;
+        }
         if (c == OPT_ENQUEUE || c == OPT_WORKER || c == OPT_COLLECT) {
             if (apply(o, c, NULL) != 0)
                 return usage(err, errlen, "one of --enqueue, --worker and --collect, not two");
@@ -980,6 +1023,8 @@ enum fetch_action fetch_parse_args(int argc, char **argv, struct fetch_opts *o, 
     o->rate.mode = o->host_rate.mode = mode;
     o->rate.burst = o->host_rate.burst = burst;
     const char *problem = queue_problem(o);
+    if (problem == NULL)
+        problem = output_dir_problem(o);
     if (problem != NULL)
         return usage(err, errlen, "%s", problem);
     return formats(o, err, errlen);

@@ -28,8 +28,10 @@ struct fetch_opts {
                                   NULL-terminated */
     size_t nheaders;
     const char *output, *resume;
-    const char *summary_json; /* --summary-json FILE */
-    const char *cacert;       /* --cacert: PEM certificates to verify servers with */
+    const char *output_dir, *name_template; /* --output-dir, --name-template */
+    int keep_partial;                       /* --keep-partial */
+    const char *summary_json;               /* --summary-json FILE */
+    const char *cacert;                     /* --cacert: PEM certificates to verify servers with */
     enum fetch_body body;
     struct fetch_format format; /* --fields, --format */
     struct fetch_keep keep;     /* --keep-header, --headers; names point into keep_names */

@@ -496,6 +496,8 @@ int fetch_record_append(struct fetch_buf *b, const struct fetch_record *r, enum 
     }
     rc = rc || field_u(b, ",\"elapsed_ms\":", r->elapsed_ms) ||
          field_u(b, ",\"bytes\":", r->bytes) || field_u(b, ",\"attempts\":", r->attempts);
+    if (r->path != NULL)
+        rc = rc || field_s(b, ",\"path\":", r->path);
     if (r->outcome != FETCH_DONE)
         rc = rc || field_redacted(b, ",\"error\":", r->error, 0);
     if (r->outcome == FETCH_TIMEOUT)

@@ -36,6 +36,7 @@ struct fetch_record {
     int truncated;              /* the body passed --max-body: "truncated":true whatever the mode */
     const cio_timings *timings; /* NULL: no "timings" object */
     const char *worker;         /* queue mode: the worker's name; NULL: no such field */
+    const char *path;           /* --output-dir: the body's file; NULL: no such field */
     const char *effective_url;  /* after redirects (its userinfo hidden); NULL: no field */
     int curl_code;              /* libcurl's code of a failed transfer; 0: no field */
     long http_version;          /* of the response: 10, 11, 20, 30; 0: no field */

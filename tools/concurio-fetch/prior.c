@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "output.h"
@@ -11,6 +12,20 @@
 #include "say.h"
 
 #define COPY_FLUSH (64u << 10)
+
+/* A line of an earlier output: a done record counts as one only while the body file
+ * it names (--output-dir) is there whole; else its item is fetched again. */
+static enum fetch_prior parse(const char *text, size_t len, uint64_t *line, uint32_t *hash)
+{
+    struct fetch_prior_body body;
+    struct stat st;
+    enum fetch_prior kind = fetch_prior_parse_body(text, len, line, hash, &body);
+
+    if (kind == FETCH_PRIOR_DONE && body.path[0] != '\0' &&
+        (stat(body.path, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != body.bytes))
+        return FETCH_PRIOR_OTHER;
+    return kind;
+}
 
 /* Calls each(line, len, arg) for every whole line of fd from its start; stops at a torn
  * last line, whose offset *whole_end then gives. 0, or an errno. */
@@ -60,7 +75,7 @@ static int load_one(const char *text, size_t len, void *arg)
 
     if (len == 0)
         return 0;
-    switch (fetch_prior_parse(text, len, &line, &hash)) {
+    switch (parse(text, len, &line, &hash)) {
     case FETCH_PRIOR_JUNK:
         l->info->junk++;
         return 0;
@@ -112,7 +127,7 @@ static int copy_one(const char *text, size_t len, void *arg)
     uint64_t line;
     uint32_t hash;
 
-    if (len == 0 || fetch_prior_parse(text, len, &line, &hash) != FETCH_PRIOR_DONE)
+    if (len == 0 || parse(text, len, &line, &hash) != FETCH_PRIOR_DONE)
         return 0;
     if (c->dups) {
         int added = fetch_lines_add(&c->seen, line);

@@ -134,6 +134,12 @@ uint32_t fetch_url_hash(const char *url)
 
 enum fetch_prior fetch_prior_parse(const char *text, size_t len, uint64_t *line, uint32_t *url_hash)
 {
+    return fetch_prior_parse_body(text, len, line, url_hash, NULL);
+}
+
+enum fetch_prior fetch_prior_parse_body(const char *text, size_t len, uint64_t *line,
+                                        uint32_t *url_hash, struct fetch_prior_body *body)
+{
     cJSON *o = cJSON_ParseWithLength(text, len);
     enum fetch_prior kind = FETCH_PRIOR_JUNK;
 
@@ -149,6 +155,18 @@ enum fetch_prior fetch_prior_parse(const char *text, size_t len, uint64_t *line,
                 kind = FETCH_PRIOR_DONE;
                 *line = (uint64_t)v;
                 *url_hash = fetch_url_hash(url->valuestring);
+                const cJSON *path = cJSON_GetObjectItemCaseSensitive(o, "path");
+                const cJSON *bytes = cJSON_GetObjectItemCaseSensitive(o, "bytes");
+                if (body != NULL) {
+                    body->path[0] = '\0';
+                    body->bytes = cJSON_IsNumber(bytes) && bytes->valuedouble >= 0 &&
+                                          bytes->valuedouble < 1e18
+                                      ? (uint64_t)bytes->valuedouble
+                                      : UINT64_MAX;
+                }
+                if (body != NULL && cJSON_IsString(path) &&
+                    strlen(path->valuestring) < sizeof body->path)
+                    memcpy(body->path, path->valuestring, strlen(path->valuestring) + 1);
             }
         }
     }

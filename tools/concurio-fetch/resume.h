@@ -34,6 +34,14 @@ enum fetch_prior {
 /* Reads one record line (without its "\n"). url_hash is fetch_url_hash of its "url". */
 enum fetch_prior fetch_prior_parse(const char *text, size_t len, uint64_t *line,
                                    uint32_t *url_hash);
+/* A done record's body file (--output-dir): its "path" and "bytes". */
+struct fetch_prior_body {
+    char path[4200]; /* "": the record names none (or one too long to be ours) */
+    uint64_t bytes;
+};
+/* fetch_prior_parse, and for a done record its body file into *body. */
+enum fetch_prior fetch_prior_parse_body(const char *text, size_t len, uint64_t *line,
+                                        uint32_t *url_hash, struct fetch_prior_body *body);
 
 /* The hash of a URL as a record writes it (its userinfo hidden). */
 uint32_t fetch_url_hash(const char *url);

@@ -70,10 +70,38 @@ static uint64_t started_at(uint64_t elapsed_ms)
     return now > elapsed_ms ? now - elapsed_ms : 1;
 }
 
+/* --output-dir: the item's file gets its name (done), or goes (else); the record's path
+ * into path, or NULL. A done item whose file cannot be named becomes an error (why).
+ * res is NULL for a timeout (url is then its request's). */
+static const char *body_end(struct app *a, struct fetch_request *it, const cio_result *res,
+                            const char *url, enum fetch_outcome *outcome, char *path, char *why,
+                            size_t whylen)
+{
+    size_t ctlen = 0;
+    const char *ct = res != NULL ? cio_result_header(res, "Content-Type", &ctlen) : NULL;
+    struct fetch_name_vars v = {
+        .id = it->id,
+        .line = it->line,
+        .url = res != NULL && res->effective_url != NULL ? res->effective_url : url,
+        .status = res != NULL ? res->http_status : 0,
+        .content_type = ct,
+        .content_type_len = ctlen,
+    };
+
+    if (!a->has_bodies || it->body_no == 0)
+        return NULL;
+    if (fetch_bodies_end(&a->bodies, it->body_no, *outcome == FETCH_DONE, &v, path, why, whylen) !=
+        0)
+        *outcome = FETCH_ERROR;
+    it->body_no = 0;
+    return path[0] != '\0' ? path : NULL;
+}
+
 static void result_record(struct app *a, const cio_result *res, enum fetch_outcome outcome)
 {
     struct fetch_request *it = res->task_user;
-    char why[64];
+    char why[FETCH_NAME_MAX + 256] = "", path[FETCH_BODIES_PATH];
+    const char *saved = body_end(a, it, res, res->url, &outcome, path, why, sizeof why);
     /* A body is kept for a response, the error statuses' too (a REST error payload is
      * what the user needs to read); not for a transfer that broke. */
     int response =
@@ -88,7 +116,9 @@ static void result_record(struct app *a, const cio_result *res, enum fetch_outco
         .elapsed_ms = res->timings.elapsed_ms,
         .bytes = (size_t)res->bytes,
         .attempts = res->attempts,
-        .error = outcome == FETCH_DONE ? NULL : error_text(res, why, sizeof why),
+        .error = outcome == FETCH_DONE ? NULL
+                 : why[0] != '\0'      ? why
+                                       : error_text(res, why, sizeof why),
         .body = response ? res->body : NULL,
         .body_len = res->body_len,
         .truncated = res->truncated,
@@ -100,6 +130,7 @@ static void result_record(struct app *a, const cio_result *res, enum fetch_outco
         .headers = res->http_status > 0 ? res->headers : NULL,
         .headers_len = res->headers_len,
         .keep = a->o.keep.all || a->o.keep.n > 0 ? &a->o.keep : NULL,
+        .path = saved,
     };
     write_record(a, &r, res->attempts > 0);
 }
@@ -129,6 +160,13 @@ static void on_error(cio_pool *p, const cio_result *res, void *user)
         ; /* taken over by another run of the source's (a queue job): its record is theirs */
     else
         result_record(a, res, FETCH_ERROR);
+    if (a->has_bodies && it->body_no != 0) { /* no record here: its file goes */
+        enum fetch_outcome none = FETCH_ERROR;
+        char path[FETCH_BODIES_PATH], why[8];
+        a->bodies.keep_partial = 0;
+        body_end(a, it, res, res->url, &none, path, why, sizeof why);
+        a->bodies.keep_partial = a->o.keep_partial;
+    }
     if (res->status == CIO_E_DEADLINE)
         a->deadline_errors++;
     fetch_live_end(&a->live, it);
@@ -138,14 +176,17 @@ static void on_timeout(cio_pool *p, const cio_timeouted_task *t, void *user)
 {
     struct app *a = user;
     struct fetch_request *it = t->task_user;
-    char why[96];
+    char why[FETCH_NAME_MAX + 256] = "", path[FETCH_BODIES_PATH];
+    enum fetch_outcome outcome = FETCH_TIMEOUT;
+    const char *saved = body_end(a, it, NULL, t->request->url, &outcome, path, why, sizeof why);
 
     (void)p;
-    snprintf(why, sizeof why, "%s after %u ms",
-             t->budget == CIO_BUDGET_CONNECT ? "connect timed out"
-             : t->budget == CIO_BUDGET_ITEM  ? "retry budget ran out"
-                                             : "timed out",
-             t->timeout_ms);
+    if (why[0] == '\0') /* else the body could not be kept: that is the news */
+        snprintf(why, sizeof why, "%s after %u ms",
+                 t->budget == CIO_BUDGET_CONNECT ? "connect timed out"
+                 : t->budget == CIO_BUDGET_ITEM  ? "retry budget ran out"
+                                                 : "timed out",
+                 t->timeout_ms);
     struct fetch_record r = {
         .id = it->id,
         .line = it->line,
@@ -158,6 +199,7 @@ static void on_timeout(cio_pool *p, const cio_timeouted_task *t, void *user)
         .timeout_ms = t->timeout_ms,
         .timings = &t->timings,
         .started_at_ms = started_at(t->timings.elapsed_ms),
+        .path = saved,
     };
     write_record(a, &r, 1);
     fetch_live_end(&a->live, it);
@@ -225,6 +267,11 @@ static int submit(struct app *a, struct fetch_item *fi, uint64_t line)
             .user = it,
             .key = fi->key,
         };
+        char tmp[FETCH_BODIES_PATH];
+        if (a->has_bodies && fetch_bodies_temp(&a->bodies, &it->body_no, tmp, sizeof tmp) == 0) {
+            req.size = sizeof req; /* body_file is newer than 0.2.0 */
+            req.body_file = tmp;
+        }
         rc = cio_submit_http(a->pool, &req, &it->task);
     }
     free(h);
