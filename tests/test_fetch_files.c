@@ -337,3 +337,86 @@ TEST_FILES(bad_values_are_usage_errors_naming_the_form, .timeout = 30)
         tool_run_free(&R);
     }
 }
+
+/* ---- cookies ---------------------------------------------------------------------- */
+
+/* The Cookie header /echo saw, from a record kept with --body text ("" when none). */
+static const char *cookie_of(const cJSON *rec)
+{
+    static char out[256];
+    cJSON *echo = cJSON_Parse(rec_str(rec, "body"));
+    const cJSON *h = cJSON_GetObjectItem(cJSON_GetObjectItem(echo, "headers"), "Cookie");
+
+    snprintf(out, sizeof out, "%s", cJSON_IsString(h) ? h->valuestring : "");
+    cJSON_Delete(echo);
+    return out;
+}
+
+#define LOGIN "%s/status/302?h=Set-Cookie:sid=abc%3B%20Path=/&h=Location:/echo"
+
+TEST_FILES(a_login_that_redirects_keeps_its_session_and_the_jar_keeps_it, .timeout = 30)
+{
+    char jar[PATH_MAX];
+    struct stat st;
+
+    snprintf(jar, sizeof jar, "%s", tool_tmp("jar.txt"));
+    unlink(jar);
+    add(LOGIN);
+    tool_run(&R, input, (const char *[]){"-q", "--body", "text", NULL});
+    cr_assert_str_eq(cookie_of(tool_record(&R, "1")), "", "no cookie kept by default");
+    tool_run_free(&R);
+    tool_run(&R, input,
+             (const char *[]){"-q", "--body", "text", "-b", jar, "--cookie-jar", jar, NULL});
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert_str_eq(cookie_of(tool_record(&R, "1")), "sid=abc", "the redirect carried it");
+    char *text = tool_slurp(jar);
+    cr_assert(strstr(text, "# Netscape HTTP Cookie File") == text, "%s", text);
+    cr_assert(strstr(text, "\tsid\tabc\n") != NULL, "%s", text);
+    free(text);
+    cr_assert_eq(stat(jar, &st), 0);
+    cr_assert_eq(st.st_mode & 077, 0, "a jar is its owner's only");
+    tool_run_free(&R);
+    input[0] = '\0';
+    add("%s/echo");
+    tool_run(&R, input, (const char *[]){"-q", "--body", "text", "-b", jar, NULL});
+    cr_assert_str_eq(cookie_of(tool_record(&R, "1")), "sid=abc", "read back from the jar");
+    tool_run_free(&R);
+    tool_run(&R, input, (const char *[]){"-q", "--body", "text", "-b", "a=1; b=2", NULL});
+    cr_assert_str_eq(cookie_of(tool_record(&R, "1")), "a=1; b=2", "-b NAME=VALUE");
+}
+
+TEST_FILES(two_keys_keep_two_sessions_on_one_host, .timeout = 30)
+{
+    add("{\"url\":\"%s/status/200?h=Set-Cookie:tok=A%3B%20Path=/\",\"key\":\"alice\"}");
+    add("{\"url\":\"%s/status/200?h=Set-Cookie:tok=B%3B%20Path=/\",\"key\":\"bob\"}");
+    add("{\"url\":\"%s/echo\",\"key\":\"alice\"}");
+    add("{\"url\":\"%s/echo\",\"key\":\"bob\"}");
+    add("{\"url\":\"%s/echo\",\"key\":\"carol\"}");
+    tool_run(&R, input, (const char *[]){"-q", "-c", "1", "--body", "text", "-b", "", NULL});
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert_str_eq(cookie_of(tool_record(&R, "3")), "tok=A");
+    cr_assert_str_eq(cookie_of(tool_record(&R, "4")), "tok=B");
+    cr_assert_str_eq(cookie_of(tool_record(&R, "5")), "");
+}
+
+TEST_FILES(cookie_files_that_cannot_be_used_are_said, .timeout = 30)
+{
+    char list[PATH_MAX];
+
+    snprintf(list, sizeof list, "%s", tool_tmp("cookie-list.txt"));
+    add("%s/ok");
+    FILE *f = fopen(list, "w");
+    fputs(input, f);
+    fclose(f);
+    tool_run(&R, NULL, (const char *[]){"-q", "-b", "/nonexistent/jar", list, NULL});
+    cr_assert_eq(R.status, 2);
+    cr_assert(strstr(R.err, "cannot read -b/--cookie file") != NULL, "%s", R.err);
+    tool_run_free(&R);
+    tool_run(&R, NULL, (const char *[]){"-q", "--cookie-jar", list, list, NULL});
+    cr_assert_eq(R.status, 2, "the jar would overwrite the input");
+    cr_assert(strstr(R.err, "the input FILE") != NULL, "%s", R.err);
+    tool_run_free(&R);
+    tool_run(&R, NULL, (const char *[]){"-q", "--cookie-jar", "/proc/nope/jar", list, NULL});
+    cr_assert_eq(R.status, 74, "%s", R.err);
+    cr_assert(strstr(R.err, "cannot write --cookie-jar") != NULL, "%s", R.err);
+}

@@ -249,7 +249,30 @@ typedef struct cio_http_opts {
                                       the URL's name stays for Host and TLS (copied) */
     const char *const *connect_to; /* "HOST:PORT:CONNECT-HOST:CONNECT-PORT" entries,
                                       NULL-terminated (curl --connect-to) (copied) */
+    const char *cookie_file;       /* NULL: no cookies kept (a Set-Cookie is dropped, as
+                                      curl does without -b). "": cookies kept, per key (see
+                                      "Cookies" below). A path: kept, and each key's store
+                                      starts with this file's (curl's cookie file format,
+                                      or Set-Cookie lines), read when the key has its first
+                                      request (copied) */
 } cio_http_opts;
+
+/* Cookies (cio_http_opts.cookie_file set). Every key (an HTTP request's is its URL's
+ * "scheme://host:port" unless it names one) has a cookie store of its own: what one
+ * key's responses set is sent with that key's later requests and redirects (a login
+ * that redirects keeps its session), and never with another key's, so two API tokens
+ * on one host keep two sessions. libcurl's domain, path, expiry and Secure rules apply
+ * within a store. Stores last as long as the pool: memory grows with the keys that had
+ * a request. */
+
+/* Writes every key's cookies to path, in curl's cookie file format (a cookie appears
+ * once per key that has it; loaded again with cookie_file), through a temporary file
+ * renamed over path, readable by its owner only. Cookies set by transfers still running
+ * may be missing.
+ * Returns: CIO_OK; CIO_E_STATE when cookies are not kept; CIO_E_FILE when path cannot be
+ *          written (*why, if not NULL, is the errno); CIO_E_NOMEM.
+ * Context: loop thread; allowed inside any Concurio callback. */
+CIO_EXTERN int cio_http_save_cookies(cio_pool *pool, const char *path, int *why);
 
 /* The HTTP engine's libraries and what they can do, one line, e.g. "libcurl/7.88.1
  * OpenSSL/3.0.15 zlib/1.2.13 nghttp2/1.52.0 (HTTP/2: yes, HTTP/3: no)". Static text.

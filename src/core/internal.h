@@ -130,6 +130,7 @@ struct cio_pool {
     uint64_t done0, errors0, timeouts0; /* the counters when the run began */
     char *dns_nameserver;               /* the pool's copies of the options' strings */
     char *ca_file, *proxy, *noproxy, *resolve, *connect_to; /* copies of the options' */
+    char *cookie_file;
     char *progress_desc;
 };
 

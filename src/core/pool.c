@@ -97,6 +97,7 @@ static int setup(cio_pool *p, const cio_pool_opts *o)
         (rc = own_string(&p->http.noproxy, &p->noproxy)) != CIO_OK ||
         (rc = own_strings(&p->http.resolve, &p->resolve)) != CIO_OK ||
         (rc = own_strings(&p->http.connect_to, &p->connect_to)) != CIO_OK ||
+        (rc = own_string(&p->http.cookie_file, &p->cookie_file)) != CIO_OK ||
         (rc = own_string(&p->o.dns_nameserver, &p->dns_nameserver)) != CIO_OK ||
         (rc = own_string(&p->o.progress_desc, &p->progress_desc)) != CIO_OK)
         return rc;
@@ -172,6 +173,7 @@ static void destroy(cio_pool *p)
     cio__free(p->noproxy);
     cio__free(p->resolve);
     cio__free(p->connect_to);
+    cio__free(p->cookie_file);
     cio__free(p->progress_desc);
     cio__keys_free(&p->keys);
     cio__lim_free(&p->lim);

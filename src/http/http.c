@@ -17,6 +17,7 @@
 #include <curl/curl.h>
 
 #include "adapt.h"
+#include "cookies.h"
 #include "core.h"
 #include "lanes.h"
 #include "mem.h"
@@ -43,6 +44,7 @@ struct cio_http {
     /* No proxy variable was set when the pool was made: libcurl need not look them up
      * (five getenv scans of the environment) for every request. */
     int no_proxy_env;
+    struct cio_cookies *cookies; /* a store per key (cookie_file set); else NULL */
 };
 
 struct work {
@@ -575,6 +577,8 @@ static CURL *take_easy(struct cio_http *h)
         rc |= curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_0);
     if (o->connect_timeout_ms > 0)
         rc |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)o->connect_timeout_ms);
+    if (h->cookies != NULL) /* the engine on; the files are each store's (cookies.c) */
+        rc |= curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
     if (rc != CURLE_OK) {
         curl_easy_cleanup(e);
         return NULL;
@@ -655,6 +659,20 @@ static int setup(struct work *w, CURL *e, unsigned timeout_ms)
     return rc == CURLE_OK ? CIO_OK : CIO_E_TRANSPORT;
 }
 
+/* The attempt's handle takes its key's cookie store. */
+static int use_cookies(struct work *w, CURL *e)
+{
+    char key[512];
+    const char *k = w->req.key;
+
+    if (k == NULL && cio__url_key(w->req.url, key, sizeof key) == 0)
+        k = key;
+    CURLSH *sh = cio__cookies_of(w->h->cookies, k != NULL ? k : "");
+    if (sh == NULL)
+        return CIO_E_NOMEM;
+    return curl_easy_setopt(e, CURLOPT_SHARE, sh) == CURLE_OK ? CIO_OK : CIO_E_NOMEM;
+}
+
 static int http_start(cio_task *task, void *work, struct event_base *base)
 {
     struct work *w = work;
@@ -674,6 +692,8 @@ static int http_start(cio_task *task, void *work, struct event_base *base)
     w->limit = cio__task_limit_ms(task); /* its timeout, or the rest of the item's budget */
     w->x.want_sent = cio__task_wants_sent(task);
     int rc = setup(w, e, w->limit);
+    if (rc == CIO_OK && w->h->cookies != NULL)
+        rc = use_cookies(w, e);
     if (rc == CIO_OK)
         rc = cio__lanes_add(w->h->lanes, &w->x);
     if (rc != CIO_OK) {
@@ -838,6 +858,7 @@ static struct cio_http *http_new(cio_pool *p, int *err)
     h->spare = cio__calloc(h->spare_cap, sizeof *h->spare);
     h->works = cio__calloc(h->spare_cap, sizeof *h->works);
     h->base_headers = base_headers(!(o->flags & CIO_NO_COMPRESSION));
+    int cookies_ok = o->cookie_file == NULL || (h->cookies = cio__cookies_new(o->cookie_file));
     int lists_ok =
         slist_of(o->resolve, &h->resolve) == 0 && slist_of(o->connect_to, &h->connect_to) == 0;
     /* A thread's loop, pipe and multi take about CIO_FDS_PER_LOOP each, and the
@@ -853,7 +874,7 @@ static struct cio_http *http_new(cio_pool *p, int *err)
                              .enter = lanes_enter,
                              .leave = lanes_leave,
                              .closing = lanes_closing};
-    if (h->spare != NULL && h->works != NULL && h->base_headers != NULL && lists_ok) {
+    if (h->spare != NULL && h->works != NULL && h->base_headers != NULL && lists_ok && cookies_ok) {
         struct event_base *base = cio__pool_base(p);
         long reqs = (long)po->max_concurrency;
         h->lanes = cio__lanes_new(base, threads, cap, reqs, &hooks, err);
@@ -885,6 +906,7 @@ static void http_free(void *state)
     curl_slist_free_all(h->base_headers);
     curl_slist_free_all(h->resolve);
     curl_slist_free_all(h->connect_to);
+    cio__cookies_free(h->cookies); /* no handle has a store any more */
     cio__free(h);
     curl_global_cleanup();
 }
@@ -930,6 +952,27 @@ int cio_submit_http(cio_pool *p, const cio_http_req *given, cio_task_id *id)
     if ((rc = cio__submit(p, &item, id)) != CIO_OK)
         drop_work(h, w);
     return rc;
+}
+
+int cio_http_save_cookies(cio_pool *p, const char *path, int *why)
+{
+    int rc;
+
+    if (why != NULL)
+        *why = 0;
+    if (p == NULL || path == NULL || path[0] == '\0')
+        return CIO_E_INVAL;
+    if (cio__pool_http(p)->cookie_file == NULL)
+        return CIO_E_STATE;
+    struct cio_http *h = cio__engine_find(p, &http_engine);
+    struct cio_cookies *none = h == NULL ? cio__cookies_new(NULL) : NULL; /* no request yet */
+    if (h == NULL && none == NULL)
+        return CIO_E_NOMEM;
+    rc = cio__cookies_save(h != NULL ? h->cookies : none, path);
+    cio__cookies_free(none);
+    if (why != NULL)
+        *why = rc;
+    return rc == 0 ? CIO_OK : rc == ENOMEM ? CIO_E_NOMEM : CIO_E_FILE;
 }
 
 const char *cio_result_header(const cio_result *res, const char *name, size_t *len)

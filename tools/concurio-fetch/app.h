@@ -40,6 +40,7 @@ struct app {
     struct fetch_reader *rd;
     struct fetch_bodies bodies; /* --output-dir */
     int has_bodies;
+    int jar_failed; /* --cookie-jar could not be written (said) */
     int in_fd;
     int in_regular; /* the input is a regular file: counts are exact */
     int input_done; /* read to its end */

@@ -285,26 +285,46 @@ static int identify_output(struct app *a, const struct checks *c, struct stat *o
     return check_output(a, c, out, name);
 }
 
-/* --summary-json FILE is written at the end: never one of the files read, nor -o. */
-static int check_summary(const struct app *a, const struct checks *c, const struct stat *out,
-                         int out_exists)
+/* A file written at the end (flag's path: --summary-json, --cookie-jar): never one of
+ * the files read, nor -o. */
+static int check_written(const struct app *a, const struct checks *c, const struct stat *out,
+                         int out_exists, const char *flag, const char *path)
 {
-    const char *path = a->o.summary_json;
     struct stat st;
     char name[300];
 
     if (path == NULL || stat(path, &st) != 0)
         return 0; /* made new: none of the others */
     if (S_ISDIR(st.st_mode)) {
-        fetch_say("--summary-json %s is a directory; expected a file name", path);
+        fetch_say("%s %s is a directory; expected a file name", flag, path);
         return FETCH_EXIT_USAGE;
     }
     if (out_exists && st.st_dev == out->st_dev && st.st_ino == out->st_ino) {
-        fetch_say("--summary-json %s is the records' output: give it another file", path);
+        fetch_say("%s %s is the records' output: give it another file", flag, path);
         return FETCH_EXIT_USAGE;
     }
-    snprintf(name, sizeof name, "--summary-json %s", path);
+    snprintf(name, sizeof name, "%s %s", flag, path);
     return check_output(a, c, &st, name);
+}
+
+/* -b FILE must be a readable file (curl ignores one it cannot read: a typo would lose
+ * the session without a word). It may be the --cookie-jar, as with curl. */
+static int check_cookie_file(const struct app *a)
+{
+    const char *path = a->o.cookie;
+    struct stat st;
+
+    if (path == NULL || path[0] == '\0' || strchr(path, '=') != NULL)
+        return 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int e = fd < 0 ? errno : fstat(fd, &st) != 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
+    if (fd >= 0)
+        close(fd);
+    if (e == 0 || (e == ENOENT && a->o.cookie_jar != NULL && strcmp(path, a->o.cookie_jar) == 0))
+        return 0; /* -b jar --cookie-jar jar: the first run makes it */
+    fetch_say("cannot read -b/--cookie file %s: %s (a cookie string is NAME=VALUE)", path,
+              strerror(e));
+    return FETCH_EXIT_USAGE;
 }
 
 /* Reads --resume FILE: what is done, checked against the input where it can be. */
@@ -448,8 +468,10 @@ int fetch_files_open(struct app *a)
     if ((rc = open_input(a, &c)) != 0 || (rc = load_data(a, &c)) != 0 ||
         (rc = load_headers(a, &c)) != 0 || (rc = check_cacert(a, &c)) != 0 ||
         (rc = identify_output(a, &c, &out, &exists)) != 0 ||
-        (rc = check_summary(a, &c, &out, exists)) != 0 ||
-        (rc = load_prior(a, &c, &prior_fd)) != 0 || (rc = scan_input(a)) != 0) {
+        (rc = check_written(a, &c, &out, exists, "--summary-json", a->o.summary_json)) != 0 ||
+        (rc = check_written(a, &c, &out, exists, "--cookie-jar", a->o.cookie_jar)) != 0 ||
+        (rc = check_cookie_file(a)) != 0 || (rc = load_prior(a, &c, &prior_fd)) != 0 ||
+        (rc = scan_input(a)) != 0) {
         if (prior_fd >= 0)
             close(prior_fd);
         return rc;

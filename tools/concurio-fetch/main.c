@@ -199,6 +199,8 @@ static int close_and_report(struct app *a, int argc, char **argv, uint64_t run_m
     }
     if (a->o.summary_json != NULL && write_summary_json(a, run_ms) != 0 && a->out_errno == 0)
         return FETCH_EXIT_OUTPUT;
+    if (a->jar_failed)
+        return FETCH_EXIT_OUTPUT;
     return a->out_errno != 0                                                   ? FETCH_EXIT_OUTPUT
            : a->signals > 0                                                    ? FETCH_EXIT_INTR
            : a->input_changed || a->read_errno != 0                            ? FETCH_EXIT_USAGE

@@ -60,6 +60,9 @@ const char *const fetch_usage_text[] = {
     "                            all_proxy from the environment)\n"
     "      --noproxy LIST        hosts reached without the proxy (as no_proxy)\n"
     "      --resolve HOST:PORT:ADDR  connect to ADDR for HOST:PORT, no lookup (repeatable)\n"
+    "  -b, --cookie FILE|'N=V'|''  keep cookies (one store per host or key, redirects\n"
+    "                            included), starting with FILE's (curl's format) or N=V\n"
+    "      --cookie-jar FILE     write the cookies to FILE at the end (curl's -c)\n"
     "      --connect-to H:P:H2:P2  requests for H:P go to H2:P2 (repeatable)\n"
     "Output:\n"
     "  -o, --output FILE         write records to FILE (default standard output)\n"
@@ -143,6 +146,7 @@ enum {
     OPT_CONNECT_TO,
     OPT_SUMMARY_JSON,
     OPT_OUTPUT_DIR,
+    OPT_COOKIE_JAR,
     OPT_NAME_TEMPLATE,
     OPT_KEEP_PARTIAL,
     OPT_RESUME,
@@ -201,6 +205,8 @@ static const struct option longopts[] = {
     {"resolve", required_argument, NULL, OPT_RESOLVE},
     {"summary-json", required_argument, NULL, OPT_SUMMARY_JSON},
     {"output-dir", required_argument, NULL, OPT_OUTPUT_DIR},
+    {"cookie", required_argument, NULL, 'b'},
+    {"cookie-jar", required_argument, NULL, OPT_COOKIE_JAR},
     {"name-template", required_argument, NULL, OPT_NAME_TEMPLATE},
     {"keep-partial", no_argument, NULL, OPT_KEEP_PARTIAL},
     {"connect-to", required_argument, NULL, OPT_CONNECT_TO},
@@ -480,6 +486,10 @@ static const char *form_of(int c)
         return "a file name";
     case OPT_OUTPUT_DIR:
         return "a directory name";
+    case 'b':
+        return "a cookie file, '' (none yet), or NAME=VALUE[; NAME=VALUE...] without CR or LF";
+    case OPT_COOKIE_JAR:
+        return "a file name (-c is --concurrency; curl's -c is --cookie-jar)";
     case OPT_BODY:
         return "none, text or base64";
     case OPT_KEEP_HEADER:
@@ -697,6 +707,12 @@ static int apply(struct fetch_opts *o, int c, const char *v)
     case OPT_KEEP_PARTIAL:
         o->keep_partial = 1;
         return 0;
+    case 'b':
+        o->cookie = v; /* "": kept, none loaded (curl -b '') */
+        return strpbrk(v, "\r\n") == NULL ? 0 : -1;
+    case OPT_COOKIE_JAR:
+        o->cookie_jar = v;
+        return v[0] != '\0' ? 0 : -1;
     case OPT_RESOLVE:
         o->resolve[o->nresolve++] = v;
         return valid_resolve(v) ? 0 : -1;
@@ -918,7 +934,7 @@ enum fetch_action fetch_parse_args(int argc, char **argv, struct fetch_opts *o, 
     /* The rate mode may come before or after the rate: keep it aside. */
     unsigned mode = CIO_RATE_PACED, burst = 0;
     int http_given = 0, mode_given = 0, burst_given = 0, rate_set = 0;
-    while ((c = getopt_long(argc, argv, ":c:r:t:X:H:d:o:x:u:A:kLqVh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":c:r:t:X:H:d:o:x:u:A:b:kLqVh", longopts, NULL)) != -1) {
         if (c == 'h')
             return FETCH_HELP;
         if (c == 'V')
@@ -1022,6 +1038,13 @@ enum fetch_action fetch_parse_args(int argc, char **argv, struct fetch_opts *o, 
                      "none (its whole quota may go at once)");
     o->rate.mode = o->host_rate.mode = mode;
     o->rate.burst = o->host_rate.burst = burst;
+    if (o->cookie != NULL && strchr(o->cookie, '=') != NULL) { /* curl's test: no '=', a file */
+        size_t n = strlen(o->cookie) + 16;
+        if ((o->cookie_header = malloc(n)) == NULL)
+            return usage(err, errlen, "out of memory");
+        snprintf(o->cookie_header, n, "Cookie: %s", o->cookie);
+        replace_header(o, NULL, o->cookie_header);
+    }
     const char *problem = queue_problem(o);
     if (problem == NULL)
         problem = output_dir_problem(o);
@@ -1045,6 +1068,8 @@ void fetch_opts_free(struct fetch_opts *o)
         memset(o->basic_auth, 0, strlen(o->basic_auth));
     free(o->basic_auth);
     o->basic_auth = NULL;
+    free(o->cookie_header);
+    o->cookie_header = NULL;
     for (size_t i = 0; i < o->nagents; i++)
         free(o->agents[i]);
     free(o->agents);

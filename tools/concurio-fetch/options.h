@@ -30,8 +30,11 @@ struct fetch_opts {
     const char *output, *resume;
     const char *output_dir, *name_template; /* --output-dir, --name-template */
     int keep_partial;                       /* --keep-partial */
-    const char *summary_json;               /* --summary-json FILE */
-    const char *cacert;                     /* --cacert: PEM certificates to verify servers with */
+    const char *cookie;       /* -b: a cookie file, or "NAME=VALUE; ..." (has a '=') */
+    const char *cookie_jar;   /* --cookie-jar FILE */
+    char *cookie_header;      /* -b NAME=VALUE: "Cookie: ...", one of headers */
+    const char *summary_json; /* --summary-json FILE */
+    const char *cacert;       /* --cacert: PEM certificates to verify servers with */
     enum fetch_body body;
     struct fetch_format format; /* --fields, --format */
     struct fetch_keep keep;     /* --keep-header, --headers; names point into keep_names */

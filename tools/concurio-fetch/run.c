@@ -512,6 +512,8 @@ int fetch_run(struct app *a, struct fetch_source *src, struct fetch_sink *sink)
     ho.noproxy = a->o.noproxy;
     ho.resolve = a->o.nresolve > 0 ? a->o.resolve : NULL;
     ho.connect_to = a->o.nconnect_to > 0 ? a->o.connect_to : NULL;
+    if (a->o.cookie != NULL || a->o.cookie_jar != NULL) /* "": kept, none loaded */
+        ho.cookie_file = a->o.cookie != NULL && a->o.cookie_header == NULL ? a->o.cookie : "";
     cio_pool_opts_init(&po);
     po.http = &ho;
     po.max_concurrency = a->o.concurrency;
@@ -582,6 +584,12 @@ int fetch_run(struct app *a, struct fetch_source *src, struct fetch_sink *sink)
         rc = -1;
     } else {
         event_base_dispatch(a->base);
+    }
+    int why = 0;
+    if (a->o.cookie_jar != NULL && cio_http_save_cookies(a->pool, a->o.cookie_jar, &why) != 0) {
+        fetch_say("cannot write --cookie-jar %s: %s", a->o.cookie_jar,
+                  why != 0 ? strerror(why) : "out of memory");
+        a->jar_failed = 1;
     }
     cio_pool_free(a->pool);
     a->pool = NULL;
