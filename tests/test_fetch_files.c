@@ -322,6 +322,10 @@ TEST_FILES(bad_values_are_usage_errors_naming_the_form, .timeout = 30)
         {{"--name-template", "{id}", NULL}, "go with --output-dir"},
         {{"--keep-partial", NULL}, "go with --output-dir"},
         {{"--output-dir", "D", "--body", "text", NULL}, "not with --body"},
+        {{"--cookie-jar", "", NULL}, "a file name"},
+        {{"--report", "", NULL}, "a records file"},
+        {{"--report", "D", "--output-dir", "D", NULL}, "no input FILE"},
+        {{"--report", "/nonexistent/records", NULL}, "cannot read --report"},
     };
 
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -11,7 +11,8 @@ cmake -S . -B build/fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
     >/dev/null
 mkdir -p build/fuzz/findings build/fuzz/corpus
 for pair in fuzz_headers:headers fuzz_urllist:urllist fuzz_resume:resume fuzz_options:options \
-    fuzz_record:record fuzz_format:format fuzz_names:names; do
+    fuzz_record:record fuzz_format:format fuzz_names:names \
+    fuzz_report:report; do
     target=${pair%%:*}
     corpus=${pair#*:}
     cmake --build build/fuzz -j 2 --target "$target" >/dev/null

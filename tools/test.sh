@@ -5,7 +5,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 sh tools/deps.sh valgrind nginx-light openssl faketime curl python3 iproute2 nftables \
-    fiu-utils gdb redis-server
+    fiu-utils gdb redis-server chromium time
 preset=${1:-default}
 cmake --workflow --preset "$preset"
 case $preset in

@@ -1,6 +1,6 @@
 # Sourced by the benchmark scripts: checks the build, starts the test server on a free
 # loopback port in a fresh $tmp (both cleaned up at exit), and sets $fetch and $base.
-build=build/default
+build=${BUILD:-build/default}
 server=$build/tests/concurio-testserver
 fetch=$build/tools/concurio-fetch
 [ -x "$server" ] && [ -x "$fetch" ] || { echo "build first: tools/test.sh" >&2; exit 1; }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "report_main.h"
 #include "files.h"
 #include "input.h"
 #include "queue.h"
@@ -261,6 +262,11 @@ int main(int argc, char **argv)
         break;
     }
     signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error, handled as one */
+    if (a->o.report != NULL) {
+        int status = fetch_report_main(&a->o);
+        fetch_opts_free(&a->o);
+        return status;
+    }
     raise_fd_limit(a);
     if (a->o.insecure)
         fetch_say("WARNING: --insecure: TLS certificates and host names are NOT verified");

@@ -106,6 +106,11 @@ const char *const fetch_usage_text[] = {
     "      --claim-idle SEC      take over items idle this long (default 30)\n"
     "      --max-deliveries N    an item delivered more often ends as an error (5)\n"
     "      --rate-slack MS       lateness a shared rate slot allows (default 50)\n"
+    "Report:\n"
+    "      --report FILE         make one HTML page (self-contained) of a records file:\n"
+    "                            starts per second against -r, latency, statuses,\n"
+    "                            slowest and failing hosts; to -o (default stdout);\n"
+    "                            with --fields or --format, the records as a table\n"
     "  -V, --version             print the version\n"
     "  -h, --help                print this help\n"
     "\n"
@@ -147,6 +152,7 @@ enum {
     OPT_SUMMARY_JSON,
     OPT_OUTPUT_DIR,
     OPT_COOKIE_JAR,
+    OPT_REPORT,
     OPT_NAME_TEMPLATE,
     OPT_KEEP_PARTIAL,
     OPT_RESUME,
@@ -207,6 +213,7 @@ static const struct option longopts[] = {
     {"output-dir", required_argument, NULL, OPT_OUTPUT_DIR},
     {"cookie", required_argument, NULL, 'b'},
     {"cookie-jar", required_argument, NULL, OPT_COOKIE_JAR},
+    {"report", required_argument, NULL, OPT_REPORT},
     {"name-template", required_argument, NULL, OPT_NAME_TEMPLATE},
     {"keep-partial", no_argument, NULL, OPT_KEEP_PARTIAL},
     {"connect-to", required_argument, NULL, OPT_CONNECT_TO},
@@ -486,6 +493,8 @@ static const char *form_of(int c)
         return "a file name";
     case OPT_OUTPUT_DIR:
         return "a directory name";
+    case OPT_REPORT:
+        return "a records file (- for standard input)";
     case 'b':
         return "a cookie file, '' (none yet), or NAME=VALUE[; NAME=VALUE...] without CR or LF";
     case OPT_COOKIE_JAR:
@@ -712,6 +721,9 @@ static int apply(struct fetch_opts *o, int c, const char *v)
         return strpbrk(v, "\r\n") == NULL ? 0 : -1;
     case OPT_COOKIE_JAR:
         o->cookie_jar = v;
+        return v[0] != '\0' ? 0 : -1;
+    case OPT_REPORT:
+        o->report = v;
         return v[0] != '\0' ? 0 : -1;
     case OPT_RESOLVE:
         o->resolve[o->nresolve++] = v;
@@ -1048,6 +1060,11 @@ enum fetch_action fetch_parse_args(int argc, char **argv, struct fetch_opts *o, 
     const char *problem = queue_problem(o);
     if (problem == NULL)
         problem = output_dir_problem(o);
+    if (problem == NULL && o->report != NULL &&
+        (o->input != NULL || o->queue != NULL || o->resume != NULL || o->output_dir != NULL))
+        problem = "--report FILE reads records and writes a page (or, with --fields or "
+                  "--format, the records as a table): no input FILE, --queue, --resume or "
+                  "--output-dir with it (-r draws the limit, -o names the page)";
     if (problem != NULL)
         return usage(err, errlen, "%s", problem);
     return formats(o, err, errlen);

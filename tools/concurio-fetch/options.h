@@ -32,6 +32,7 @@ struct fetch_opts {
     int keep_partial;                       /* --keep-partial */
     const char *cookie;       /* -b: a cookie file, or "NAME=VALUE; ..." (has a '=') */
     const char *cookie_jar;   /* --cookie-jar FILE */
+    const char *report;       /* --report FILE: make the HTML page of a records file */
     char *cookie_header;      /* -b NAME=VALUE: "Cookie: ...", one of headers */
     const char *summary_json; /* --summary-json FILE */
     const char *cacert;       /* --cacert: PEM certificates to verify servers with */

@@ -28,6 +28,11 @@ static uint64_t value_of(unsigned b)
     return low + ((uint64_t)1 << (e - 4u)) / 2;
 }
 
+uint64_t fetch_summary_bucket_ms(unsigned b)
+{
+    return value_of(b);
+}
+
 void fetch_summary_add(struct fetch_summary *s, enum fetch_outcome o, long http_status, int started,
                        uint64_t elapsed_ms)
 {

@@ -47,6 +47,8 @@ void fetch_url_host(const char *url, char *out, size_t len);
  * when out of memory. */
 char *fetch_summary_json(const struct fetch_summary *s, uint64_t run_ms);
 
+/* The latency a histogram bucket stands for (the middle of its range), in ms. */
+uint64_t fetch_summary_bucket_ms(unsigned bucket);
 /* The p-th quantile (0 < p <= 1) of the latencies, within about 3%; 0 when none. */
 uint64_t fetch_summary_quantile(const struct fetch_summary *s, double p);
 /* The summary as lines of text (each ending in "\n") for a run of run_ms; returns the
