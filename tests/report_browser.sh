@@ -61,7 +61,9 @@ awk 'BEGIN { for (i = 1; i <= 1000000; i++) {
     >"$tmp/big.jsonl"
 /usr/bin/time -f "%M" -o "$tmp/rss" "$fetch" -q --report "$tmp/big.jsonl" -o "$tmp/big.html" ||
     fail "--report of a million records"
-[ "$(cat "$tmp/rss")" -lt 65536 ] || fail "peak RSS $(cat "$tmp/rss") KiB for a million records"
+# (Under a sanitizer the allocator keeps freed memory a while: no bound there.)
+[ -n "${CIO_SANITIZED:-}" ] || [ "$(cat "$tmp/rss")" -lt 65536 ] ||
+    fail "peak RSS $(cat "$tmp/rss") KiB for a million records"
 dom "$tmp/big.html" >"$tmp/bigdom.html" || fail "chromium on the big page"
 grep -q 'data-rendered="9"' "$tmp/bigdom.html" || fail "the big page did not render"
 [ "$(count 'class="cell"' "$tmp/bigdom.html")" -gt 100 ] || fail "no density drawn"

@@ -141,9 +141,46 @@ TEST_COOKIES(a_cookie_file_is_loaded_for_every_key_and_stores_are_saved, .timeou
     }
     fclose(j);
     cr_assert_eq(sid, 1, "k2's cookie, once");
-    cr_assert_eq(pre, 2, "the loaded one, once per key");
+    cr_assert_eq(pre, 3, "the file's own line, then once in each key's section");
     unlink(in);
     unlink(out);
+}
+
+/* A pool with cookie_file = in that runs the given requests (path, key, index) and saves
+ * its stores to out. */
+static void session(const char *in, const char *out, const char *const *reqs)
+{
+    H.cookie_file = in;
+    cio_pool *p = test_pool(&O, 1);
+    for (size_t i = 0; reqs[i] != NULL; i += 3)
+        get(p, reqs[i], reqs[i + 1], (uintptr_t)(reqs[i + 2][0] - '0'));
+    cr_assert_eq(cio_http_save_cookies(p, out, NULL), CIO_OK);
+    cio_pool_free(p);
+}
+
+TEST_COOKIES(a_saved_jar_gives_each_key_its_own_session_back, .timeout = 30)
+{
+    char jar[] = "/tmp/cio-cookies-jar-XXXXXX";
+    int fd = mkstemp(jar);
+
+    close(fd);
+    session("", jar,
+            (const char *[]){"/status/200?h=Set-Cookie:tok=A%3B%20Path=/", "alice", "1",
+                             "/status/200?h=Set-Cookie:tok=B%3B%20Path=/", "bob", "2", NULL});
+    session(jar, jar, (const char *[]){"/echo", "alice", "3", NULL}); /* bob: no request */
+    session(jar, jar, (const char *[]){"/echo", "alice", "4", "/echo", "bob", "5", NULL});
+    cr_assert_str_eq(cookie_seen[3], "tok=A", "not bob's");
+    cr_assert_str_eq(cookie_seen[4], "tok=A");
+    cr_assert_str_eq(cookie_seen[5], "tok=B", "kept while bob had no request");
+    char *text = NULL;
+    size_t cap = 0, lines = 0;
+    FILE *f = fopen(jar, "r");
+    while (getline(&text, &cap, f) > 0)
+        lines += strchr(text, '\t') != NULL;
+    free(text);
+    fclose(f);
+    cr_assert_eq(lines, 2, "the jar does not grow from run to run: %zu cookie lines", lines);
+    unlink(jar);
 }
 
 TEST_COOKIES(saving_without_cookies_kept_is_refused, .timeout = 10)

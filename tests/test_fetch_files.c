@@ -421,6 +421,50 @@ TEST_FILES(cookie_files_that_cannot_be_used_are_said, .timeout = 30)
     cr_assert(strstr(R.err, "the input FILE") != NULL, "%s", R.err);
     tool_run_free(&R);
     tool_run(&R, NULL, (const char *[]){"-q", "--cookie-jar", "/proc/nope/jar", list, NULL});
-    cr_assert_eq(R.status, 74, "%s", R.err);
+    cr_assert_eq(R.status, 2, "found before the run: %s", R.err);
     cr_assert(strstr(R.err, "cannot write --cookie-jar") != NULL, "%s", R.err);
+    tool_run_free(&R);
+    char out[PATH_MAX];
+    snprintf(out, sizeof out, "%s", tool_tmp("not-yet.jsonl"));
+    unlink(out);
+    tool_run(&R, NULL, (const char *[]){"-q", "--cookie-jar", out, "-o", out, list, NULL});
+    cr_assert_eq(R.status, 2, "the jar would replace the records: %s", R.err);
+    cr_assert(strstr(R.err, "name one file") != NULL, "%s", R.err);
+    cr_assert_eq(access(out, F_OK), -1, "nothing written");
+}
+
+TEST_FILES(a_symbolic_link_inside_the_directory_leads_no_body_out, .timeout = 30)
+{
+    char link[PATH_MAX], away[PATH_MAX];
+    size_t temps = 0;
+
+    snprintf(away, sizeof away, "%s", tool_tmp("away"));
+    mkdir(away, 0777);
+    cr_assert_eq(mkdir(dir, 0777), 0);
+    snprintf(link, sizeof link, "%s/127.0.0.1", dir);
+    cr_assert_eq(symlink(away, link), 0);
+    add("%s/ok");
+    tool_run(&R, input,
+             (const char *[]){"-q", "--output-dir", dir, "--name-template", "{host}/{id}", NULL});
+    cr_assert_eq(R.status, 1, "%s", R.err);
+    cr_assert(strstr(rec_str(tool_record(&R, "1"), "error"), "cannot save the body") != NULL, "%s",
+              rec_str(tool_record(&R, "1"), "error"));
+    cr_assert_eq(count_files(away, &temps), 0, "nothing written through the link");
+    cr_assert_eq(temps, 0);
+}
+
+TEST_FILES(many_bodies_of_one_name_are_numbered_in_turn, .timeout = 60)
+{
+    char want[PATH_MAX];
+    size_t temps = 0;
+
+    for (int i = 0; i < 500; i++)
+        add("%s/ok");
+    tool_run(&R, input,
+             (const char *[]){"-q", "--output-dir", dir, "--name-template", "index.html", NULL});
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert_eq(count_files(dir, &temps), 500);
+    snprintf(want, sizeof want, "%s/index-499.html", dir);
+    cr_assert_eq(size_of(want), 2, "index.html, index-1.html ... index-499.html");
+    check_paths();
 }

@@ -37,7 +37,7 @@ Test(names, every_field_comes_from_the_item_or_its_response)
     cr_assert_str_eq(name_of("{status}", &v), "404");
     cr_assert_str_eq(name_of("{ext}", &v), "json", "+json is JSON");
     cr_assert_str_eq(name_of("{host}/{line}-{status}.{ext}", &v), "api.example.com/12-404.json");
-    cr_assert_str_eq(name_of("{{{id}}}", &v), "_inv-7_", "braces, then made plain");
+    cr_assert_str_eq(name_of("{{{id}}}", &v), "{inv-7}", "the template's braces");
     v.id = "17";
     cr_assert_str_eq(name_of("{id}", &v), "17", "a number id as it is");
     v.id = NULL;

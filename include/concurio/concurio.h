@@ -401,8 +401,10 @@ typedef struct cio_http_req {
 /* Bodies to files (cio_http_req.body_file). Each attempt opens the path afresh
  * (O_CREAT | O_TRUNC, mode 0666 less the umask) when its first body byte arrives, or at
  * its end when a response had no body, so a complete response always leaves its file,
- * empty or not; the bodies of redirects followed are not written. The file is closed
- * before the terminal callback fires, so the callback may rename it. An attempt that
+ * empty or not; the bodies of redirects followed are not written. Nothing is written to
+ * it once the terminal callback fires, so the callback may rename or remove it; it is
+ * closed by then too, except for a transfer cut on a transfer thread (a timeout, a
+ * cancel), whose descriptor is closed when that thread gives the transfer back. An attempt that
  * cannot open or write it (no such directory, disk full) stops and the item ends with
  * CIO_E_FILE, not retried; a descriptor refused with EMFILE is back-pressure, as for a
  * socket (cio_pool_opts.max_concurrency). A transfer that fails leaves what it wrote:

@@ -45,6 +45,7 @@ struct cio_http {
      * (five getenv scans of the environment) for every request. */
     int no_proxy_env;
     struct cio_cookies *cookies; /* a store per key (cookie_file set); else NULL */
+    pthread_mutex_t file_mu;     /* body files: a work's stopped and its first open */
 };
 
 struct work {
@@ -62,12 +63,13 @@ struct work {
     /* Not bit-fields: a lane's thread writes the first two while the loop thread may
      * write the others. */
     unsigned char truncated, nomem;
-    unsigned char orphan; /* destroyed while its lane still had it */
-    unsigned char no_fd;  /* opening its socket failed: EMFILE or ENFILE */
-    unsigned limit;       /* this attempt's CURLOPT_TIMEOUT_MS; 0: none */
-    int fd;               /* req.body_file's, open while an attempt writes it; else -1 */
-    int file_errno;       /* opening or writing req.body_file failed: why */
-    size_t alloc;         /* bytes allocated for the work and its blob */
+    unsigned char orphan;  /* destroyed while its lane still had it */
+    unsigned char no_fd;   /* opening its socket failed: EMFILE or ENFILE */
+    unsigned char stopped; /* under h->file_mu: the item ended, its file is not written */
+    unsigned limit;        /* this attempt's CURLOPT_TIMEOUT_MS; 0: none */
+    int fd;                /* req.body_file's, open while an attempt writes it; else -1 */
+    int file_errno;        /* opening or writing req.body_file failed: why */
+    size_t alloc;          /* bytes allocated for the work and its blob */
     char err[CURL_ERROR_SIZE];
     char blob[];
 };
@@ -245,22 +247,41 @@ static void close_file(struct work *w)
     w->fd = -1;
 }
 
+/* Writes a piece of the body (a lane's thread). Under the engine's file lock: once the
+ * loop thread has ended the item (stopped), nothing is opened or written any more, so no
+ * file appears or grows after its terminal callback. */
 static size_t to_file(struct work *w, const char *data, size_t len)
 {
-    if (w->fd < 0 && open_file(w) != 0)
+    size_t off = 0;
+
+    pthread_mutex_lock(&w->h->file_mu);
+    if (w->stopped || (w->fd < 0 && open_file(w) != 0)) {
+        pthread_mutex_unlock(&w->h->file_mu);
         return 0; /* stops the transfer: CURLE_WRITE_ERROR */
-    for (size_t off = 0; off < len;) {
+    }
+    while (off < len) {
         ssize_t k = write(w->fd, data + off, len - off);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0) {
             w->file_errno = k < 0 ? errno : EIO;
-            return 0;
+            break;
         }
         off += (size_t)k;
     }
-    w->received += len;
-    return len;
+    pthread_mutex_unlock(&w->h->file_mu);
+    w->received += off; /* what the file holds */
+    return off == len ? len : 0;
+}
+
+/* The item ended while its lane may still run it: no more writes to its file. */
+static void stop_file(struct work *w)
+{
+    if (w->req.body_file == NULL)
+        return;
+    pthread_mutex_lock(&w->h->file_mu);
+    w->stopped = 1;
+    pthread_mutex_unlock(&w->h->file_mu);
 }
 
 static size_t on_body(char *data, size_t size, size_t n, void *arg)
@@ -688,6 +709,7 @@ static int http_start(cio_task *task, void *work, struct event_base *base)
     w->received = 0;
     w->truncated = w->nomem = w->no_fd = 0;
     w->file_errno = 0;
+    w->stopped = 0; /* no lane has it: detach above took it back */
     w->err[0] = '\0';
     w->limit = cio__task_limit_ms(task); /* its timeout, or the rest of the item's budget */
     w->x.want_sent = cio__task_wants_sent(task);
@@ -708,7 +730,8 @@ static int http_start(cio_task *task, void *work, struct event_base *base)
 static void http_cancel(cio_task *task, void *work)
 {
     (void)task;
-    detach(work);
+    if (!detach(work))
+        stop_file(work); /* its lane gives it back later: it writes no more */
 }
 
 static void http_destroy(void *work)
@@ -716,6 +739,7 @@ static void http_destroy(void *work)
     struct work *w = work;
 
     if (!detach(w)) {
+        stop_file(w);
         w->orphan = 1; /* http_back drops it */
         return;
     }
@@ -852,6 +876,7 @@ static struct cio_http *http_new(cio_pool *p, int *err)
     }
     h->pool = p;
     h->o = o;
+    pthread_mutex_init(&h->file_mu, NULL);
     h->max_body = o->max_body != 0 ? o->max_body : DEFAULT_MAX_BODY;
     h->no_proxy_env = !proxy_env_set();
     h->spare_cap = po->max_concurrency;
@@ -907,6 +932,7 @@ static void http_free(void *state)
     curl_slist_free_all(h->resolve);
     curl_slist_free_all(h->connect_to);
     cio__cookies_free(h->cookies); /* no handle has a store any more */
+    pthread_mutex_destroy(&h->file_mu);
     cio__free(h);
     curl_global_cleanup();
 }

@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static int plain(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           strchr(".-_+,=@~%", c) != NULL;
+           strchr(".-_+,=@~%{}", c) != NULL; /* braces: the template's own */
 }
 
 /* part_max: FETCH_NAME_PART for a name made; a numbered one may be longer, and still has

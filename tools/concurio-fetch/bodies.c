@@ -12,7 +12,7 @@
 
 #include "bodies.h"
 
-#define MAX_NUMBERED 100000u /* name-1 ... name-99999, then the item is an error */
+#define MAX_NUMBERED 10000000u /* name-1 ... name-9999999, then the item is an error */
 
 int fetch_bodies_open(struct fetch_bodies *b, const char *dir, const char *tmpl, int keep_partial,
                       int absolute, char *err, size_t errlen)
@@ -37,6 +37,17 @@ int fetch_bodies_open(struct fetch_bodies *b, const char *dir, const char *tmpl,
         return -1;
     }
     b->dir = dir;
+    if (!absolute && strlen(dir) > 1 && dir[strlen(dir) - 1] == '/') {
+        /* "out/" names out: records say out/NAME, not out//NAME */
+        if ((b->dir_owned = strdup(dir)) == NULL) {
+            snprintf(err, errlen, "out of memory");
+            fetch_bodies_close(b);
+            return -1;
+        }
+        for (size_t n = strlen(b->dir_owned); n > 1 && b->dir_owned[n - 1] == '/'; n--)
+            b->dir_owned[n - 1] = '\0';
+        b->dir = b->dir_owned;
+    }
     if (absolute) {
         if ((b->dir_owned = realpath(dir, NULL)) == NULL) {
             snprintf(err, errlen, "cannot use --output-dir %s: %s", dir, strerror(errno));
@@ -78,31 +89,54 @@ int fetch_bodies_temp(struct fetch_bodies *b, uint64_t *no, char *out, size_t le
     return (size_t)snprintf(out, len, "%s/%s", b->dir, name) < len ? 0 : -1;
 }
 
-/* Makes the directories of name under DIR (not its last part). 0 or an errno. */
-static int make_parents(int dirfd, char *name)
+/* The directory name's last part goes in, made under DIR as needed, each level opened
+ * without following a symbolic link (one put inside DIR cannot lead a body out of it):
+ * its descriptor, or -1 with errno. *leaf is where the last part starts. */
+static int open_parent(int dirfd, char *name, const char **leaf)
 {
-    for (char *s = strchr(name, '/'); s != NULL; s = strchr(s + 1, '/')) {
+    int fd = dirfd;
+    char *part = name;
+
+    for (char *s; (s = strchr(part, '/')) != NULL; part = s + 1) {
         *s = '\0';
-        int rc = mkdirat(dirfd, name, 0777) == 0 || errno == EEXIST ? 0 : errno;
+        int next = mkdirat(fd, part, 0777) == 0 || errno == EEXIST
+                       ? openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                       : -1;
+        int e = errno;
         *s = '/';
-        if (rc != 0)
-            return rc;
+        if (fd != dirfd)
+            close(fd);
+        if (next < 0) {
+            errno = e == ELOOP ? ENOTDIR : e; /* a link where a directory should be */
+            return -1;
+        }
+        fd = next;
     }
-    return 0;
+    *leaf = part;
+    return fd;
 }
 
-/* Renames from to to under DIR unless to exists: 0, EEXIST, or an errno. */
-static int rename_new(int dirfd, const char *from, const char *to)
+/* Renames from (under DIR) to to (under to_fd) unless to exists: 0, EEXIST, or an errno. */
+static int rename_new(int dirfd, const char *from, int to_fd, const char *to)
 {
-    if (renameat2(dirfd, from, dirfd, to, RENAME_NOREPLACE) == 0)
+    if (renameat2(dirfd, from, to_fd, to, RENAME_NOREPLACE) == 0)
         return 0;
     if (errno != EINVAL && errno != ENOSYS)
         return errno;
     /* A file system without RENAME_NOREPLACE: a link fails as well when to exists. */
-    if (linkat(dirfd, from, dirfd, to, 0) != 0)
+    if (linkat(dirfd, from, to_fd, to, 0) != 0)
         return errno;
     unlinkat(dirfd, from, 0);
     return 0;
+}
+
+static uint64_t hash_of(const char *s)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+    for (; *s != '\0'; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
 }
 
 /* Gives the temporary file `from` the name `name`, numbered if taken; the final name
@@ -110,19 +144,34 @@ static int rename_new(int dirfd, const char *from, const char *to)
 static int give_name(struct fetch_bodies *b, const char *from, const char *name, char *final,
                      size_t len)
 {
-    char numbered[FETCH_NAME_MAX + 32];
-    int rc = 0;
+    char copy[FETCH_NAME_MAX + 8], numbered[FETCH_NAME_MAX + 32];
+    const char *leaf;
+    uint64_t h = hash_of(name);
+    struct fetch_taken *t = &b->taken[h % (sizeof b->taken / sizeof b->taken[0])];
+    unsigned n = t->hash == h ? t->next : 0;
+    int rc;
 
-    snprintf(numbered, sizeof numbered, "%s", name);
-    if ((rc = make_parents(b->dirfd, numbered)) != 0)
-        return rc;
-    for (unsigned n = 1; (rc = rename_new(b->dirfd, from, numbered)) == EEXIST; n++) {
-        if (n == MAX_NUMBERED)
-            return EEXIST;
-        fetch_name_number(name, n, numbered, sizeof numbered);
+    snprintf(copy, sizeof copy, "%s", name);
+    int pfd = open_parent(b->dirfd, copy, &leaf);
+    if (pfd < 0)
+        return errno;
+    size_t dir_len = (size_t)(leaf - copy);
+    for (;; n++) {
+        if (n == 0)
+            snprintf(numbered, sizeof numbered, "%s", leaf);
+        else
+            fetch_name_number(leaf, n, numbered, sizeof numbered);
+        if ((rc = rename_new(b->dirfd, from, pfd, numbered)) != EEXIST || n == MAX_NUMBERED)
+            break;
+    }
+    if (pfd != b->dirfd)
+        close(pfd);
+    if (n > 0) {
+        t->hash = h;
+        t->next = n + 1;
     }
     if (rc == 0)
-        snprintf(final, len, "%s/%s", b->dir, numbered);
+        snprintf(final, len, "%s/%.*s%s", b->dir, (int)dir_len, copy, numbered);
     return rc;
 }
 

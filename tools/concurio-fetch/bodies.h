@@ -20,6 +20,12 @@ struct fetch_bodies {
     uint64_t next; /* temporary files made */
     unsigned pid;
     uint64_t saved, partial; /* bodies renamed to their names; kept as .part */
+    /* Names that were taken, by hash, with the number to try next: many bodies of one
+     * name ({basename} of index pages) each take one rename, not one per earlier one. */
+    struct fetch_taken {
+        uint64_t hash;
+        unsigned next;
+    } taken[256];
 };
 
 /* Opens (and makes, one level) DIR; absolute: record paths are absolute (a queue's

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE /* memmem */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,6 +286,77 @@ static int identify_output(struct app *a, const struct checks *c, struct stat *o
     return check_output(a, c, out, name);
 }
 
+/* A path's file by name, whether it exists or not: its directory's real path and its
+ * last part ("" when the directory cannot be resolved). */
+static void canon(const char *path, char *out, size_t len)
+{
+    char dir[PATH_MAX], real[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    const char *base = slash != NULL ? slash + 1 : path;
+
+    snprintf(dir, sizeof dir, "%.*s",
+             slash == NULL   ? 1
+             : slash == path ? 1
+                             : (int)(slash - path),
+             slash == NULL ? "." : path);
+    if (realpath(dir, real) == NULL) {
+        out[0] = '\0';
+        return;
+    }
+    snprintf(out, len, "%s/%s", real, base);
+}
+
+/* 1 when the two paths name one file, made yet or not. */
+static int same_name(const char *a, const char *b)
+{
+    char x[PATH_MAX + 256], y[PATH_MAX + 256];
+    struct stat sa, sb;
+
+    if (a == NULL || b == NULL || strcmp(a, "-") == 0 || strcmp(b, "-") == 0)
+        return 0;
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    canon(a, x, sizeof x);
+    canon(b, y, sizeof y);
+    return x[0] != '\0' && strcmp(x, y) == 0;
+}
+
+/* The files written (-o, --summary-json, --cookie-jar) are three files, whether they
+ * exist yet or not: one would be written over another. */
+static int check_apart(const struct app *a)
+{
+    const char *o = a->o.output, *sj = a->o.summary_json, *jar = a->o.cookie_jar;
+    const char *clash = same_name(o, sj)     ? "--summary-json and -o/--output"
+                        : same_name(o, jar)  ? "--cookie-jar and -o/--output"
+                        : same_name(sj, jar) ? "--summary-json and --cookie-jar"
+                                             : NULL;
+
+    if (clash == NULL)
+        return 0;
+    fetch_say("%s name one file: each would be written over the other; give them two", clash);
+    return FETCH_EXIT_USAGE;
+}
+
+/* --cookie-jar FILE is written at the end: its directory must take it (found now, not
+ * after the whole run). */
+static int check_jar_dir(const struct app *a)
+{
+    char dir[PATH_MAX];
+    const char *jar = a->o.cookie_jar, *slash = jar != NULL ? strrchr(jar, '/') : NULL;
+
+    if (jar == NULL)
+        return 0;
+    snprintf(dir, sizeof dir, "%.*s",
+             slash == NULL  ? 1
+             : slash == jar ? 1
+                            : (int)(slash - jar),
+             slash == NULL ? "." : jar);
+    if (access(dir, W_OK) == 0)
+        return 0;
+    fetch_say("cannot write --cookie-jar %s: %s", jar, strerror(errno));
+    return FETCH_EXIT_USAGE;
+}
+
 /* A file written at the end (flag's path: --summary-json, --cookie-jar): never one of
  * the files read, nor -o. */
 static int check_written(const struct app *a, const struct checks *c, const struct stat *out,
@@ -470,7 +542,8 @@ int fetch_files_open(struct app *a)
         (rc = identify_output(a, &c, &out, &exists)) != 0 ||
         (rc = check_written(a, &c, &out, exists, "--summary-json", a->o.summary_json)) != 0 ||
         (rc = check_written(a, &c, &out, exists, "--cookie-jar", a->o.cookie_jar)) != 0 ||
-        (rc = check_cookie_file(a)) != 0 || (rc = load_prior(a, &c, &prior_fd)) != 0 ||
+        (rc = check_cookie_file(a)) != 0 || (rc = check_apart(a)) != 0 ||
+        (rc = check_jar_dir(a)) != 0 || (rc = load_prior(a, &c, &prior_fd)) != 0 ||
         (rc = scan_input(a)) != 0) {
         if (prior_fd >= 0)
             close(prior_fd);

@@ -107,6 +107,10 @@ static void say_resume(const struct app *a, int argc, char **argv)
             n += (size_t)snprintf(cmd + n, sizeof cmd - n, *c == '\'' ? "'\\''" : "%c", *c);
         n += (size_t)snprintf(cmd + n, n < sizeof cmd ? sizeof cmd - n : 0, "'");
     }
+    /* The session goes on from the jar this run writes. */
+    if (a->o.cookie_jar != NULL && a->o.cookie == NULL && n < sizeof cmd &&
+        strchr(a->o.cookie_jar, '\'') == NULL)
+        n += (size_t)snprintf(cmd + n, sizeof cmd - n, " -b '%s'", a->o.cookie_jar);
     if (n >= sizeof cmd)
         fetch_say("to resume, add --resume %s -o %s to the same command", a->o.output, a->o.output);
     else
@@ -145,7 +149,7 @@ static void report_end(struct app *a, int argc, char **argv)
 static void raise_fd_limit(const struct app *a)
 {
     struct rlimit rl;
-    rlim_t want = 2 * (rlim_t)a->o.concurrency + 64;
+    rlim_t want = (a->o.output_dir != NULL ? 3 : 2) * (rlim_t)a->o.concurrency + 64;
 
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want || rl.rlim_cur == rl.rlim_max)
         return;
@@ -195,8 +199,9 @@ static int close_and_report(struct app *a, int argc, char **argv, uint64_t run_m
         fetch_summary_format(&a->sum, run_ms, sum, sizeof sum);
         fetch_write_all(2, sum, strlen(sum));
         if (a->has_bodies)
-            fetch_say("%llu bodies saved in %s%s", (unsigned long long)a->bodies.saved,
-                      a->bodies.dir, a->bodies.partial > 0 ? ", some kept as .part" : "");
+            fetch_say("bodies saved in %s: %llu%s", a->bodies.dir,
+                      (unsigned long long)a->bodies.saved,
+                      a->bodies.partial > 0 ? ", and some kept as .part" : "");
     }
     if (a->o.summary_json != NULL && write_summary_json(a, run_ms) != 0 && a->out_errno == 0)
         return FETCH_EXIT_OUTPUT;

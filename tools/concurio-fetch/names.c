@@ -223,8 +223,8 @@ size_t fetch_name_expand(const struct fetch_template *t, const struct fetch_name
         case FETCH_NF_TEXT:
             /* The template's own text: its '/' make directories, the rest as values. */
             for (size_t k = 0; k < pc->len; k++)
-                if (pc->text[k] == '/')
-                    put(&o, '/');
+                if (pc->text[k] == '/' || pc->text[k] == '{' || pc->text[k] == '}')
+                    put(&o, pc->text[k]); /* levels; "{{" and "}}" are braces */
                 else
                     put_value(&o, pc->text + k, 1);
             break;

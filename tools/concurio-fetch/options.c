@@ -60,8 +60,9 @@ const char *const fetch_usage_text[] = {
     "                            all_proxy from the environment)\n"
     "      --noproxy LIST        hosts reached without the proxy (as no_proxy)\n"
     "      --resolve HOST:PORT:ADDR  connect to ADDR for HOST:PORT, no lookup (repeatable)\n"
-    "  -b, --cookie FILE|'N=V'|''  keep cookies (one store per host or key, redirects\n"
-    "                            included), starting with FILE's (curl's format) or N=V\n"
+    "  -b, --cookie FILE|''      keep cookies, redirects included, one store for each\n"
+    "                            scheme://host:port or JSON key, starting with FILE's\n"
+    "                            (curl's format); -b 'N=V': that Cookie header only\n"
     "      --cookie-jar FILE     write the cookies to FILE at the end (curl's -c)\n"
     "      --connect-to H:P:H2:P2  requests for H:P go to H2:P2 (repeatable)\n"
     "Output:\n"
@@ -461,6 +462,7 @@ static const char *form_of(int c)
 {
     switch (c) {
     case 'c':
+        return "a whole number from 1 to 1000000; curl's -c is --cookie-jar here";
     case OPT_PER_HOST:
     case OPT_BURST:
     case OPT_MAX_DELIVERIES:
@@ -1056,6 +1058,11 @@ enum fetch_action fetch_parse_args(int argc, char **argv, struct fetch_opts *o, 
             return usage(err, errlen, "out of memory");
         snprintf(o->cookie_header, n, "Cookie: %s", o->cookie);
         replace_header(o, NULL, o->cookie_header);
+        if (o->cookie_jar != NULL) /* one Cookie line from the header, one from the store */
+            return usage(err, errlen,
+                         "-b NAME=VALUE is a header on every request; to keep a session "
+                         "with --cookie-jar, put the cookie in a file (curl's format) and "
+                         "give -b FILE");
     }
     const char *problem = queue_problem(o);
     if (problem == NULL)

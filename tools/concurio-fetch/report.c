@@ -225,6 +225,8 @@ void fetch_report_add(struct fetch_report *r, const char *line, size_t len)
     int64_t start;
     int started = fetch_report_time(cell[F_STARTED], strlen(cell[F_STARTED]), &start) == 0;
     uint64_t ms = number(cell[F_ELAPSED]);
+    if (ms > (uint64_t)1 << 40) /* 35 years: no run's, and start + ms stays far from overflow */
+        ms = (uint64_t)1 << 40;
     long status = (long)number(cell[F_STATUS]);
     struct fetch_record rec = {
         .url = cell[F_URL],

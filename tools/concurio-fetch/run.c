@@ -53,6 +53,7 @@ static const char *error_text(const cio_result *res, char *buf, size_t len)
         return buf;
     case CIO_E_TRANSPORT:
     case CIO_E_RETRY_AFTER:
+    case CIO_E_FILE:
         return res->message;
     default:
         snprintf(buf, len, "%s", cio_strerror(res->status));
@@ -391,7 +392,8 @@ static void check_fds(struct app *a)
     rlim_t open, lim = fd_limit(&open);
 
     a->fds_checked = 1;
-    if (lim == 0 || lim > 2 * (rlim_t)a->o.concurrency + 64 + 1024)
+    unsigned per = 2 + (unsigned)a->has_bodies; /* --output-dir: each holds its file too */
+    if (lim == 0 || lim > per * (rlim_t)a->o.concurrency + 64 + 1024)
         return;
     struct rlimit rl = {.rlim_cur = lim};
     rlim_t left = rl.rlim_cur > open ? rl.rlim_cur - open : 0;
@@ -399,21 +401,22 @@ static void check_fds(struct app *a)
     if (left < FDS_PER_REQUEST) {
         fetch_say("the descriptor limit (ulimit -n %llu) leaves no room for a request: %llu are "
                   "open before the first; raise it to %llu or more (about %llu for -c %u)",
-                  limit, need, need + FDS_PER_REQUEST, need + 2ull * a->o.concurrency + 8,
+                  limit, need, need + FDS_PER_REQUEST, need + per * 1ull * a->o.concurrency + 8,
                   a->o.concurrency);
         a->fd_refused = 1;
         cio_pool_cancel(a->pool);
         return;
     }
-    /* The pool's own count: two a request (a socket, a name lookup's pair), 8 kept. */
-    unsigned long long allowed = left > 8 ? (left - 8) / 2 : 1;
+    /* The pool's own count: two a request (a socket, a name lookup's pair), 8 kept; the
+     * body's file makes three. */
+    unsigned long long allowed = left > 8 ? (left - 8) / per : 1;
     if (allowed == 0)
         allowed = 1;
     if (allowed < a->o.concurrency && !a->o.quiet)
         fetch_say("note: the descriptor limit (ulimit -n %llu) allows %llu request%s at once, "
                   "not %u: raise it to about %llu for -c %u",
                   limit, allowed, allowed == 1 ? "" : "s", a->o.concurrency,
-                  need + 2ull * a->o.concurrency + 8, a->o.concurrency);
+                  need + per * 1ull * a->o.concurrency + 8, a->o.concurrency);
 }
 
 /* ---- signals and the end ------------------------------------------------------------ */
@@ -512,8 +515,9 @@ int fetch_run(struct app *a, struct fetch_source *src, struct fetch_sink *sink)
     ho.noproxy = a->o.noproxy;
     ho.resolve = a->o.nresolve > 0 ? a->o.resolve : NULL;
     ho.connect_to = a->o.nconnect_to > 0 ? a->o.connect_to : NULL;
-    if (a->o.cookie != NULL || a->o.cookie_jar != NULL) /* "": kept, none loaded */
-        ho.cookie_file = a->o.cookie != NULL && a->o.cookie_header == NULL ? a->o.cookie : "";
+    /* -b FILE or '' or --cookie-jar: kept ("": none loaded); -b N=V is a header only. */
+    if ((a->o.cookie != NULL && a->o.cookie_header == NULL) || a->o.cookie_jar != NULL)
+        ho.cookie_file = a->o.cookie != NULL ? a->o.cookie : "";
     cio_pool_opts_init(&po);
     po.http = &ho;
     po.max_concurrency = a->o.concurrency;
