@@ -139,9 +139,9 @@ def run_fetch(tmp, url, n, c, extra=()):
     return m, ok
 
 
-def run_raw(tmp, url, n, c):
+def run_raw(tmp, url, n, c, extra=()):
     with open(url_file(tmp, url, n)) as f:
-        m = timed([RAW, str(c)], stdin=f)
+        m = timed([RAW] + list(extra) + [str(c)], stdin=f)
     return m, int(re.search(r"done=(\d+)", m["out"]).group(1))
 
 
@@ -176,7 +176,9 @@ def run_xargs(tmp, url, n, c):
 def clients(skip=()):
     one = lambda tmp, url, n, c: run_fetch(tmp, url, n, c, ["--threads", "0"])
     table = [("concurio-fetch", run_fetch, True), ("concurio-fetch, 1 thread", one, True),
-             ("raw libcurl multi", run_raw, True),
+             ("raw multi, handles reused", run_raw, True),
+             ("raw multi, new handle each", lambda tmp, url, n, c: run_raw(tmp, url, n, c, ["--new-handles"]),
+              True),
              ("curl --parallel", run_curl, have("curl")), ("hey", run_hey, have("hey")),
              ("aiohttp + Semaphore", run_aiohttp, has_aiohttp()),
              ("xargs -P curl", run_xargs, have("curl"))]
@@ -213,15 +215,15 @@ def scenario(tmp, name, url, n, c, runs, skip=(), ideal=None):
                      "wall": med([m["wall"] for m in ms]), "rss": med([m["rss"] for m in ms]) / 1024,
                      "cpu": med([m["cpu"] for m in ms]), "ok": min(m["ok"] for m in ms)})
     best = max(r["rate"] for r in rows)
-    raw = next((r["rate"] for r in rows if r["client"] == "raw libcurl multi"), None)
+    raw = next((r["rate"] for r in rows if r["client"] == "raw multi, handles reused"), None)
     lines = ["### %s: %d requests, C=%d%s" % (name, n, c, "" if ideal is None else
                                                 ", ideal makespan %.2f s" % ideal), "",
-             "| client | req/s (median) | min–max | wall s | %s | peak RSS MiB | CPU s | x raw | x best | 200s |"
-             % ("x ideal" if ideal else "–"), "|---|---|---|---|---|---|---|---|---|---|"]
+             "| client | req/s (median) | min–max | wall s | %s | peak RSS MiB | CPU s | CPU µs/req | x raw | x best | 200s |"
+             % ("x ideal" if ideal else "–"), "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in sorted(rows, key=lambda r: -r["rate"]):
-        lines.append("| %s | %.0f | %.0f–%.0f | %.2f | %s | %.1f | %.2f | %s | %.2f | %d |" % (
+        lines.append("| %s | %.0f | %.0f–%.0f | %.2f | %s | %.1f | %.2f | %.1f | %s | %.2f | %d |" % (
             r["client"], r["rate"], r["rmin"], r["rmax"], r["wall"],
-            "%.2f" % (r["wall"] / ideal) if ideal else "–", r["rss"], r["cpu"],
+            "%.2f" % (r["wall"] / ideal) if ideal else "–", r["rss"], r["cpu"], 1e6 * r["cpu"] / n,
             "%.2f" % (r["rate"] / raw) if raw else "–", r["rate"] / best, r["ok"]))
     ceiling = wrk_ceiling(url, c)
     if ceiling:
