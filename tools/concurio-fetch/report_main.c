@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,13 +32,12 @@ static int read_all(int fd, struct fetch_report *r, const struct fetch_format *t
         fetch_reader_init(rd, fd);
     while (rc == 0) {
         int k = fetch_reader_next(rd, &line, &len);
-        if (k == FETCH_READ_LINE && table == NULL)
-            fetch_report_add(r, line, len);
-        else if (k == FETCH_READ_LINE && len > 0 && line[0] == '{')
-            rc = fetch_format_record(table, line, len, out) != 0 ? ENOMEM : 0;
-        else if (k == FETCH_READ_LINE)
-            r->junk++;
-        else if (k == FETCH_READ_WAIT)
+        if (k == FETCH_READ_LINE) {
+            uint64_t before = r->records;
+            fetch_report_add(r, line, len); /* a table has the lines that are records only */
+            if (table != NULL && r->records > before)
+                rc = fetch_format_record(table, line, len, out) != 0 ? ENOMEM : 0;
+        } else if (k == FETCH_READ_WAIT)
             poll(&(struct pollfd){.fd = fd, .events = POLLIN}, 1, -1);
         else if (k == FETCH_READ_ERROR)
             rc = errno != 0 ? errno : EIO;
@@ -100,9 +100,12 @@ int fetch_report_main(const struct fetch_opts *o)
             if (table == NULL)
                 snprintf(what, sizeof what, "report of %llu records",
                          (unsigned long long)r->records);
-            fetch_say("%s%s written to %s", what,
-                      r->junk + r->too_long > 0 ? " (some lines were not records, skipped)" : "",
-                      to_stdout ? "standard output" : out);
+            fetch_say("%s written to %s", what, to_stdout ? "standard output" : out);
+            if (r->junk + r->too_long > 0)
+                fetch_say("%llu lines of %s skipped: %llu not records, %llu longer than %u bytes",
+                          (unsigned long long)(r->junk + r->too_long), in,
+                          (unsigned long long)r->junk, (unsigned long long)r->too_long,
+                          FETCH_MAX_LINE);
         }
     }
     int status = rc == 0 ? FETCH_EXIT_DONE : rc == -1 ? FETCH_EXIT_OUTPUT : FETCH_EXIT_USAGE;
