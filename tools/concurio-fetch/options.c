@@ -1005,7 +1005,11 @@ enum fetch_action fetch_parse_args(int argc, char **argv, struct fetch_opts *o, 
                 return usage(err, errlen, "one of --enqueue, --worker and --collect, not two");
             continue;
         }
-        if (apply(o, c, optarg) != 0)
+        int bad = apply(o, c, optarg) != 0;
+        if (bad && c == 'b') /* a cookie may be a secret: not echoed */
+            return usage(err, errlen, "%s: invalid value (expected %s)",
+                         name_of(c, name, sizeof name), form_of(c));
+        if (bad)
             return usage(err, errlen, "%s: invalid value '%s' (expected %s)",
                          name_of(c, name, sizeof name), optarg, form_of(c));
         if (c == OPT_HTTP11 || c == OPT_HTTP2)
