@@ -3,12 +3,12 @@
 # loop, under valgrind --tool=callgrind: counts that do not depend on machine noise.
 # Each client runs N1 and N2 requests (default 2000, 6000) at C=64 against nginx on
 # loopback; the difference divided by N2 - N1 leaves out start-up and exit.
-# Usage: tools/bench/callgrind.sh [N1 N2]
+# Usage: tools/bench/callgrind.sh [N1 N2]   (BUILD=DIR for another build directory)
 set -eu
 cd "$(dirname "$0")/../.."
 n1=${1:-2000}
 n2=${2:-6000}
-build=build/default
+build=${BUILD:-build/default}
 [ -x $build/tools/concurio-fetch ] && [ -x $build/tools/bench-rawmulti ] || {
     echo "build first: tools/test.sh" >&2
     exit 1
@@ -23,6 +23,8 @@ instructions() { # client n: total instructions of one run
         set -- $build/tools/concurio-fetch -q -c 64 --threads 0 -o "$tmp/out" "$tmp/urls"
     elif [ "$1" = fetch2 ]; then
         set -- $build/tools/concurio-fetch -q -c 64 --threads 2 -o "$tmp/out" "$tmp/urls"
+    elif [ "$1" = rawnew ]; then
+        set -- $build/tools/bench-rawmulti --new-handles 64
     else
         set -- $build/tools/bench-rawmulti 64
     fi
@@ -30,12 +32,13 @@ instructions() { # client n: total instructions of one run
     callgrind_annotate "$tmp/cg" 2>/dev/null | sed -n 's/^\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | tr -d ,
 }
 printf '%-28s %14s %14s %12s\n' client "I($n1)" "I($n2)" "I/request"
-for client in raw fetch fetch2; do
+for client in raw rawnew fetch fetch2; do
     a=$(instructions $client "$n1")
     b=$(instructions $client "$n2")
     per=$(( (b - a) / (n2 - n1) ))
     case $client in
-    raw) raw=$per name="raw libcurl multi" ;;
+    raw) raw=$per name="raw multi, handles reused" ;;
+    rawnew) name="raw multi, new handle each" ;;
     fetch) one=$per name="concurio-fetch --threads 0" ;;
     fetch2) two=$per name="concurio-fetch --threads 2" ;;
     esac
