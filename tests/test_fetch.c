@@ -457,8 +457,10 @@ TEST_FETCH(an_interrupted_run_resumes_to_exactly_one_done_per_id, .timeout = 90)
     for (int i = 0; i < 200 && lines_in(out) < 3; i++) /* the first round has ended */
         nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
     kill(pid, SIGINT);
-    cr_assert_eq(tool_wait(pid), 130);
+    int status = tool_wait(pid);
     char *msg = tool_slurp(err);
+    cr_assert_eq(status, 130, "exit %d after %zu lines; stderr: %.6000s", status, lines_in(out),
+                 msg);
     cr_assert(strstr(msg, "inputs were not started") != NULL, "%s", msg);
     cr_assert(strstr(msg, "to resume:") != NULL, "%s", msg);
     cr_assert(strstr(msg, "--resume") != NULL, "%s", msg);
@@ -674,8 +676,10 @@ static void interrupt_big_run(int sig, int twice)
         nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
         kill(pid, SIGINT);
     }
-    cr_assert_eq(tool_wait(pid), 130);
+    int status = tool_wait(pid);
     char *msg = tool_slurp(err);
+    cr_assert_eq(status, 130, "exit %d after %zu lines; stderr: %.6000s", status, lines_in(out),
+                 msg);
     const char *at = strstr(msg, " inputs were not started");
     cr_assert_not_null(at, "%s", msg);
     while (at > msg && at[-1] >= '0' && at[-1] <= '9')
