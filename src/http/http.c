@@ -67,6 +67,7 @@ struct work {
     unsigned char no_fd;   /* opening its socket failed: EMFILE or ENFILE */
     unsigned char stopped; /* under h->file_mu: the item ended, its file is not written */
     unsigned limit;        /* this attempt's CURLOPT_TIMEOUT_MS; 0: none */
+    unsigned starts;       /* attempts started */
     int fd;                /* req.body_file's, open while an attempt writes it; else -1 */
     int file_errno;        /* opening or writing req.body_file failed: why */
     size_t alloc;          /* bytes allocated for the work and its blob */
@@ -144,20 +145,13 @@ static char *put(char **at, const void *src, size_t len)
     return s;
 }
 
-/* A work of at least `size` bytes: an ended one when the last is big enough (its header
- * buffer kept), so a steady stream of requests allocates nothing here. */
+/* A work of at least `size` bytes: an ended one when the last is big enough, so a steady
+ * stream of requests allocates only its header and body buffers. */
 static struct work *take_work(struct cio_http *h, size_t size)
 {
     struct work *w = h->nworks > 0 ? h->works[--h->nworks] : NULL;
-    char *head = NULL;
-    size_t head_cap = 0;
 
-    if (w != NULL && w->alloc >= size) {
-        head = w->head;
-        head_cap = w->head_cap;
-    } else {
-        if (w != NULL)
-            cio__free(w->head);
+    if (w == NULL || w->alloc < size) {
         cio__free(w);
         size = (size + 255) & ~(size_t)255; /* room for a slightly longer URL next time */
         if ((w = cio__malloc(size)) == NULL)
@@ -167,20 +161,19 @@ static struct work *take_work(struct cio_http *h, size_t size)
     size_t alloc = w->alloc;
     memset(w, 0, sizeof *w);
     w->alloc = alloc;
-    w->head = head;
-    w->head_cap = head_cap;
     return w;
 }
 
 static void drop_work(struct cio_http *h, struct work *w)
 {
+    /* A kept work goes to a queued item next: only a running one needs the room. */
     cio__free(w->body);
-    w->body = NULL;
+    cio__free(w->head);
+    w->body = w->head = NULL;
     if (h->nworks < h->spare_cap) {
         h->works[h->nworks++] = w;
         return;
     }
-    cio__free(w->head);
     cio__free(w);
 }
 
@@ -547,9 +540,13 @@ static void finish(struct cio_xfer *x, CURLcode rc)
         o.budget = CIO_BUDGET_CONNECT;
         o.budget_ms = ct;
     }
-    /* effective_url belongs to the easy handle: it is kept until the next attempt's start
-     * or the work's destroy. */
+    unsigned starts = w->starts;
     cio__task_outcome(w->task, &o);
+    /* The callback has run, or a retry waits: the handle (effective_url is its) goes back
+     * for the next request now, not on the reaper's turn, when C transfers would have
+     * needed 2C handles. A retry started inside took it already. */
+    if (w->starts == starts)
+        detach(w);
 }
 
 /* ---- the vtable --------------------------------------------------------------------- */
@@ -699,11 +696,12 @@ static int http_start(cio_task *task, void *work, struct event_base *base)
     struct work *w = work;
 
     (void)base;
-    detach(w); /* the last attempt's handle, kept for its callback */
+    detach(w); /* the last attempt's handle, if its end did not give it back */
     CURL *e = take_easy(w->h);
     if (e == NULL)
         return CIO_E_NOMEM;
     w->x.easy = e;
+    w->starts++;
     w->task = task;
     w->body_len = w->head_len = 0;
     w->received = 0;
@@ -923,10 +921,8 @@ static void http_free(void *state)
     for (size_t i = 0; i < h->nspare; i++)
         curl_easy_cleanup(h->spare[i]);
     cio__free(h->spare);
-    for (size_t i = 0; i < h->nworks; i++) {
-        cio__free(h->works[i]->head);
+    for (size_t i = 0; i < h->nworks; i++)
         cio__free(h->works[i]);
-    }
     cio__free(h->works);
     curl_slist_free_all(h->base_headers);
     curl_slist_free_all(h->resolve);
