@@ -17,6 +17,7 @@ import argparse
 import os
 import re
 import socket
+import shlex
 import statistics
 import subprocess
 import sys
@@ -173,6 +174,9 @@ def run_xargs(tmp, url, n, c):
     return m, m["out"].count("200\n")
 
 
+SKIP = set()  # --skip: clients left out of every scenario
+
+
 def clients(skip=()):
     one = lambda tmp, url, n, c: run_fetch(tmp, url, n, c, ["--threads", "0"])
     table = [("concurio-fetch", run_fetch, True), ("concurio-fetch, 1 thread", one, True),
@@ -182,7 +186,7 @@ def clients(skip=()):
              ("curl --parallel", run_curl, have("curl")), ("hey", run_hey, have("hey")),
              ("aiohttp + Semaphore", run_aiohttp, has_aiohttp()),
              ("xargs -P curl", run_xargs, have("curl"))]
-    return [(name, fn) for name, fn, ok in table if ok and name not in skip]
+    return [(name, fn) for name, fn, ok in table if ok and name not in skip and name not in SKIP]
 
 
 def wrk_ceiling(url, c):
@@ -326,7 +330,10 @@ def main():
     ap.add_argument("--only", default="S1,S2,S3,mem")
     ap.add_argument("--rate-run", action="store_true", help="also the 2-minute rate accuracy run")
     ap.add_argument("--quick", action="store_true", help="smaller inputs, one run (a smoke test)")
+    ap.add_argument("--skip", default="", help="clients to leave out, comma-separated names "
+                    "as in the tables (\"xargs -P curl\" takes minutes on a loaded machine)")
     a = ap.parse_args()
+    SKIP.update(x for x in a.skip.split(",") if x)
     for exe in (FETCH, RAW):
         if not os.access(exe, os.X_OK):
             sys.exit("bench: build first (tools/test.sh): %s is missing" % exe)
@@ -340,7 +347,10 @@ def main():
     out = ["# Benchmark results", "",
            "%s, %s cores, kernel %s; nginx 1 worker on loopback; medians of %d runs in alternating order."
            % (time.strftime("%Y-%m-%d"), cpu[0], cpu[1], runs),
-           "Reproduce: `tools/bench/bench.sh`. Only ratios from one run mean anything.", ""]
+           "Reproduce: `%s`. Only ratios from one run mean anything."
+           % " ".join(["tools/bench/bench.sh"] + [shlex.quote(x) for x in sys.argv[1:]]), ""]
+    if SKIP:
+        out[-1:] = ["Left out with --skip: %s." % ", ".join(sorted(SKIP)), ""]
     s1 = s3 = mem = None
     try:
         if "S1" in only:
