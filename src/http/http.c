@@ -67,7 +67,6 @@ struct work {
     unsigned char no_fd;   /* opening its socket failed: EMFILE or ENFILE */
     unsigned char stopped; /* under h->file_mu: the item ended, its file is not written */
     unsigned limit;        /* this attempt's CURLOPT_TIMEOUT_MS; 0: none */
-    unsigned starts;       /* attempts started */
     int fd;                /* req.body_file's, open while an attempt writes it; else -1 */
     int file_errno;        /* opening or writing req.body_file failed: why */
     size_t alloc;          /* bytes allocated for the work and its blob */
@@ -540,12 +539,12 @@ static void finish(struct cio_xfer *x, CURLcode rc)
         o.budget = CIO_BUDGET_CONNECT;
         o.budget_ms = ct;
     }
-    unsigned starts = w->starts;
     cio__task_outcome(w->task, &o);
     /* The callback has run, or a retry waits: the handle (effective_url is its) goes back
      * for the next request now, not on the reaper's turn, when C transfers would have
-     * needed 2C handles. A retry started inside took it already. */
-    if (w->starts == starts)
+     * needed 2C handles. A retry started inside (the task runs again) took it already.
+     * The ended task lives until the reaper's turn. */
+    if (!cio__task_running(w->task))
         detach(w);
 }
 
@@ -701,7 +700,6 @@ static int http_start(cio_task *task, void *work, struct event_base *base)
     if (e == NULL)
         return CIO_E_NOMEM;
     w->x.easy = e;
-    w->starts++;
     w->task = task;
     w->body_len = w->head_len = 0;
     w->received = 0;

@@ -350,7 +350,7 @@ def main():
            "Reproduce: `%s`. Only ratios from one run mean anything."
            % " ".join(["tools/bench/bench.sh"] + [shlex.quote(x) for x in sys.argv[1:]]), ""]
     if SKIP:
-        out[-1:] = ["Left out with --skip: %s." % ", ".join(sorted(SKIP)), ""]
+        out.insert(-1, "Left out with --skip: %s." % ", ".join(sorted(SKIP)))
     s1 = s3 = mem = None
     try:
         if "S1" in only:
