@@ -996,7 +996,9 @@ TEST_FETCH(the_meter_says_what_holds_the_run_and_the_summary_why_items_failed, .
     free(text);
     tool_run_free(&R);
     input[0] = '\0';
-    add("%s/flaky/meter2/3?status=503&delay=100");
+    /* Retry-After fixes each wait at a second, five ticks of the meter: the jittered backoff
+     * alone can be shorter than one tick. */
+    add("%s/flaky/meter2/3?status=503&delay=100&retry_after=1");
     run((const char *[]){"--retries", "4", "--progress-interval", "0.2", NULL});
     cr_assert_eq(R.status, 0, "%s", R.err);
     cr_assert(strstr(R.err, ", retrying 1") != NULL, "an item waiting to retry is said: %s", R.err);
