@@ -200,7 +200,7 @@ TEST_FETCH(the_cap_holds_and_is_reached_at_the_server, .timeout = 60)
 {
     for (int i = 0; i < 24; i++)
         add("%s/delay/150");
-    /* Transfers on 3 threads (the default is one per core): the cap stays global. */
+    /* Transfers on 3 threads (more than the default on two CPUs): the cap stays global. */
     run((const char *[]){"-q", "-c", "4", "--threads", "3", NULL});
     cr_assert_eq(R.status, 0, "%s", R.err);
     cr_assert_eq(R.nrecs, 24);

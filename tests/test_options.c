@@ -36,7 +36,7 @@ Test(options, defaults_are_the_documented_ones)
     cr_assert_eq(O.progress_interval_ms, 10000);
     cr_assert_eq(O.rate.count, 0);
     cr_assert_eq(O.retry.max_attempts, 0);
-    cr_assert_eq(O.threads_set, 0, "threads: one per core, decided at run time");
+    cr_assert_eq(O.threads_set, 0, "threads: one per free CPU, decided at run time");
     cr_assert_null(O.input);
 }
 
@@ -273,4 +273,14 @@ Test(options, an_unknown_long_option_suggests_the_nearest)
     cr_assert_eq(parse((const char *[]){"-H", "@", NULL}), FETCH_USAGE);
     cr_assert_eq(parse((const char *[]){"-H", "@headers.txt", NULL}), FETCH_RUN,
                  "a file of headers: main reads it");
+}
+
+Test(options, the_default_threads_are_the_cpus_nothing_else_runs_on)
+{
+    cr_assert_eq(fetch_threads_default(2, 0), 2, "an idle 2-CPU machine: two");
+    cr_assert_eq(fetch_threads_default(2, 1), 0, "one hog on two CPUs: the main thread alone");
+    cr_assert_eq(fetch_threads_default(1, 0), 0, "taskset -c 0: the main thread alone");
+    cr_assert_eq(fetch_threads_default(2, 5), 0, "more runnable than CPUs");
+    cr_assert_eq(fetch_threads_default(8, 3), 5);
+    cr_assert_eq(fetch_threads_default(512, 0), 64, "at most 64");
 }

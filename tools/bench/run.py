@@ -11,7 +11,10 @@ alternating order, and writes tools/bench/results/latest.md and bench.png.
 
 Needs a build (tools/test.sh or tools/demo.sh) and Debian's nginx, curl; uses wrk, hey,
 python3-aiohttp, gnuplot when installed (tools/bench/deps.sh installs them).
-Usage: tools/bench/run.py [--runs 3] [--only S1,S2,S3,mem,rate] [--rate-run] [--quick]
+  threads  S1 with --threads 0, 1, 2 and the default, idle, beside a `yes` hog, and with
+        the server pinned to its own CPU (--only threads; it is not in the default set)
+
+Usage: tools/bench/run.py [--runs 3] [--only S1,S2,S3,mem,threads] [--rate-run] [--quick]
 """
 import argparse
 import os
@@ -290,6 +293,58 @@ def rate_run(tmp, seconds, per_sec):
     return lines + [""]
 
 
+def pin(pid, cpus):
+    """Pins nginx (the master and its worker) to cpus, a taskset list such as "1"."""
+    kids = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    for p in [str(pid)] + kids:
+        subprocess.run(["taskset", "-apc", cpus, p], capture_output=True, check=True)
+
+
+def threads_study(tmp, nginx, base, runs):
+    """--threads 0, 1, 2 side by side on S1 under four loads: what the default should be."""
+    url, n, c = base + "/tiny", 20000, 64
+    ncpu = os.cpu_count()
+    everything = "0-%d" % (ncpu - 1)
+    conds = [("nothing else running", None, None), ("one `yes` hog", "hog", None),
+             ("server on CPU 1 (taskset), client on CPU 0", "pin", "0"),
+             ("server on CPU 1 (taskset), client free", "pin", None)]
+    lines = ["### --threads: S1 (%d requests, C=%d) under four loads" % (n, c), "",
+             "| load | client | req/s (median) | CPU µs/req | x 1 thread req/s | x 1 thread CPU |",
+             "|---|---|---|---|---|---|"]
+    for cname, kind, client_cpus in conds:
+        hog = subprocess.Popen(["yes"], stdout=subprocess.DEVNULL) if kind == "hog" else None
+        if kind == "pin":
+            pin(nginx.pid, str(ncpu - 1))
+        pre = ["taskset", "-c", client_cpus] if client_cpus else []
+        cs = [("--threads 0", pre + [FETCH, "--threads", "0"]), ("--threads 1", pre + [FETCH, "--threads", "1"]),
+              ("--threads 2", pre + [FETCH, "--threads", "2"]), ("default", pre + [FETCH]),
+              ("raw multi, handles reused", pre + [RAW])]
+        got = {k: [] for k, _ in cs}
+        try:
+            for r in range(runs):
+                for k, cmd in (cs if r % 2 == 0 else list(reversed(cs))):
+                    with open(url_file(tmp, url, n)) as f:
+                        if cmd[-1] == RAW:
+                            m = timed(cmd + [str(c)], stdin=f)
+                        else:
+                            m = timed(cmd + ["-q", "-c", str(c), "-o", "/dev/null"], stdin=f)
+                    got[k].append(m)
+                    print("  threads [%s] %-26s %6.2f s cpu %.2f" % (cname, k, m["wall"], m["cpu"]), flush=True)
+        finally:
+            if hog:
+                hog.terminate()
+                hog.wait()
+            if kind == "pin":
+                pin(nginx.pid, everything)
+        one_rate = med([n / m["wall"] for m in got["--threads 0"]])
+        one_cpu = med([m["cpu"] for m in got["--threads 0"]])
+        for k, ms in got.items():
+            rate, cpu = med([n / m["wall"] for m in ms]), med([m["cpu"] for m in ms])
+            lines.append("| %s | %s | %.0f | %.1f | %.2f | %.2f |" % (cname, k, rate, 1e6 * cpu / n,
+                                                                     rate / one_rate, cpu / one_cpu))
+    return lines + [""]
+
+
 def chart(s1, s3, mem):
     if not have("gnuplot") or not s1:
         return False
@@ -332,6 +387,7 @@ def main():
     ap.add_argument("--quick", action="store_true", help="smaller inputs, one run (a smoke test)")
     ap.add_argument("--skip", default="", help="clients to leave out, comma-separated names "
                     "as in the tables (\"xargs -P curl\" takes minutes on a loaded machine)")
+    ap.add_argument("--out", default="latest.md", help="the results file in tools/bench/results")
     a = ap.parse_args()
     SKIP.update(x for x in a.skip.split(",") if x)
     for exe in (FETCH, RAW):
@@ -372,13 +428,15 @@ def main():
             sizes = [1000, 10000] if a.quick else [10000, 100000, 1000000]
             lines, mem = memory_sweep(tmp, base, sizes, 256)
             out += lines
+        if "threads" in only:
+            out += threads_study(tmp, nginx, base, runs)
         if a.rate_run:
             out += rate_run(tmp, 12 if a.quick else 120, 100)
     finally:
         nginx.terminate()
     if chart(s1, s3, mem):
         out += ["![requests/s and memory](bench.png)", ""]
-    with open(os.path.join(RESULTS, "latest.md"), "w") as f:
+    with open(os.path.join(RESULTS, a.out), "w") as f:
         f.write("\n".join(out))
     print("\n".join(out))
 

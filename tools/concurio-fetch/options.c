@@ -93,8 +93,9 @@ const char *const fetch_usage_text[] = {
     "      --summary-json FILE   the summary as one JSON object into FILE (-q too)\n"
     "Performance:\n"
     "      --threads N           threads moving bytes, each with its own connections;\n"
-    "                            limits stay global (default: one per core; 0: all on\n"
-    "                            the main thread)\n",
+    "                            limits stay global (default: one per CPU that nothing\n"
+    "                            else is running on, none if fewer than two; 0: all\n"
+    "                            on the main thread)\n",
     "Scaling out (see README, \"Scaling out\"):\n"
     "      --queue redis://[[USER]:PASSWORD@]HOST:PORT/NAME  a job shared by workers\n"
     "                            through Redis (password never printed), with\n"
@@ -1079,6 +1080,15 @@ enum fetch_action fetch_parse_args(int argc, char **argv, struct fetch_opts *o, 
     if (problem != NULL)
         return usage(err, errlen, "%s", problem);
     return formats(o, err, errlen);
+}
+
+unsigned fetch_threads_default(unsigned cpus, unsigned others_runnable)
+{
+    unsigned free_cpus = cpus > others_runnable ? cpus - others_runnable : 0;
+
+    if (free_cpus < 2)
+        return 0;
+    return free_cpus > 64 ? 64 : free_cpus;
 }
 
 void fetch_opts_free(struct fetch_opts *o)

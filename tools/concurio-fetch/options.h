@@ -54,7 +54,7 @@ struct fetch_opts {
     char *basic_auth; /* -u: "Authorization: Basic ...", one of headers */
     char **agents;    /* -A: "User-Agent: ..." headers (malloc'ed) */
     size_t nagents;
-    unsigned threads; /* --threads: transfer threads (with threads_set; else one per core) */
+    unsigned threads; /* --threads: transfer threads (with threads_set; else one per free CPU) */
     int threads_set;
     /* Queue mode (--queue redis://HOST:PORT/NAME): one of the three actions. */
     const char *queue;
@@ -78,6 +78,12 @@ int fetch_parse_rate(const char *s, cio_rate *out);
 int fetch_parse_seconds(const char *s, int zero_ok, unsigned *ms);
 /* "transport,429,5xx,timeout,503" into a retry policy's on flags and statuses; 0 or -1. */
 int fetch_parse_retry_on(const char *s, struct fetch_opts *o);
+
+/* --threads' default from the CPUs this process may run on (its affinity mask) and the
+ * threads of others runnable now: one transfer thread per CPU left free, at most 64, and
+ * none when fewer than two are free (one transfer thread beside the main one only adds
+ * hand-offs; tools/bench/results/threads.md). */
+unsigned fetch_threads_default(unsigned cpus, unsigned others_runnable);
 
 /* 1 when h is "Name: value": a name of visible characters, no CR or LF. */
 int fetch_valid_header(const char *h);

@@ -2,8 +2,9 @@
 /* The run: lines fed lazily from the source to the pool, one record per ended item to
  * the sink, signals handled on the loop (stop, grace, cancel). The source and the sink
  * are interfaces (source.h, sink.h): the file and the record writer, or a queue job. */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -482,13 +483,36 @@ static cio_rate with_margin(cio_rate r, unsigned pct)
     return r;
 }
 
-/* --threads' default: one transfer thread per core, none on a one-core machine (the
- * main thread alone does as well there). */
-static unsigned fetch_cores(void)
+/* The CPUs this process may run on: its affinity mask (taskset), else those online. */
+static unsigned usable_cpus(void)
 {
+#ifdef __linux__
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return (unsigned)CPU_COUNT(&set);
+#endif
     long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (unsigned)n : 1;
+}
 
-    return n > 1 ? (unsigned)(n > 64 ? 64 : n) : 0;
+/* Threads of other processes runnable now: /proc/loadavg's fourth field ("3/80") counts
+ * this one too. The least of three looks, so that one passing process is not a hog. */
+static unsigned others_runnable(void)
+{
+    unsigned least = 0;
+
+    for (int i = 0; i < 3; i++) {
+        FILE *f = fopen("/proc/loadavg", "r");
+        unsigned running = 0;
+        int got = f != NULL && fscanf(f, "%*s %*s %*s %u/", &running) == 1;
+        if (f != NULL)
+            fclose(f);
+        if (!got)
+            return 0;
+        running = running > 0 ? running - 1 : 0;
+        least = i == 0 || running < least ? running : least;
+    }
+    return least;
 }
 
 int fetch_run(struct app *a, struct fetch_source *src, struct fetch_sink *sink)
@@ -505,7 +529,8 @@ int fetch_run(struct app *a, struct fetch_source *src, struct fetch_sink *sink)
     ho.max_body = a->o.max_body;
     ho.version = a->o.http_version;
     ho.ca_file = a->o.cacert;
-    ho.io_threads = a->o.threads_set ? a->o.threads : fetch_cores();
+    ho.io_threads =
+        a->o.threads_set ? a->o.threads : fetch_threads_default(usable_cpus(), others_runnable());
     ho.flags = (a->o.fail ? CIO_FAIL_ON_HTTP_ERROR : 0) | (a->o.insecure ? CIO_INSECURE : 0) |
                (a->o.body == FETCH_BODY_NONE ? CIO_DISCARD_BODY : 0) |
                (a->o.no_location ? CIO_NO_REDIRECTS : 0) |
