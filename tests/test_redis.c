@@ -217,24 +217,40 @@ static long long pending(redisContext *c, const char *stream)
     return n;
 }
 
+/* The done script's answer for each end of a call: 1 when its line had a record. */
+static void eval_ends(redisContext *c, int argc, const char *const *argv, const long long *want,
+                      size_t n)
+{
+    redisReply *r = eval(c, fetch_queue_scripts[FETCH_LUA_DONE], 3, argc, argv);
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
+    cr_assert_eq(r->elements, n, "one answer an end");
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(r->element[i]->integer, want[i], "end %zu", i);
+    freeReplyObject(r);
+}
+
 Test(lua_queue, the_first_record_of_a_line_wins_and_every_end_acknowledges)
 {
     redisContext *c = connect_redis();
-    make_job(c, "q:done", 1);
+    make_job(c, "q:done", 3);
     command(c, "DEL %s %s", "q:done:done", "q:done:results");
-    cr_assert_eq(take(c, "q:done", "a", 10), 1);
+    cr_assert_eq(take(c, "q:done", "a", 10), 3);
     const char *first[] = {"q:done:done", "q:done:results", "q:done", "1", "{\"r\":1}", "0-1"};
-    const char *second[] = {"q:done:done", "q:done:results", "q:done", "1", "{\"r\":2}", "0-1"};
+    /* One call, three ends: line 1 again (late), then lines 2 and 3. */
+    const char *more[] = {"q:done:done", "q:done:results", "q:done", "1", "{\"r\":2}", "0-1",
+                          "2",           "{\"r\":3}",      "0-2",    "3", "{\"r\":4}", "0-3"};
 
-    cr_assert_eq(eval_int(c, fetch_queue_scripts[FETCH_LUA_DONE], 3, 6, first), 0);
-    cr_assert_eq(pending(c, "q:done"), 0, "acknowledged");
-    cr_assert_eq(eval_int(c, fetch_queue_scripts[FETCH_LUA_DONE], 3, 6, second), 1, "late");
+    eval_ends(c, 6, first, (const long long[]){0}, 1);
+    cr_assert_eq(pending(c, "q:done"), 2, "acknowledged");
+    eval_ends(c, 12, more, (const long long[]){1, 0, 0}, 3);
+    cr_assert_eq(pending(c, "q:done"), 0, "every end acknowledged");
     redisReply *r = redisCommand(c, "XRANGE q:done:results - +");
-    cr_assert_eq(r->elements, 1, "one record, never two");
-    cr_assert_str_eq(r->element[0]->element[1]->element[1]->str, "{\"r\":1}");
+    cr_assert_eq(r->elements, 3, "one record a line, never two");
+    cr_assert_str_eq(r->element[0]->element[1]->element[1]->str, "{\"r\":1}", "the first wins");
+    cr_assert_str_eq(r->element[1]->element[1]->element[1]->str, "{\"r\":3}");
     freeReplyObject(r);
     r = redisCommand(c, "BITCOUNT q:done:done");
-    cr_assert_eq(r->integer, 1);
+    cr_assert_eq(r->integer, 3);
     freeReplyObject(r);
     redisFree(c);
 }

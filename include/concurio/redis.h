@@ -115,7 +115,7 @@ CIO_EXTERN int cio_redis_up(const cio_redis *r);
 CIO_EXTERN int cio_redis_call(cio_redis *r, cio_redis_fn fn, void *arg, int argc,
                               const char *const *argv, const size_t *lens);
 /* EVALSHA of script number `script` with nkeys keys, then the other arguments; at most
- * 16 keys and arguments. As cio_redis_call. */
+ * 256 keys and arguments. As cio_redis_call. */
 CIO_EXTERN int cio_redis_eval(cio_redis *r, unsigned script, cio_redis_fn fn, void *arg, int nkeys,
                               int argc, const char *const *argv, const size_t *lens);
 

@@ -20,7 +20,7 @@
 #include <hiredis/hiredis.h>
 
 #define MAX_SCRIPTS 8
-#define MAX_ARGS 16
+#define MAX_ARGS 256 /* keys and arguments of a script call: a batch of a few dozen */
 
 struct call {
     cio_redis *r;

@@ -1,9 +1,10 @@
 #!/bin/sh
-# Queue mode benchmark (issue #8), on one machine: N items (default 20,000) of the test
+# Queue mode benchmark (issue #8), on one machine: N items (default 50,000) of the test
 # server's /ok through Redis by 1 and by 3 workers (-c 50 each, no quota), next to the
 # plain tool on the same list; then the shared limiter's cost per start (bench-limiter:
-# one EVALSHA round trip per start against pipelined reservations). Three rounds in
-# alternating order; prints items/s per run and the medians. Starts its own redis-server
+# one EVALSHA round trip per start against pipelined reservations). Five rounds in
+# turning order; prints items/s per run, the medians, and the median of each round's
+# ratio to its plain run (the machine's noise cancels there). Starts its own redis-server
 # (tests/with_redis.sh) and test server; run after tools/test.sh or tools/demo.sh.
 # Usage: tools/bench/queue.sh [N]
 set -eu
@@ -12,7 +13,7 @@ if [ -z "${CIO_TEST_REDIS:-}" ]; then
     sh tools/deps.sh redis-server
     exec sh tests/with_redis.sh sh "$0" "$@"
 fi
-n=${1:-20000}
+n=${1:-50000}
 . tools/bench/testserver.sh
 seq 1 "$n" | sed "s|^|$base/ok?i=|" >"$tmp/urls"
 rhost=${CIO_TEST_REDIS%:*} rport=${CIO_TEST_REDIS#*:}
@@ -42,17 +43,25 @@ echo "queue mode, $n items of /ok, -c 50 per process, $(nproc) cores (items/s)"
 : >"$tmp/plain"
 : >"$tmp/one"
 : >"$tmp/three"
-for round in 1 2 3; do
-    p=$(plain) && echo "$p" >>"$tmp/plain"
-    a=$(workers 1 "one$round") && echo "$a" >>"$tmp/one"
-    b=$(workers 3 "three$round") && echo "$b" >>"$tmp/three"
+: >"$tmp/r1"
+: >"$tmp/r3"
+ratio() { awk "BEGIN { printf \"%.2f\", $1 / $2 }"; }
+for round in 1 2 3 4 5; do # the order turns each round: no run always goes first
+    if [ $((round % 2)) = 1 ]; then
+        p=$(plain) a=$(workers 1 "one$round") b=$(workers 3 "three$round")
+    else
+        b=$(workers 3 "three$round") a=$(workers 1 "one$round") p=$(plain)
+    fi
+    echo "$p" >>"$tmp/plain" && echo "$a" >>"$tmp/one" && echo "$b" >>"$tmp/three"
+    ratio "$a" "$p" >>"$tmp/r1" && echo >>"$tmp/r1"
+    ratio "$b" "$p" >>"$tmp/r3" && echo >>"$tmp/r3"
     echo "round $round: plain $p, 1 worker $a, 3 workers $b"
 done
-echo "| run | items/s (median of 3) |"
-echo "|---|---|"
-echo "| concurio-fetch, no queue | $(median <"$tmp/plain") |"
-echo "| 1 worker through Redis | $(median <"$tmp/one") |"
-echo "| 3 workers through Redis | $(median <"$tmp/three") |"
+echo "| run | items/s (median of 5) | x plain (median of the rounds' ratios) |"
+echo "|---|---|---|"
+echo "| concurio-fetch, no queue | $(median <"$tmp/plain") | 1 |"
+echo "| 1 worker through Redis | $(median <"$tmp/one") | $(median <"$tmp/r1") |"
+echo "| 3 workers through Redis | $(median <"$tmp/three") | $(median <"$tmp/r3") |"
 echo
 echo "the shared limiter's cost, $n GETs, C=50, quota far above the rate reached:"
 build/default/tools/bench-limiter "$rhost" "$rport" "$base" "$n" 50

@@ -2,12 +2,18 @@
 /* Queue mode's Lua scripts (see queue.h): the decisions that must be atomic in Redis. */
 #include "queue.h"
 
-/* At an item's end: the first record of a line wins, every end acknowledges. */
+/* At items' ends, (line, record, id) each: the first record of a line wins, every end
+ * acknowledges. Returns, for each, 1 when its line had a record already. */
 static const char done_lua[] =
-    "local was = redis.call('SETBIT', KEYS[1], ARGV[1], 1)\n"
-    "if was == 0 then redis.call('XADD', KEYS[2], '*', 'r', ARGV[2]) end\n"
-    "redis.call('XACK', KEYS[3], 'workers', ARGV[3])\n"
-    "return was\n";
+    "local out, ids = {}, {}\n"
+    "for i = 1, #ARGV - 2, 3 do\n"
+    "  local was = redis.call('SETBIT', KEYS[1], ARGV[i], 1)\n"
+    "  if was == 0 then redis.call('XADD', KEYS[2], '*', 'r', ARGV[i + 1]) end\n"
+    "  ids[#ids + 1] = ARGV[i + 2]\n"
+    "  out[#out + 1] = was\n"
+    "end\n"
+    "if #ids > 0 then redis.call('XACK', KEYS[3], 'workers', unpack(ids)) end\n"
+    "return out\n";
 
 /* Takes over items idle for ARGV[2] ms, from cursor ARGV[3]; returns the next cursor,
  * then {id, deliveries, fields} for each (the count includes this delivery), and

@@ -5,7 +5,7 @@
  * --claim-idle are taken over with XAUTOCLAIM, and one delivered more than
  * --max-deliveries times gets an error record instead; this worker's items are kept with
  * XCLAIM JUSTID every third of --claim-idle, and one another worker took over is
- * cancelled here. Each end goes to Redis through the done script, which keeps the first
+ * cancelled here. Ends go to Redis a batch a call of the done script, which keeps the first
  * record of a line only. Redis gone: records wait here, nothing new is read (and with a
  * quota nothing starts), and all goes on when it is back. */
 #define _POSIX_C_SOURCE 200809L
@@ -28,7 +28,7 @@
 #define TICK_MS 100
 #define CLAIM_EVERY_MS 1000
 #define CHECK_EVERY_MS 500
-#define REFRESH_BATCH 14 /* ids per refresh call: the library's call takes 16 arguments */
+#define REFRESH_BATCH 128 /* ids per refresh call: the library's call takes 256 arguments */
 
 struct entry { /* an entry read from the stream, not yet handed to the pool */
     uint64_t line;
@@ -64,7 +64,7 @@ struct fetch_worker {
     char hist_from[48], claim_from[48];
     uint64_t last_claim, last_check;
     STAILQ_HEAD(, rec) recs; /* waiting to be sent */
-    unsigned sending;        /* sent and not answered */
+    unsigned sending;        /* calls of the done script sent and not answered */
     long long total, have;   /* NAME:count and the done bits, as last seen */
     int complete, drained;
     uint64_t mine, mine_failed, late; /* records of ours kept, not done, dropped as late */
@@ -130,6 +130,13 @@ static const redisReply *entry_text(const redisReply *fields)
 /* ---- records ------------------------------------------------------------------------- */
 
 static void flush_records(struct fetch_worker *w);
+static void check(struct fetch_worker *w);
+
+/* 1 when this worker holds no item: none waiting here, none in the pool. */
+static int idle(const struct fetch_worker *w)
+{
+    return w->nlocal == 0 && (w->a->pool == NULL || cio_pool_count(w->a->pool) == 0);
+}
 
 static void maybe_end(struct fetch_worker *w)
 {
@@ -137,49 +144,83 @@ static void maybe_end(struct fetch_worker *w)
         event_base_loopbreak(w->base);
 }
 
+/* Ends sent in one call of the done script, three arguments each; at most two calls out
+ * at once, so that ends coming while they are answered go together in the next. */
+#define RECORDS_PER_CALL 64
+#define CALLS_OUT 2
+
+struct batch {
+    struct fetch_worker *w;
+    size_t n;
+    struct rec *recs[RECORDS_PER_CALL];
+};
+
 static void recorded(void *arg, redisReply *reply)
 {
-    struct rec *rc = arg;
-    struct fetch_worker *w = rc->w;
+    struct batch *b = arg;
+    struct fetch_worker *w = b->w;
     struct app *a = w->a;
 
     w->sending--;
-    if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != b->n) {
         if (reply != NULL)
             fetch_say("Redis refused a record: %s",
                       reply->type == REDIS_REPLY_ERROR ? reply->str : "?");
-        STAILQ_INSERT_HEAD(&w->recs, rc, link); /* again when the connection is back */
+        for (size_t i = b->n; i-- > 0;) /* again when the connection is back */
+            STAILQ_INSERT_HEAD(&w->recs, b->recs[i], link);
+        free(b);
         return;
     }
-    if (reply->integer == 0) {
-        w->mine++;
-        w->mine_failed += !rc->done;
-        if (a->o.output != NULL) /* -o: this worker's records too */
-            fetch_writer_add(&a->writer, rc->json, rc->len);
-    } else {
-        w->late++; /* another worker recorded this line first */
+    for (size_t i = 0; i < b->n; i++) {
+        struct rec *rc = b->recs[i];
+        if (reply->element[i]->type == REDIS_REPLY_INTEGER && reply->element[i]->integer == 0) {
+            w->mine++;
+            w->mine_failed += !rc->done;
+            if (a->o.output != NULL) /* -o: this worker's records too */
+                fetch_writer_add(&a->writer, rc->json, rc->len);
+        } else {
+            w->late++; /* another worker recorded this line first */
+        }
+        free(rc->json);
+        free(rc);
     }
-    free(rc->json);
-    free(rc);
+    free(b);
     flush_records(w);
+    if (w->sending == 0 && idle(w))
+        check(w); /* its last records are in: is the job complete? (not at the next check) */
     maybe_end(w);
 }
 
 static void flush_records(struct fetch_worker *w)
 {
-    struct rec *rc;
+    char lines[RECORDS_PER_CALL][24], ids[RECORDS_PER_CALL][32];
+    const char *argv[3 + 3 * RECORDS_PER_CALL] = {w->k.done, w->k.results, w->k.stream};
+    size_t lens[3 + 3 * RECORDS_PER_CALL] = {strlen(w->k.done), strlen(w->k.results),
+                                             strlen(w->k.stream)};
+    struct batch *b;
 
-    while ((rc = STAILQ_FIRST(&w->recs)) != NULL && cio_redis_up(w->r)) {
-        char line[24], id[32];
-        snprintf(line, sizeof line, "%llu", (unsigned long long)rc->line);
-        snprintf(id, sizeof id, "0-%llu", (unsigned long long)rc->line);
-        const char *argv[] = {w->k.done, w->k.results, w->k.stream, line, rc->json, id};
-        size_t lens[] = {
-            strlen(w->k.done), strlen(w->k.results), strlen(w->k.stream), strlen(line), rc->len,
-            strlen(id)};
-        if (cio_redis_eval(w->r, FETCH_LUA_DONE, recorded, rc, 3, 6, argv, lens) != CIO_OK)
+    while (!STAILQ_EMPTY(&w->recs) && w->sending < CALLS_OUT && cio_redis_up(w->r) &&
+           (b = malloc(sizeof *b)) != NULL) {
+        b->w = w;
+        b->n = 0;
+        for (struct rec *rc; b->n < RECORDS_PER_CALL && (rc = STAILQ_FIRST(&w->recs)) != NULL;
+             b->n++) {
+            size_t at = 3 + 3 * b->n;
+            STAILQ_REMOVE_HEAD(&w->recs, link);
+            b->recs[b->n] = rc;
+            snprintf(lines[b->n], sizeof lines[b->n], "%llu", (unsigned long long)rc->line);
+            snprintf(ids[b->n], sizeof ids[b->n], "0-%llu", (unsigned long long)rc->line);
+            argv[at] = lines[b->n], lens[at] = strlen(lines[b->n]);
+            argv[at + 1] = rc->json, lens[at + 1] = rc->len;
+            argv[at + 2] = ids[b->n], lens[at + 2] = strlen(ids[b->n]);
+        }
+        if (cio_redis_eval(w->r, FETCH_LUA_DONE, recorded, b, 3, 3 + 3 * (int)b->n, argv, lens) !=
+            CIO_OK) {
+            for (size_t i = b->n; i-- > 0;)
+                STAILQ_INSERT_HEAD(&w->recs, b->recs[i], link);
+            free(b);
             return;
-        STAILQ_REMOVE_HEAD(&w->recs, link);
+        }
         w->sending++;
     }
 }
@@ -237,7 +278,8 @@ static void give_up(struct fetch_worker *w, uint64_t line, const redisReply *tex
 
 /* ---- reading items ------------------------------------------------------------------ */
 
-/* How many more items could start soon: the concurrency not yet taken. */
+/* How many more items could start soon: the concurrency not yet taken. No more, so
+ * that a job of slow items is shared among the workers, not held by the first. */
 static size_t wanted(struct fetch_worker *w)
 {
     cio_stats st;
@@ -282,12 +324,15 @@ static void on_read(void *arg, redisReply *reply)
                 give_up(w, line_of(e->element[0]->str), NULL, 0);
         }
     }
+    int was_history = w->history;
     if (w->history && n == 0)
         w->history = 0; /* this worker's own pending items are all back: new ones now */
     if (w->nlocal > 0)
         wake_feed(w);
-    if (n > 0 || w->history == 0)
+    if (n > 0 || was_history)
         read_more(w);
+    else if (idle(w))
+        check(w); /* nothing new, nothing here: is the job complete? (not at the next check) */
 }
 
 static void claim(struct fetch_worker *w);
