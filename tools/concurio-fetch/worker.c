@@ -28,6 +28,7 @@
 #define TICK_MS 100
 #define CLAIM_EVERY_MS 1000
 #define CHECK_EVERY_MS 500
+#define AHEAD_MS 20       /* read ahead what this worker ends in that long, up to -c more */
 #define REFRESH_BATCH 128 /* ids per refresh call: the library's call takes 256 arguments */
 
 struct entry { /* an entry read from the stream, not yet handed to the pool */
@@ -63,9 +64,11 @@ struct fetch_worker {
     int reading, claiming, checking, history, said_down, said_read_error;
     char hist_from[48], claim_from[48];
     uint64_t last_claim, last_check;
-    STAILQ_HEAD(, rec) recs; /* waiting to be sent */
-    unsigned sending;        /* calls of the done script sent and not answered */
-    long long total, have;   /* NAME:count and the done bits, as last seen */
+    uint64_t ends, ends_then, then_ms; /* items ended, and as of the last tick */
+    size_t ahead;                      /* items read beyond -c (AHEAD_MS) */
+    STAILQ_HEAD(, rec) recs;           /* waiting to be sent */
+    unsigned sending;                  /* calls of the done script sent and not answered */
+    long long total, have;             /* NAME:count and the done bits, as last seen */
     int complete, drained;
     uint64_t mine, mine_failed, late; /* records of ours kept, not done, dropped as late */
     struct fetch_buf scratch;
@@ -231,6 +234,7 @@ static int record(struct fetch_worker *w, struct fetch_record *r, enum fetch_bod
     struct rec *rc = calloc(1, sizeof *rc);
 
     r->worker = w->name;
+    w->ends++;
     w->scratch.len = 0;
     if (rc == NULL || fetch_record_append(&w->scratch, r, body) != 0 ||
         (rc->json = malloc(w->scratch.len)) == NULL) {
@@ -278,12 +282,14 @@ static void give_up(struct fetch_worker *w, uint64_t line, const redisReply *tex
 
 /* ---- reading items ------------------------------------------------------------------ */
 
-/* How many more items could start soon: the concurrency not yet taken. No more, so
- * that a job of slow items is shared among the workers, not held by the first. */
+/* How many more items could start soon: the concurrency not yet taken, and as many more
+ * as this worker ends in AHEAD_MS, so that a slot is filled at once when it frees and not
+ * after a round trip to Redis. No more: a job of slow items (none ending within a tick)
+ * is shared among the workers, not held by the first. */
 static size_t wanted(struct fetch_worker *w)
 {
     cio_stats st;
-    size_t cap = w->a->o.concurrency;
+    size_t cap = w->a->o.concurrency + w->ahead;
 
     if (w->a->pool == NULL)
         return 0;
@@ -454,6 +460,13 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
+    uint64_t ms = now - w->then_ms;
+    if (ms > 0) {
+        uint64_t ahead = (w->ends - w->ends_then) * AHEAD_MS / ms;
+        w->ahead = ahead < w->a->o.concurrency ? (size_t)ahead : w->a->o.concurrency;
+    }
+    w->ends_then = w->ends;
+    w->then_ms = now;
     if (!cio_redis_up(w->r))
         return;
     flush_records(w);
