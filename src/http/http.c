@@ -25,6 +25,8 @@
 #define MAX_HEADERS_KEPT ((size_t)64 << 10)
 #define DEFAULT_MAX_BODY ((size_t)16 << 20)
 #define MAX_REDIRECTS 10L
+#define FIRST_BODY ((size_t)4096) /* a body's first room, then doubled */
+#define FIRST_HEAD ((size_t)1024) /* the headers' */
 
 struct cio_http {
     cio_pool *pool;
@@ -294,7 +296,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
         w->truncated = 1;
     }
     if (w->body_len + keep + 1 > w->body_cap) {
-        size_t cap = w->body_cap < 4096 ? 4096 : w->body_cap * 2;
+        size_t cap = w->body_cap < FIRST_BODY ? FIRST_BODY : w->body_cap * 2;
 
         if (cap < w->body_len + keep + 1)
             cap = w->body_len + keep + 1;
@@ -326,7 +328,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
     if (len <= 2 || w->head_len + len + 1 > MAX_HEADERS_KEPT)
         return len;
     if (w->head_len + len + 1 > w->head_cap) {
-        size_t cap = w->head_cap < 1024 ? 1024 : w->head_cap * 2;
+        size_t cap = w->head_cap < FIRST_HEAD ? FIRST_HEAD : w->head_cap * 2;
 
         while (cap < w->head_len + len + 1)
             cap *= 2;
@@ -690,6 +692,26 @@ static int use_cookies(struct work *w, CURL *e)
     return curl_easy_setopt(e, CURLOPT_SHARE, sh) == CURLE_OK ? CIO_OK : CIO_E_NOMEM;
 }
 
+/* The first room for the body and the headers, taken here on the loop's thread: taken on
+ * a transfer thread and freed here, they made each thread's malloc arena grow through a
+ * run (19 MiB at 100,000 requests, against a flat 16.4 on one thread). */
+static int alloc_buffers(struct work *w)
+{
+    int keeps_body = w->req.body_file == NULL && !(w->h->o->flags & CIO_DISCARD_BODY);
+
+    if (keeps_body && w->body == NULL) {
+        if ((w->body = cio__malloc(FIRST_BODY)) == NULL)
+            return CIO_E_NOMEM;
+        w->body_cap = FIRST_BODY;
+    }
+    if (w->head == NULL) {
+        if ((w->head = cio__malloc(FIRST_HEAD)) == NULL)
+            return CIO_E_NOMEM;
+        w->head_cap = FIRST_HEAD;
+    }
+    return CIO_OK;
+}
+
 static int http_start(cio_task *task, void *work, struct event_base *base)
 {
     struct work *w = work;
@@ -702,6 +724,11 @@ static int http_start(cio_task *task, void *work, struct event_base *base)
     w->x.easy = e;
     w->task = task;
     w->body_len = w->head_len = 0;
+    if (alloc_buffers(w) != CIO_OK) {
+        curl_easy_cleanup(e);
+        w->x.easy = NULL;
+        return CIO_E_NOMEM;
+    }
     w->received = 0;
     w->truncated = w->nomem = w->no_fd = 0;
     w->file_errno = 0;
