@@ -25,8 +25,8 @@
 #define MAX_HEADERS_KEPT ((size_t)64 << 10)
 #define DEFAULT_MAX_BODY ((size_t)16 << 20)
 #define MAX_REDIRECTS 10L
-#define FIRST_BODY ((size_t)4096) /* a body's first room, then doubled */
-#define FIRST_HEAD ((size_t)1024) /* the headers' */
+#define FIRST_BODY ((size_t)512) /* a body's first room: then Content-Length, or doubled */
+#define FIRST_HEAD ((size_t)512) /* the headers' first room, then doubled */
 
 struct cio_http {
     cio_pool *pool;
@@ -297,7 +297,12 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
     }
     if (w->body_len + keep + 1 > w->body_cap) {
         size_t cap = w->body_cap < FIRST_BODY ? FIRST_BODY : w->body_cap * 2;
+        curl_off_t cl = -1; /* the first growth takes what Content-Length announces */
 
+        if (w->body_len == 0 &&
+            curl_easy_getinfo(w->x.easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK &&
+            cl > 0 && (uint64_t)cl < (uint64_t)max_body && (size_t)cl + 1 > cap)
+            cap = (size_t)cl + 1;
         if (cap < w->body_len + keep + 1)
             cap = w->body_len + keep + 1;
         if (cap > max_body + 1)
