@@ -495,13 +495,14 @@ static unsigned usable_cpus(void)
     return n > 0 ? (unsigned)n : 1;
 }
 
-/* Threads of other processes runnable now: /proc/loadavg's fourth field ("3/80") counts
- * this one too. The least of three looks, so that one passing process is not a hog. */
+/* Threads of other processes that stay runnable: /proc/loadavg's fourth field ("3/80")
+ * counts this one too. The least of five looks a millisecond apart, so that a process
+ * passing by (the last run's server closing its connections) is not taken for a hog. */
 static unsigned others_runnable(void)
 {
     unsigned least = 0;
 
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 5; i++) {
         FILE *f = fopen("/proc/loadavg", "r");
         unsigned running = 0;
         int got = f != NULL && fscanf(f, "%*s %*s %*s %u/", &running) == 1;
@@ -511,6 +512,9 @@ static unsigned others_runnable(void)
             return 0;
         running = running > 0 ? running - 1 : 0;
         least = i == 0 || running < least ? running : least;
+        if (least == 0)
+            break;
+        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
     }
     return least;
 }
