@@ -328,6 +328,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 
     if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
         w->head_len = 0; /* a new response (redirect, 100 Continue): keep the last only */
+        w->head[0] = '\0';
         return len;
     }
     if (len <= 2 || w->head_len + len + 1 > MAX_HEADERS_KEPT)
@@ -714,6 +715,9 @@ static int alloc_buffers(struct work *w)
             return CIO_E_NOMEM;
         w->head_cap = FIRST_HEAD;
     }
+    if (w->body != NULL)
+        w->body[0] = '\0'; /* empty, not the last attempt's, until the first byte */
+    w->head[0] = '\0';
     return CIO_OK;
 }
 
