@@ -727,17 +727,12 @@ static int http_start(cio_task *task, void *work, struct event_base *base)
 
     (void)base;
     detach(w); /* the last attempt's handle, if its end did not give it back */
-    CURL *e = take_easy(w->h);
+    w->body_len = w->head_len = 0;
+    CURL *e = alloc_buffers(w) == CIO_OK ? take_easy(w->h) : NULL;
     if (e == NULL)
         return CIO_E_NOMEM;
     w->x.easy = e;
     w->task = task;
-    w->body_len = w->head_len = 0;
-    if (alloc_buffers(w) != CIO_OK) {
-        curl_easy_cleanup(e);
-        w->x.easy = NULL;
-        return CIO_E_NOMEM;
-    }
     w->received = 0;
     w->truncated = w->nomem = w->no_fd = 0;
     w->file_errno = 0;

@@ -158,6 +158,14 @@ struct batch {
     struct rec *recs[RECORDS_PER_CALL];
 };
 
+/* A batch not recorded: its ends go back to the front, in order, for the next call. */
+static void requeue(struct fetch_worker *w, struct batch *b)
+{
+    for (size_t i = b->n; i-- > 0;)
+        STAILQ_INSERT_HEAD(&w->recs, b->recs[i], link);
+    free(b);
+}
+
 static void recorded(void *arg, redisReply *reply)
 {
     struct batch *b = arg;
@@ -169,9 +177,7 @@ static void recorded(void *arg, redisReply *reply)
         if (reply != NULL)
             fetch_say("Redis refused a record: %s",
                       reply->type == REDIS_REPLY_ERROR ? reply->str : "?");
-        for (size_t i = b->n; i-- > 0;) /* again when the connection is back */
-            STAILQ_INSERT_HEAD(&w->recs, b->recs[i], link);
-        free(b);
+        requeue(w, b); /* again when the connection is back */
         return;
     }
     for (size_t i = 0; i < b->n; i++) {
@@ -219,9 +225,7 @@ static void flush_records(struct fetch_worker *w)
         }
         if (cio_redis_eval(w->r, FETCH_LUA_DONE, recorded, b, 3, 3 + 3 * (int)b->n, argv, lens) !=
             CIO_OK) {
-            for (size_t i = b->n; i-- > 0;)
-                STAILQ_INSERT_HEAD(&w->recs, b->recs[i], link);
-            free(b);
+            requeue(w, b);
             return;
         }
         w->sending++;
