@@ -86,15 +86,39 @@ static size_t count_status(size_t n, int want)
     return k;
 }
 
-TEST_LIMITS(the_documented_rate_draws_no_429_from_a_server_enforcing_it, .timeout = 60)
+/* -r 10/s against nginx's 10 a second with no burst. The first request connects (and
+ * over TLS shakes hands) before it goes out, the second reuses its connection: paced
+ * from their starts they reached the server 99 ms apart, and the second drew a 429. */
+static void documented_rate(const char *base, const char *ca)
 {
-    char *text = lines(N.http_url, "/limit10", 60);
-    tool_run(&R, text, (const char *[]){"-q", "-r", "10/s", "-c", "8", NULL});
+    char *text = lines(base, "/limit10", 60);
+    const char *plain[] = {"-q", "-r", "10/s", "-c", "8", NULL};
+    const char *tls[] = {"-q", "-r", "10/s", "-c", "8", "--cacert", ca, NULL};
+    tool_run(&R, text, ca != NULL ? tls : plain);
     free(text);
     size_t n = nginx_arrivals(&N, "/limit10", at, status, MAX_ARRIVALS);
     cr_assert_eq(n, 60, "one request per line");
+    double least = 1e9;
+    for (size_t i = 1; i < n; i++) {
+        double gap = at[i] - at[i - 1];
+        least = gap < least ? gap : least;
+        if (status[i] == 429)
+            fprintf(stderr, "429 at arrival %zu, %.0f ms after the one before\n", i, gap);
+    }
+    fprintf(stderr, "-r 10/s, -c 8%s: the closest two arrivals %.0f ms apart\n",
+            ca != NULL ? ", TLS" : "", least);
     cr_assert_eq(count_status(n, 429), 0, "%zu of 60 drew 429", count_status(n, 429));
     cr_assert_eq(R.status, 0, "%s", R.err);
+}
+
+TEST_LIMITS(the_documented_rate_draws_no_429_from_a_server_enforcing_it, .timeout = 60)
+{
+    documented_rate(N.http_url, NULL);
+}
+
+TEST_LIMITS(the_documented_rate_holds_over_tls_from_a_cold_connection, .timeout = 60)
+{
+    documented_rate(N.url, N.ca);
 }
 
 /* Window mode over TLS: the first window's requests wait for their handshakes and

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Token bucket, with explicit timestamps: no clock, no sleeps. */
+#include <limits.h>
+#include <stdlib.h>
+
 #include <criterion/criterion.h>
 
 #include "ratelimit.h"
@@ -245,15 +248,14 @@ Test(ratelimit, an_oversized_window_is_refused)
 }
 
 /* Starts held until their request goes out, up to `delay` ms after admission (a cold
- * connection, a TLS handshake): the sends in any window never exceed the count. */
-static void simulate_held(unsigned count, unsigned period, unsigned delay, uint64_t *sent)
+ * connection, a TLS handshake); fills sent with the STARTS times they went out. */
+static void simulate_held(const cio_rate *r, unsigned delay, uint64_t *sent)
 {
-    cio_rate r = {.count = count, .period_ms = period, .mode = CIO_RATE_WINDOW};
     struct cio_lim l;
     uint64_t now = 0, out[STARTS], rnd = 88172645463325252ULL;
     unsigned started = 0, nout = 0, nsent = 0;
 
-    cr_assert_eq(cio__lim_init(&l, &r, 0), CIO_OK);
+    cr_assert_eq(cio__lim_init(&l, r, 0), CIO_OK);
     while (nsent < STARTS) {
         unsigned first = 0; /* the request out that goes first */
         for (unsigned i = 1; i < nout; i++)
@@ -292,7 +294,8 @@ Test(ratelimit, a_window_counts_a_held_start_when_it_goes_out)
     const unsigned cases[][3] = {{20, 1000, 150}, {200, 1000, 40}, {5, 1000, 3000}, {1, 100, 10}};
 
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        simulate_held(cases[c][0], cases[c][1], cases[c][2], sent);
+        cio_rate r = {.count = cases[c][0], .period_ms = cases[c][1], .mode = CIO_RATE_WINDOW};
+        simulate_held(&r, cases[c][2], sent);
         qsort(sent, STARTS, sizeof sent[0], by_time);
         cr_assert_leq(busiest(sent, cases[c][1]), cases[c][0],
                       "%u per %u ms, sent up to %u ms late", cases[c][0], cases[c][1], cases[c][2]);
@@ -301,6 +304,55 @@ Test(ratelimit, a_window_counts_a_held_start_when_it_goes_out)
         cr_assert_leq(sent[STARTS - 1], most, "case %zu took %llu ms", c,
                       (unsigned long long)sent[STARTS - 1]);
     }
+}
+
+/* The most sends of the sorted `t` in any [t_i, t_j] beyond what a bucket of `burst`
+ * allows: burst + count * (t_j - t_i + 1) / period (the + 1: the clock's millisecond). */
+static long paced_excess(const uint64_t *t, unsigned count, unsigned period, unsigned burst)
+{
+    long worst = LONG_MIN;
+
+    for (unsigned i = 0; i < STARTS; i++)
+        for (unsigned j = i; j < STARTS && j < i + 4 * burst + 64; j++) {
+            long allowed = (long)burst + (long)((t[j] - t[i] + 1) * count / period);
+            long excess = (long)(j - i + 1) - allowed;
+            worst = excess > worst ? excess : worst;
+        }
+    return worst;
+}
+
+Test(ratelimit, a_bucket_counts_a_held_start_when_it_goes_out)
+{
+    /* A first request that connects for 6 ms used to go out 6 ms late and the second on
+     * time: 99 ms apart at 10/s, a 429 from a server allowing no burst. */
+    static uint64_t sent[STARTS];
+    const unsigned cases[][4] = {{19, 2000, 1, 150}, {19, 2000, 3, 150}, {200, 1000, 1, 40},
+                                 {200, 1000, 8, 40}, {5, 1000, 2, 3000}, {7, 60000, 1, 20},
+                                 {47500, 1000, 1, 5}};
+
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const unsigned *k = cases[c];
+        cio_rate r = {.count = k[0], .period_ms = k[1], .burst = k[2]};
+        simulate_held(&r, k[3], sent);
+        qsort(sent, STARTS, sizeof sent[0], by_time);
+        cr_assert_leq(paced_excess(sent, k[0], k[1], k[2]), 0,
+                      "%u per %u ms, burst %u, sent up to %u ms late", k[0], k[1], k[2], k[3]);
+        /* Not slower than one token, one delay and the clock's millisecond a start. */
+        uint64_t most = (uint64_t)STARTS * (k[1] / k[0] + k[3] + 2);
+        cr_assert_leq(sent[STARTS - 1], most, "case %zu took %llu ms", c,
+                      (unsigned long long)sent[STARTS - 1]);
+    }
+}
+
+/* Without delays, holding costs nothing: the bucket's own pace, exactly. */
+Test(ratelimit, a_bucket_whose_starts_go_out_at_once_keeps_its_rate)
+{
+    static uint64_t sent[STARTS], taken[STARTS];
+    cio_rate r = {.count = 19, .period_ms = 2000, .burst = 1};
+
+    simulate_held(&r, 0, sent);
+    simulate(&r, taken, 0);
+    cr_assert_eq(sent[STARTS - 1], taken[STARTS - 1]);
 }
 
 Test(ratelimit, a_held_start_counts_until_it_is_sent)
@@ -321,7 +373,15 @@ Test(ratelimit, a_held_start_counts_until_it_is_sent)
     cio__lim_free(&l);
     cio_rate paced = {.count = 60, .period_ms = 60000};
     cr_assert_eq(cio__lim_init(&l, &paced, 0), CIO_OK);
-    cr_assert_eq(cio__lim_hold(&l, 0), 0, "a bucket takes at once");
-    cr_assert_eq(cio__lim_wait(&l, 0), 1000);
+    cr_assert_eq(cio__lim_hold(&l, 0), 1, "a bucket holds it too");
+    cr_assert_eq(cio__lim_wait(&l, 5000), 1000, "held: the next waits for it to go out");
+    cr_assert_eq(cio__lim_idle(&l, 5000), 0, "a held start keeps the bucket");
+    cio__lim_sent(&l, 5000);
+    cr_assert_eq(cio__lim_wait(&l, 5000), 1000, "a token from when it went out");
+    cr_assert_eq(cio__lim_wait(&l, 6000), 0);
+    cio__lim_free(&l);
+    cio_rate none = {.count = 0};
+    cr_assert_eq(cio__lim_init(&l, &none, 0), CIO_OK);
+    cr_assert_eq(cio__lim_hold(&l, 0), 0, "no limit holds nothing");
     cio__lim_free(&l);
 }

@@ -94,14 +94,15 @@ typedef enum cio_rate_mode {
 
 /* A rate limit: `count` starts per `period_ms` (so "N/s", "N/m", "N/h" are all exact),
  * paced or windowed. In paced mode starts in any window of T ms never exceed
- * burst + count * T / period_ms (the bucket starts full: the first `burst` go at once).
- * In window mode `count` may go at once, then the window holds; an HTTP request counts
- * from the moment its request goes out (after connecting and TLS), or its end if it
- * never went out, and counts as in the window until then, so no window of period_ms
- * ever holds more than `count` requests as the server sees them sent, however long the
- * first window's connections take. Either mode counts what leaves the client: keep a
- * margin under a server's exact limit for the way to it (concurio-fetch keeps 5%).
- * Every attempt, retries included, takes a start. */
+ * burst + count * (T + 1) / period_ms (the bucket starts full: the first `burst` go at
+ * once; the + 1 is the clock's millisecond). In window mode `count` may go at once, then
+ * the window holds. In both, an HTTP request counts from the moment its request goes
+ * out (after connecting and TLS), or its end if it never went out, and as going out at
+ * every moment until then: so the bound holds for the requests as the server sees them
+ * sent, however long a connection takes (paced with burst 1, the next start waits for
+ * the request before it to go out; at rates over 1000/s a few may wait at once). Either
+ * mode counts what leaves the client: keep a margin under a server's exact limit for the
+ * way to it (concurio-fetch keeps 5%). Every attempt, retries included, takes a start. */
 typedef struct cio_rate {
     unsigned count;       /* starts per period; 0: unlimited */
     unsigned period_ms;   /* 0: 60000 */

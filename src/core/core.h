@@ -103,12 +103,12 @@ int cio__submit_to(cio_pool *p, const cio_engine_ops *ops, const cio_task_vtable
 /* The running attempt's limit in ms (its timeout, or the rest of the item's budget if
  * sooner); 0: none. */
 unsigned cio__task_limit_ms(const cio_task *t);
-/* 1 when a window limit waits to hear that this attempt's request went out. */
+/* 1 when a rate limit waits to hear that this attempt's request went out. */
 int cio__task_wants_sent(const cio_task *t);
 /* 1 while an attempt runs (its outcome is still due). */
 int cio__task_running(const cio_task *t);
 cio_pool *cio__task_pool(const cio_task *t);
-/* The attempt's request went out at `when`: a window limit counts it from then. */
+/* The attempt's request went out at `when`: a rate limit counts it from then. */
 void cio__task_sent(cio_task *t, uint64_t when);
 
 /* How an attempt ended, as its engine reports it; the core decides what follows. */

@@ -51,7 +51,7 @@ struct cio_task {
     enum cio_task_state state;
     unsigned self_timed : 1;   /* the engine enforces limit_ms itself */
     unsigned reports_sent : 1; /* the engine says when its request goes out */
-    unsigned held_pool : 1;    /* a window start of the pool's, held until sent */
+    unsigned held_pool : 1;    /* a start of the pool's limit, held until sent */
     unsigned held_key : 1;     /* the same, of its key's */
     unsigned item_limited : 1; /* limit_ms is the rest of the item's budget */
     cio_budget budget;         /* of a timeout: which limit expired */

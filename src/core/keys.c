@@ -80,8 +80,7 @@ static int apply(struct cio_key *key, const cio_limits *l, uint64_t now)
 
     if (rc != CIO_OK)
         return rc;
-    cio__lim_free(&key->lim);
-    key->lim = fresh;
+    cio__lim_replace(&key->lim, &fresh);
     key->limits = *l;
     return CIO_OK;
 }
@@ -231,8 +230,7 @@ static void slow_down(struct cio_key *key, uint64_t now)
     struct cio_lim fresh;
     if (cio__lim_init(&fresh, &r, now) != CIO_OK)
         return;
-    cio__lim_free(&key->lim);
-    key->lim = fresh;
+    cio__lim_replace(&key->lim, &fresh);
 }
 
 static uint64_t per_minute(const cio_limits *l)
@@ -338,7 +336,7 @@ cio_task *cio__keys_next(struct cio_keys *k, uint64_t now,
         return NULL;
     }
     cio_task *t = head_of(key);
-    if (t->reports_sent) /* a window counts it when its request goes out */
+    if (t->reports_sent) /* a limit counts it when its request goes out */
         t->held_key = (unsigned)cio__lim_hold(&key->lim, now);
     else
         cio__lim_take(&key->lim, now);

@@ -13,6 +13,7 @@ void cio__rl_init_period(struct cio_rl *rl, unsigned count, unsigned period_ms, 
     rl->cap = (uint64_t)(burst == 0 ? 1 : burst) * rl->unit;
     rl->level = rl->cap;
     rl->last = now;
+    rl->pending = 0;
 }
 
 void cio__rl_init(struct cio_rl *rl, unsigned per_minute, unsigned burst, uint64_t now)
@@ -22,12 +23,21 @@ void cio__rl_init(struct cio_rl *rl, unsigned per_minute, unsigned burst, uint64
 
 /* The bucket holds up to cap plus less than one millisecond of refill. A waiter wakes
  * on a whole millisecond, up to rate - 1 units after its token was complete; keeping
- * that overshoot makes the long-run rate exact instead of slowly losing it. */
+ * that overshoot makes the long-run rate exact instead of slowly losing it. A held start
+ * took its token early but is still to go out, so it keeps its token's room: the level
+ * plus the held tokens, not the level alone, is what the brim stops (as a bucket counting
+ * at the moments of going out would). */
 static void refill(struct cio_rl *rl, uint64_t now)
 {
     if (now <= rl->last)
         return;
-    uint64_t top = rl->cap + rl->rate - 1;
+    uint64_t held = (uint64_t)rl->pending * rl->unit, brim = rl->cap + rl->rate - 1;
+    uint64_t top = held < brim ? brim - held : 0;
+    if (rl->level >= top) { /* (above it only after cio__lim_replace) */
+        rl->level = top;
+        rl->last = now;
+        return;
+    }
     uint64_t dt = now - rl->last;
 
     /* Comparing dt first keeps dt * rate from overflowing after a long idle time. */
@@ -40,6 +50,11 @@ uint64_t cio__rl_wait(struct cio_rl *rl, uint64_t now)
     if (rl->rate == 0)
         return 0;
     refill(rl, now);
+    /* Each held start may go out now: with this one, all must fit in the bucket, brim
+     * included (a millisecond's refill: at high rates, a few may be held at once).
+     * Refilling cannot free that; a send, which comes sooner, looks again. */
+    if ((uint64_t)rl->pending * rl->unit + rl->unit > rl->cap + rl->rate - 1)
+        return (rl->unit + rl->rate - 1) / rl->rate;
     if (rl->level >= rl->unit)
         return 0;
     return (rl->unit - rl->level + rl->rate - 1) / rl->rate;
@@ -59,7 +74,23 @@ int cio__rl_full(struct cio_rl *rl, uint64_t now)
     if (rl->rate == 0)
         return 1;
     refill(rl, now);
-    return rl->level >= rl->cap;
+    return rl->level >= rl->cap && rl->pending == 0;
+}
+
+void cio__rl_hold(struct cio_rl *rl, uint64_t now)
+{
+    if (rl->rate == 0)
+        return;
+    cio__rl_take(rl, now);
+    rl->pending++;
+}
+
+void cio__rl_sent(struct cio_rl *rl, uint64_t when)
+{
+    if (rl->pending == 0)
+        return;
+    refill(rl, when);
+    rl->pending--;
 }
 
 void cio__rw_init(struct cio_rw *w, uint64_t *ring, unsigned count, unsigned period_ms,
@@ -189,8 +220,10 @@ void cio__lim_take(struct cio_lim *l, uint64_t now)
 int cio__lim_hold(struct cio_lim *l, uint64_t now)
 {
     if (!l->window) {
-        cio__rl_take(&l->rl, now);
-        return 0;
+        if (l->rl.rate == 0)
+            return 0;
+        cio__rl_hold(&l->rl, now);
+        return 1;
     }
     if (l->rw.count == 0)
         return 0;
@@ -202,12 +235,28 @@ void cio__lim_sent(struct cio_lim *l, uint64_t when)
 {
     if (l->window)
         cio__rw_sent(&l->rw, when);
+    else
+        cio__rl_sent(&l->rl, when);
 }
 
 void cio__lim_unhold(struct cio_lim *l)
 {
     if (l->window && l->rw.pending > 0)
         l->rw.pending--;
+    else if (!l->window && l->rl.pending > 0)
+        l->rl.pending--;
+}
+
+void cio__lim_replace(struct cio_lim *l, struct cio_lim *fresh)
+{
+    unsigned held = l->window ? l->rw.pending : l->rl.pending;
+
+    cio__lim_free(l);
+    *l = *fresh;
+    if (l->window)
+        l->rw.pending = held < l->rw.count ? held : l->rw.count;
+    else if (l->rl.rate != 0)
+        l->rl.pending = held;
 }
 
 int cio__lim_idle(struct cio_lim *l, uint64_t now)

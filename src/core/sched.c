@@ -364,7 +364,7 @@ static void admit(cio_pool *p)
             cio_task *t = cio__keys_next(&p->keys, now, engine_ready, NULL, cap, &wait);
             if (t != NULL) {
                 t->where = CIO_AT_NONE;
-                if (t->reports_sent) /* a window counts it when its request goes out */
+                if (t->reports_sent) /* a limit counts it when its request goes out */
                     t->held_pool = (unsigned)cio__lim_hold(&p->lim, now);
                 else
                     cio__lim_take(&p->lim, now);

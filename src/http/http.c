@@ -403,7 +403,7 @@ static int detach(struct work *w)
     return 1;
 }
 
-/* Its request is going out: a window limit counts it from now. */
+/* Its request is going out: a rate limit counts it from now. */
 static void http_sent(struct cio_xfer *x)
 {
     struct work *w = work_of(x);
