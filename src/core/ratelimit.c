@@ -27,12 +27,17 @@ void cio__rl_init(struct cio_rl *rl, unsigned per_minute, unsigned burst, uint64
  * took its token early but is still to go out, so it keeps its token's room: the level
  * plus the held tokens, not the level alone, is what the brim stops (as a bucket counting
  * at the moments of going out would). */
+static uint64_t brim(const struct cio_rl *rl)
+{
+    return rl->cap + rl->rate - 1;
+}
+
 static void refill(struct cio_rl *rl, uint64_t now)
 {
     if (now <= rl->last)
         return;
-    uint64_t held = (uint64_t)rl->pending * rl->unit, brim = rl->cap + rl->rate - 1;
-    uint64_t top = held < brim ? brim - held : 0;
+    uint64_t held = (uint64_t)rl->pending * rl->unit;
+    uint64_t top = held < brim(rl) ? brim(rl) - held : 0;
     if (rl->level >= top) { /* (above it only after cio__lim_replace) */
         rl->level = top;
         rl->last = now;
@@ -53,7 +58,7 @@ uint64_t cio__rl_wait(struct cio_rl *rl, uint64_t now)
     /* Each held start may go out now: with this one, all must fit in the bucket, brim
      * included (a millisecond's refill: at high rates, a few may be held at once).
      * Refilling cannot free that; a send, which comes sooner, looks again. */
-    if ((uint64_t)rl->pending * rl->unit + rl->unit > rl->cap + rl->rate - 1)
+    if ((uint64_t)rl->pending * rl->unit + rl->unit > brim(rl))
         return (rl->unit + rl->rate - 1) / rl->rate;
     if (rl->level >= rl->unit)
         return 0;
