@@ -32,6 +32,7 @@ struct app {
     struct event_base *base;
     cio_pool *pool;
     struct event *sigint, *sigterm, *grace;
+    struct event *trim;       /* malloc_trim while transfer threads run (run.c), or NULL */
     struct fetch_source *src; /* the run's (fetch_run) */
     struct fetch_sink *sink;
     struct fetch_live live;     /* the requests not ended */

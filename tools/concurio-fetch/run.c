@@ -17,6 +17,9 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#ifdef __GLIBC__
+#include <malloc.h> /* malloc_trim */
+#endif
 
 #include "app.h"
 #include "meter.h"
@@ -26,6 +29,30 @@
 #define LINES_PER_FEED 4096u /* at most a feed, then the loop breathes (a file of comments) */
 #define FDS_PER_REQUEST 3u   /* a socket, and a name lookup's pair while it resolves */
 #define FDS_PER_LOOP 8u      /* an event loop: epoll, timer, signal pair, pipe, ... */
+
+/* ---- memory ------------------------------------------------------------------------ */
+
+#define TRIM_MS 1000
+
+/* glibc gives each transfer thread an arena of its own and keeps the pages freed inside
+ * it: peak RSS grew with the input's length (16.9, 17.5, 18.2 MiB at 10k, 1M, 3M lines,
+ * C=256), while one thread stayed flat. Handing them back once a second holds it flat. */
+static void on_trim(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+}
+
+static int start_trim(struct app *a)
+{
+    struct timeval tv = {TRIM_MS / 1000, (TRIM_MS % 1000) * 1000};
+    a->trim = event_new(a->base, -1, EV_PERSIST, on_trim, NULL);
+    return a->trim == NULL || event_add(a->trim, &tv) != 0 ? -1 : 0;
+}
 
 /* ---- records ------------------------------------------------------------------------ */
 
@@ -593,7 +620,8 @@ int fetch_run(struct app *a, struct fetch_source *src, struct fetch_sink *sink)
         (a->sigint = evsignal_new(a->base, SIGINT, on_signal, a)) == NULL ||
         (a->sigterm = evsignal_new(a->base, SIGTERM, on_signal, a)) == NULL ||
         (a->grace = evtimer_new(a->base, on_grace, a)) == NULL ||
-        evsignal_add(a->sigint, NULL) != 0 || evsignal_add(a->sigterm, NULL) != 0) {
+        evsignal_add(a->sigint, NULL) != 0 || evsignal_add(a->sigterm, NULL) != 0 ||
+        (ho.io_threads > 0 && start_trim(a) != 0)) {
         struct rlimit rl;
         if ((errno == EMFILE || errno == ENFILE) && getrlimit(RLIMIT_NOFILE, &rl) == 0)
             fetch_say("cannot set up the event loop: the descriptor limit (ulimit -n %llu) is "
@@ -630,6 +658,8 @@ int fetch_run(struct app *a, struct fetch_source *src, struct fetch_sink *sink)
         src->stop(src);
     sink->stop(sink);
     fetch_live_free(&a->live);
+    if (a->trim != NULL)
+        event_free(a->trim);
     event_free(a->grace);
     event_free(a->sigterm);
     event_free(a->sigint);
