@@ -657,6 +657,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "concurio-testserver: cannot bind %s:%ld\n", bind, port);
         return 1;
     }
+    /* libevent listens with a backlog of 128: 256 clients connecting at once overflowed
+     * it, and each SYN dropped cost its client a second (TcpExtListenOverflows). Linux
+     * takes a second listen() as the new backlog (capped at net.core.somaxconn). */
+    listen(evhttp_bound_socket_get_fd(sock), 4096);
     /* Signals first: whoever reads the "listening" line may stop us at once. */
     struct event *sigint = evsignal_new(S.base, SIGINT, on_signal, S.base);
     struct event *sigterm = evsignal_new(S.base, SIGTERM, on_signal, S.base);
