@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* --resume's line set, record lines, URL sample and duplicate ids. */
 #define _POSIX_C_SOURCE 200809L
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,7 +148,8 @@ enum fetch_prior fetch_prior_parse_body(const char *text, size_t len, uint64_t *
         const cJSON *url = cJSON_GetObjectItemCaseSensitive(o, "url");
         double v = cJSON_IsNumber(l) ? l->valuedouble : 0;
         /* A line number is a whole number from 1 up to what a double holds exactly. */
-        if (cJSON_IsString(outcome) && v >= 1 && v <= (double)FETCH_LINES_MAX && v == floor(v)) {
+        if (cJSON_IsString(outcome) && v >= 1 && v <= (double)FETCH_LINES_MAX &&
+            v == (double)(uint64_t)v) {
             kind = FETCH_PRIOR_OTHER;
             if (strcmp(outcome->valuestring, "done") == 0 && cJSON_IsString(url)) {
                 kind = FETCH_PRIOR_DONE;
