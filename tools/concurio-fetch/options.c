@@ -267,6 +267,15 @@ static double whole(double x)
     return x >= 0x1p52 ? x : (double)(uint64_t)(x + 0.5);
 }
 
+/* The smallest whole number >= x, for 0 <= x < 2^63; below 0 it is 0. Not ceil(): libm. */
+static double up(double x)
+{
+    if (x <= 0.0)
+        return 0.0;
+    double t = (double)(uint64_t)x;
+    return t < x ? t + 1.0 : t;
+}
+
 static int within(double d, double eps)
 {
     return d <= eps && d >= -eps;
@@ -294,7 +303,7 @@ int fetch_parse_seconds(const char *s, int zero_ok, unsigned *ms)
 
     if (parse_number(s, &rest, &v) != 0 || *rest != '\0' || v * 1000.0 > (double)UINT_MAX - 1)
         return -1;
-    double m = ceil(v * 1000.0 - 1e-9); /* 0.0001 s is still a limit: 1 ms */
+    double m = up(v * 1000.0 - 1e-9); /* 0.0001 s is still a limit: 1 ms */
     if (m <= 0.0 && !zero_ok)
         return -1;
     *ms = (unsigned)m;
