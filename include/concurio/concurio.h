@@ -237,7 +237,12 @@ typedef struct cio_http_opts {
                                       thread; max_concurrency and max_connections are
                                       shared out between the threads, so they stay global.
                                       At most max_connections threads are made, and none
-                                      when file descriptors are short */
+                                      when file descriptors are short. glibc gives each
+                                      thread a malloc arena that keeps its freed pages: a
+                                      long run's RSS creeps up unless the program calls
+                                      malloc_trim(0) now and then (concurio-fetch does,
+                                      once a second); the library does not, as that is the
+                                      whole process's choice */
     unsigned max_redirects;        /* redirects followed at most (unless CIO_NO_REDIRECTS);
                                       one more is an error (curl_code 47); 0: 10 */
     const char *proxy;             /* every request through this proxy ("http://H:P",
