@@ -13,8 +13,9 @@ Needs a build (tools/test.sh or tools/demo.sh) and Debian's nginx, curl; uses wr
 python3-aiohttp, gnuplot when installed (tools/bench/deps.sh installs them).
   threads  S1 with --threads 0, 1, 2 and the default, idle, beside a `yes` hog, and with
         the server pinned to its own CPU (--only threads; it is not in the default set)
+  s2    where S2's time goes: start-up, first wave, later waves, exit (--only s2)
 
-Usage: tools/bench/run.py [--runs 3] [--only S1,S2,S3,mem,threads] [--rate-run] [--quick]
+Usage: tools/bench/run.py [--runs 3] [--only S1,S2,S3,mem,threads,s2] [--rate-run] [--quick]
 """
 import argparse
 import os
@@ -345,6 +346,68 @@ def threads_study(tmp, nginx, base, runs):
     return lines + [""]
 
 
+def waves(path, launched):
+    """From one S2 run's records: seconds from launch to the first start, the first wave's
+    end, the later waves' mean length, and the last end (all from the first start)."""
+    import datetime
+    def at(r):
+        t = datetime.datetime.strptime(r["started_at"], "%Y-%m-%dT%H:%M:%S.%fZ")
+        return t.replace(tzinfo=datetime.timezone.utc).timestamp()
+    import json
+    with open(path) as f:
+        rs = [json.loads(line) for line in f]
+    first = min(at(r) for r in rs)
+    size = max(1, len(rs) // 10)
+    ends = {}
+    for r in rs:
+        k = min(9, (r["line"] - 1) // size)
+        ends[k] = max(ends.get(k, 0.0), at(r) - first + r["elapsed_ms"] / 1000)
+    return first - launched, ends[0], (ends[9] - ends[1]) / 8, ends[9]
+
+
+def s2_study(tmp, base, runs):
+    """Where S2's time goes beyond its ideal 1.0 s: start-up, the first wave (500 new
+    connections), each later wave, and the exit; the raw loop and --threads 0 beside the
+    default, and 500 connections alone (/tiny) for what the first wave's connects cost."""
+    n, c = 5000, 500
+    cs = [("raw multi, handles reused", None), ("concurio-fetch", []),
+          ("concurio-fetch, 1 thread", ["--threads", "0"])]
+    got = {k: [] for k, _ in cs}
+    alone = {k: [] for k, _ in cs}
+    for r in range(runs):
+        for k, extra in (cs if r % 2 == 0 else list(reversed(cs))):
+            for url, count, into in ((base + "/delay", n, got), (base + "/tiny", c, alone)):
+                with open(url_file(tmp, url, count)) as f:
+                    launched = time.time()
+                    if extra is None:
+                        m = timed([RAW, str(c)], stdin=f)
+                    else:
+                        out = os.path.join(tmp, "s2.jsonl")
+                        m = timed([FETCH, "-q", "-c", str(c), "-o", out] + extra, stdin=f)
+                        if count == n:
+                            m["waves"] = waves(out, launched)
+                into[k].append(m)
+            print("  s2 %-26s %6.3f s" % (k, got[k][-1]["wall"]), flush=True)
+    lines = ["### S2 (%d x 100 ms, C=%d): where the time beyond the ideal 1.00 s goes" % (n, c), "",
+             "| client | wall s | x ideal | launch to first start ms | first wave ends ms "
+             "| each later wave ms | last end to exit ms | 500 connects alone: wall ms, CPU ms |",
+             "|---|---|---|---|---|---|---|---|"]
+    for k, ms in got.items():
+        wall = med([m["wall"] for m in ms])
+        if "waves" in ms[0]:
+            w = [m["waves"] for m in ms]
+            cols = ["%.0f" % (1000 * med([x[0] for x in w])), "%.0f" % (1000 * med([x[1] for x in w])),
+                    "%.2f" % (1000 * med([x[2] for x in w])),
+                    "%.0f" % (1000 * med([m["wall"] - m["waves"][0] - m["waves"][3] for m in ms]))]
+        else:
+            cols = ["–"] * 4
+        a = alone[k]
+        lines.append("| %s | %.3f | %.2f | %s | %.0f, %.0f |" % (
+            k, wall, wall / 1.0, " | ".join(cols), 1000 * med([m["wall"] for m in a]),
+            1000 * med([m["cpu"] for m in a])))
+    return lines + [""]
+
+
 def chart(s1, s3, mem):
     if not have("gnuplot") or not s1:
         return False
@@ -430,6 +493,8 @@ def main():
             out += lines
         if "threads" in only:
             out += threads_study(tmp, nginx, base, runs)
+        if "s2" in only:
+            out += s2_study(tmp, base, runs) if echo else ["s2 needs nginx's echo module.", ""]
         if a.rate_run:
             out += rate_run(tmp, 12 if a.quick else 120, 100)
     finally:
