@@ -277,10 +277,32 @@ Test(options, an_unknown_long_option_suggests_the_nearest)
 
 Test(options, the_default_threads_are_the_cpus_nothing_else_runs_on)
 {
-    cr_assert_eq(fetch_threads_default(2, 0), 2, "an idle 2-CPU machine: two");
-    cr_assert_eq(fetch_threads_default(2, 1), 0, "one hog on two CPUs: the main thread alone");
-    cr_assert_eq(fetch_threads_default(1, 0), 0, "taskset -c 0: the main thread alone");
-    cr_assert_eq(fetch_threads_default(2, 5), 0, "more runnable than CPUs");
-    cr_assert_eq(fetch_threads_default(8, 3), 5);
-    cr_assert_eq(fetch_threads_default(512, 0), 64, "at most 64");
+    cr_assert_eq(fetch_threads_default(2, 0, NULL), 2, "an idle 2-CPU machine: two");
+    cr_assert_eq(fetch_threads_default(2, 1, NULL), 0,
+                 "one hog on two CPUs: the main thread alone");
+    cr_assert_eq(fetch_threads_default(1, 0, NULL), 0, "taskset -c 0: the main thread alone");
+    cr_assert_eq(fetch_threads_default(2, 5, NULL), 0, "more runnable than CPUs");
+    cr_assert_eq(fetch_threads_default(8, 3, NULL), 5);
+    cr_assert_eq(fetch_threads_default(512, 0, NULL), 64, "at most 64");
+}
+
+Test(options, a_rate_one_thread_keeps_needs_no_transfer_threads)
+{
+    cio_rate r = {0};
+
+    cr_assert_eq(fetch_threads_default(8, 0, &r), 8, "count 0: no limit");
+    r.count = 600; /* a minute, the default period */
+    cr_assert_eq(fetch_threads_default(8, 0, &r), 0, "600 a minute");
+    r.count = FETCH_ONE_THREAD_RATE * 60;
+    cr_assert_eq(fetch_threads_default(8, 0, &r), 0, "exactly the pace of one thread");
+    r.count++;
+    cr_assert_eq(fetch_threads_default(8, 0, &r), 8, "faster: threads");
+    r.count = 4000000000u; /* 4e9 a second: no overflow */
+    r.period_ms = 1000;
+    cr_assert_eq(fetch_threads_default(8, 0, &r), 8);
+    r.count = FETCH_ONE_THREAD_RATE;
+    cr_assert_eq(fetch_threads_default(8, 0, &r), 0, "-r 2000/s");
+    r.count = 1;
+    r.period_ms = 4000000000u; /* one in 46 days */
+    cr_assert_eq(fetch_threads_default(8, 0, &r), 0);
 }

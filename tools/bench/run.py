@@ -14,8 +14,9 @@ python3-aiohttp, gnuplot when installed (tools/bench/deps.sh installs them).
   threads  S1 with --threads 0, 1, 2 and the default, idle, beside a `yes` hog, and with
         the server pinned to its own CPU (--only threads; it is not in the default set)
   s2    where S2's time goes: start-up, first wave, later waves, exit (--only s2)
+  rated  --threads 2 against 0 under -r 1000/s to 10000/s (--only rated)
 
-Usage: tools/bench/run.py [--runs 3] [--only S1,S2,S3,mem,threads,s2] [--rate-run] [--quick]
+Usage: tools/bench/run.py [--runs 3] [--only S1,S2,S3,mem,threads,s2,rated] [--rate-run] [--quick]
 """
 import argparse
 import os
@@ -408,6 +409,29 @@ def s2_study(tmp, base, runs):
     return lines + [""]
 
 
+def rated_study(tmp, base, runs):
+    """Under -r: transfer threads against the main thread alone (the default since a rate
+    of 2,000/s or less starts none), 3.2 s of /tiny at each rate, C=64."""
+    url, c = base + "/tiny", 64
+    lines = ["### Under -r: --threads 2 against --threads 0 (C=%d, about 3 s at each rate)" % c, "",
+             "| -r | client | wall s | CPU s | x --threads 0 CPU | peak RSS MiB |", "|---|---|---|---|---|---|"]
+    for per_sec in (1000, 2000, 5000, 10000):
+        n = per_sec * 3
+        cs = [("--threads 0", ["--threads", "0"]), ("--threads 2", ["--threads", "2"])]
+        got = {k: [] for k, _ in cs}
+        for r in range(runs):
+            for k, extra in (cs if r % 2 == 0 else list(reversed(cs))):
+                m, ok = run_fetch(tmp, url, n, c, ["-r", "%d/s" % per_sec] + extra)
+                got[k].append(m)
+                print("  rated %d/s %-12s %6.2f s cpu %.2f" % (per_sec, k, m["wall"], m["cpu"]), flush=True)
+        one = med([m["cpu"] for m in got["--threads 0"]])
+        for k, ms in got.items():
+            cpu = med([m["cpu"] for m in ms])
+            lines.append("| %d/s | %s | %.2f | %.2f | %.2f | %.1f |" % (
+                per_sec, k, med([m["wall"] for m in ms]), cpu, cpu / one, med([m["rss"] for m in ms]) / 1024))
+    return lines + [""]
+
+
 def chart(s1, s3, mem):
     if not have("gnuplot") or not s1:
         return False
@@ -493,6 +517,8 @@ def main():
             out += lines
         if "threads" in only:
             out += threads_study(tmp, nginx, base, runs)
+        if "rated" in only:
+            out += rated_study(tmp, base, runs)
         if "s2" in only:
             out += s2_study(tmp, base, runs) if echo else ["s2 needs nginx's echo module.", ""]
         if a.rate_run:

@@ -560,8 +560,9 @@ int fetch_run(struct app *a, struct fetch_source *src, struct fetch_sink *sink)
     ho.max_body = a->o.max_body;
     ho.version = a->o.http_version;
     ho.ca_file = a->o.cacert;
-    ho.io_threads =
-        a->o.threads_set ? a->o.threads : fetch_threads_default(usable_cpus(), others_runnable());
+    ho.io_threads = a->o.threads_set
+                        ? a->o.threads
+                        : fetch_threads_default(usable_cpus(), others_runnable(), &a->o.rate);
     ho.flags = (a->o.fail ? CIO_FAIL_ON_HTTP_ERROR : 0) | (a->o.insecure ? CIO_INSECURE : 0) |
                (a->o.body == FETCH_BODY_NONE ? CIO_DISCARD_BODY : 0) |
                (a->o.no_location ? CIO_NO_REDIRECTS : 0) |
