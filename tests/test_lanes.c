@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <criterion/criterion.h>
 
@@ -121,4 +122,88 @@ TEST_LANES(freeing_the_pool_from_a_callback_ends_everything_once, .timeout = 60)
     cr_assert_eq(L.done + L.errors + L.timeouts, 2000);
     cr_assert_eq(ledger_once(&L, 2000), 2000);
     cr_assert_geq(L.by_status[-CIO_E_CANCELED], 1500 - 64);
+}
+
+/* A connection's socket stays watched between its transfers (src/http/socks.h). These
+ * are the ways that could go wrong, on the loop's own lane (0) and on threads (2). */
+
+/* "Connection: close" on every request: each connection's socket is closed after one
+ * transfer (through the lane's close callback, which must close it), and the next one's
+ * socket mostly gets the same descriptor, whose watch must be its own. */
+static void closes_each_connection(unsigned threads)
+{
+    const char *close_hdr[] = {"Connection: close", NULL};
+    int fds = test_open_fds();
+    cio_stats cs;
+
+    H.io_threads = threads;
+    cio_pool *p = test_pool(&O, 4);
+    for (int i = 0; i < 300; i++) {
+        cio_http_req r = {.url = server_url(&S, "/ok"), .headers = close_hdr};
+        cr_assert_eq(cio_submit_http(p, &r, NULL), CIO_OK);
+    }
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_stats(p, &cs);
+    cio_pool_free(p);
+    cr_assert_eq(L.done, 300, "%zu done, %zu errors", L.done, L.errors);
+    cr_assert_eq(ledger_once(&L, 300), 300);
+    cr_assert_eq(cs.connects, 300, "%llu connections", (unsigned long long)cs.connects);
+    cr_assert_eq(test_open_fds(), fds, "every socket closed");
+}
+
+TEST_LANES(a_socket_closed_after_each_request_leaves_no_watch_inline, .timeout = 60)
+{
+    closes_each_connection(0);
+}
+
+TEST_LANES(a_socket_closed_after_each_request_leaves_no_watch_on_threads, .timeout = 60)
+{
+    closes_each_connection(2);
+}
+
+static double cpu_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Two connections go idle and the server closes them 100 ms later, while a third item
+ * waits 1.5 s for its timeout. The closed sockets are readable for good: watched on,
+ * they would spin a thread for the 1.4 s (the CPU bound), and they must not be reused. */
+static void idle_connections_closed(unsigned threads)
+{
+    struct server F;
+    cio_stats cs;
+
+    cr_assert_eq(server_start_faults(&F), 0, "the fault server starts");
+    H.io_threads = threads;
+    cio_pool *p = test_pool(&O, 3);
+    test_get(p, &F, "/idle-close", 0);
+    test_get(p, &F, "/idle-close", 0);
+    test_get(p, &F, "/hang", 1500);
+    double cpu0 = cpu_seconds();
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    double cpu = cpu_seconds() - cpu0;
+    test_get(p, &F, "/ok", 0); /* on a new connection: the idle ones are gone */
+    test_get(p, &F, "/ok", 0);
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_stats(p, &cs);
+    cio_pool_free(p);
+    server_stop_checked(&F);
+    cr_assert_eq(L.done, 4, "%zu done, %zu errors", L.done, L.errors);
+    cr_assert_eq(L.timeouts, 1);
+    cr_assert_eq(ledger_once(&L, 5), 5);
+    cr_assert_lt(cpu, 0.5, "%.3f s of CPU while waiting 1.5 s", cpu);
+    cr_assert_geq(cs.connects, 4, "%llu connections", (unsigned long long)cs.connects);
+}
+
+TEST_LANES(an_idle_connection_the_server_closes_costs_no_cpu_inline, .timeout = 60)
+{
+    idle_connections_closed(0);
+}
+
+TEST_LANES(an_idle_connection_the_server_closes_costs_no_cpu_on_threads, .timeout = 60)
+{
+    idle_connections_closed(2);
 }

@@ -41,7 +41,7 @@ core_h=$(cd src/core && ls *.h | tr '\n' ' ')
 out=$(
     check_includes src/core "$core_h concurio/concurio.h" 'curl/|hiredis/|event2/dns|event2/http'
     # Engines see the core through its door (core.h) and its pure helpers only.
-    check_includes src/http "core.h mem.h list.h adapt.h lanes.h cookies.h concurio/concurio.h" 'hiredis/'
+    check_includes src/http "core.h mem.h list.h adapt.h lanes.h socks.h cookies.h concurio/concurio.h" 'hiredis/'
     check_includes src/adapters "core.h mem.h list.h concurio/concurio.h" 'curl/|hiredis/'
     check_includes src/redis "concurio/redis.h concurio/concurio.h list.h scripts.h" 'curl/'
     tool_h=$(cd tools/concurio-fetch && ls *.h | tr '\n' ' ')

@@ -350,7 +350,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
     return len;
 }
 
-/* libcurl's socket, opened here to tell "no descriptor left" from other failures. */
+/* libcurl's socket, opened here to tell "no descriptor left" from other failures, and
+ * so that its lane knows it for a connection's. */
 static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 {
     struct work *w = arg;
@@ -363,6 +364,8 @@ static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_so
     curl_socket_t s = socket(a->family, type, a->protocol);
     if (s == CURL_SOCKET_BAD && (errno == EMFILE || errno == ENFILE))
         w->no_fd = 1;
+    else if (s != CURL_SOCKET_BAD)
+        cio__lanes_opened(&w->x, s);
     return s;
 }
 

@@ -15,6 +15,7 @@
 #include "core.h"
 #include "lanes.h"
 #include "mem.h"
+#include "socks.h"
 
 enum xfer_state {
     XS_IDLE,    /* the loop thread's */
@@ -42,6 +43,7 @@ struct cio_lane {
     struct cio_node running; /* lane thread only, by run */
     struct cio_node doomed;  /* the lane's thread: transfers to end for want of memory */
     int recover;             /* the lane's thread: libcurl ran out of memory mid-action */
+    struct cio_socks socks;  /* the lane's thread: its connections' sockets */
 };
 
 struct cio_lanes {
@@ -106,8 +108,12 @@ static int lend(struct cio_lanes *ls, struct cio_lane *ln, struct cio_xfer *x)
 
 static void returned(struct cio_lanes *ls, struct cio_xfer *x)
 {
-    x->lane->lent--;
+    struct cio_lane *ln = x->lane;
+
+    ln->lent--;
     x->lane = NULL;
+    if (!ln->has_thread && ln->lent == 0) /* the caller's loop: may end now */
+        cio__socks_unwatch_parked(&ln->socks);
     if (ls->wake != NULL && --ls->lent == 0)
         event_del(ls->wake);
 }
@@ -135,9 +141,14 @@ static int cannot_watch(struct cio_lane *ln, CURL *easy)
 static int on_socket(CURL *easy, curl_socket_t s, int what, void *arg, void *sockp)
 {
     struct cio_lane *ln = arg;
+    struct cio_sock *k = cio__socks_get(&ln->socks, s);
     struct event *ev = sockp;
 
     if (what == CURL_POLL_REMOVE) {
+        if (k != NULL) {
+            cio__socks_park(&ln->socks, k);
+            return 0;
+        }
         if (ev != NULL)
             event_free(ev);
         curl_multi_assign(ln->multi, s, NULL);
@@ -145,6 +156,9 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *arg, void *soc
     }
     short kind = EV_PERSIST | ((what & CURL_POLL_IN) ? EV_READ : 0) |
                  ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
+    if (k != NULL)
+        return cio__socks_watch(k, ln->base, s, kind, ev_socket, ln) == 0 ? 0
+                                                                          : cannot_watch(ln, easy);
     if (ev == NULL) {
         ev = event_new(ln->base, s, kind, ev_socket, ln);
         if (ev == NULL)
@@ -158,6 +172,15 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *arg, void *soc
         event_assign(ev, ln->base, s, kind, ev_socket, ln);
     }
     return event_add(ev, NULL) == 0 ? 0 : cannot_watch(ln, easy);
+}
+
+/* libcurl closes a connection's socket: its event goes first (socks.h). */
+static int on_close(void *arg, curl_socket_t s)
+{
+    struct cio_lane *ln = arg;
+
+    cio__socks_closed(&ln->socks, s);
+    return close(s);
 }
 
 static int on_timer(CURLM *multi, long ms, void *arg)
@@ -378,10 +401,14 @@ static void drive(struct cio_lane *ln, curl_socket_t s, int flags)
 
 static void ev_socket(evutil_socket_t fd, short what, void *arg)
 {
+    struct cio_lane *ln = arg;
+    struct cio_sock *k = cio__socks_get(&ln->socks, fd);
     int flags =
         ((what & EV_READ) ? CURL_CSELECT_IN : 0) | ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
 
-    drive(arg, fd, flags);
+    if (k != NULL && cio__socks_fired(k))
+        return; /* an idle connection: libcurl finds out when it next uses it */
+    drive(ln, fd, flags);
 }
 
 static void ev_timer(evutil_socket_t fd, short what, void *arg)
@@ -441,6 +468,9 @@ int cio__lanes_add(struct cio_lanes *ls, struct cio_xfer *x)
         if (ls->lane[i].cap - ls->lane[i].lent > ln->cap - ln->lent)
             ln = &ls->lane[i];
     curl_easy_setopt(x->easy, CURLOPT_PRIVATE, (char *)x);
+    /* A connection made now closes through its lane (it never leaves that multi). */
+    curl_easy_setopt(x->easy, CURLOPT_CLOSESOCKETFUNCTION, on_close);
+    curl_easy_setopt(x->easy, CURLOPT_CLOSESOCKETDATA, ln);
     cio_list_init(&x->box); /* idle: in no list */
     cio_list_init(&x->run);
     cio_list_init(&x->doom);
@@ -467,6 +497,12 @@ int cio__lanes_add(struct cio_lanes *ls, struct cio_xfer *x)
         return CIO_OK;
     }
     return lend(ls, ln, x) == 0 ? CIO_OK : CIO_E_NOMEM; /* inline: never fails */
+}
+
+void cio__lanes_opened(struct cio_xfer *x, curl_socket_t s)
+{
+    if (x->lane != NULL)
+        cio__socks_opened(&x->lane->socks, s);
 }
 
 int cio__lanes_remove(struct cio_lanes *ls, struct cio_xfer *x)
@@ -681,7 +717,8 @@ void cio__lanes_free(struct cio_lanes *ls)
     for (unsigned i = 0; ls->lane != NULL && i < ls->n; i++) {
         struct cio_lane *ln = &ls->lane[i];
         if (ln->multi != NULL)
-            curl_multi_cleanup(ln->multi); /* closes connections; sockets leave via on_socket */
+            curl_multi_cleanup(ln->multi); /* closes connections; sockets leave via on_close */
+        cio__socks_free(&ln->socks);
         if (ln->timer != NULL)
             event_free(ln->timer);
         if (ln->wake != NULL)

@@ -61,6 +61,9 @@ struct cio_lanes *cio__lanes_new(struct event_base *base, unsigned threads, long
                                  long max_reqs, const cio_lanes_hooks *hooks, int *err);
 /* Starts x->easy, set up by the caller. CIO_OK, or an error and x was not taken. */
 int cio__lanes_add(struct cio_lanes *l, struct cio_xfer *x);
+/* libcurl opened s for a connection of x (CURLOPT_OPENSOCKETFUNCTION): its lane may
+ * keep it watched between transfers. x's lane's thread, inside libcurl. */
+void cio__lanes_opened(struct cio_xfer *x, curl_socket_t s);
 /* Stops x. 1: its easy handle is the caller's again; 0: its lane still has it and
  * `back` will say when it returns (it never reports `ended`). */
 int cio__lanes_remove(struct cio_lanes *l, struct cio_xfer *x);

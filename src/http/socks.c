@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A lane's connection sockets, kept watched between transfers (socks.h says why). */
+#include <string.h>
+
+#include "mem.h"
+#include "socks.h"
+
+void cio__socks_opened(struct cio_socks *t, curl_socket_t s)
+{
+    if (s < 0)
+        return;
+    if ((size_t)s >= t->n) {
+        size_t n = t->n < 64 ? 64 : t->n;
+        while (n <= (size_t)s)
+            n *= 2;
+        struct cio_sock *v = cio__realloc(t->v, n * sizeof *v);
+        if (v == NULL)
+            return;
+        memset(v + t->n, 0, (n - t->n) * sizeof *v);
+        t->v = v;
+        t->n = n;
+    }
+    /* A watch still here belongs to an earlier socket closed behind our back: libevent
+     * would take the new one for watched already. */
+    if (t->v[s].ev != NULL)
+        event_free(t->v[s].ev);
+    t->v[s].ev = NULL;
+    t->v[s].ours = 1;
+    t->v[s].parked = 0;
+}
+
+struct cio_sock *cio__socks_get(struct cio_socks *t, curl_socket_t s)
+{
+    return s >= 0 && (size_t)s < t->n && t->v[s].ours ? &t->v[s] : NULL;
+}
+
+int cio__socks_watch(struct cio_sock *k, struct event_base *base, curl_socket_t s, short kind,
+                     event_callback_fn cb, void *arg)
+{
+    k->parked = 0;
+    if (k->ev == NULL) {
+        if ((k->ev = event_new(base, s, kind, cb, arg)) == NULL)
+            return -1;
+    } else if (event_get_events(k->ev) == kind && event_pending(k->ev, EV_READ | EV_WRITE, NULL)) {
+        return 0; /* the connection's next transfer: it never stopped being watched */
+    } else {
+        event_del(k->ev);
+        event_assign(k->ev, base, s, kind, cb, arg);
+    }
+    return event_add(k->ev, NULL);
+}
+
+void cio__socks_park(struct cio_socks *t, struct cio_sock *k)
+{
+    k->parked = 1;
+    t->parked++;
+    /* Writable is what an idle socket always is: that one would fire for ever. */
+    if (k->ev != NULL && (event_get_events(k->ev) & EV_WRITE))
+        event_del(k->ev);
+}
+
+int cio__socks_fired(struct cio_sock *k)
+{
+    if (!k->parked)
+        return 0;
+    event_del(k->ev);
+    return 1;
+}
+
+void cio__socks_unwatch_parked(struct cio_socks *t)
+{
+    for (size_t i = 0; t->parked > 0 && i < t->n; i++)
+        if (t->v[i].parked && t->v[i].ev != NULL)
+            event_del(t->v[i].ev); /* nothing when not added */
+    t->parked = 0;
+}
+
+void cio__socks_closed(struct cio_socks *t, curl_socket_t s)
+{
+    struct cio_sock *k = cio__socks_get(t, s);
+
+    if (k == NULL)
+        return;
+    if (k->ev != NULL)
+        event_free(k->ev); /* before the close: epoll still knows the descriptor */
+    memset(k, 0, sizeof *k);
+}
+
+void cio__socks_free(struct cio_socks *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (t->v[i].ev != NULL)
+            event_free(t->v[i].ev);
+    cio__free(t->v);
+    t->v = NULL;
+    t->n = 0;
+}
