@@ -572,7 +572,10 @@ static int lane_init(struct cio_lanes *ls, struct cio_lane *ln, long conns)
         struct event_config *cfg = event_config_new();
         if (cfg == NULL)
             return CIO_E_NOMEM;
-        event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK | EVENT_BASE_FLAG_PRECISE_TIMER);
+        /* Not EVENT_BASE_FLAG_PRECISE_TIMER: libcurl's timers are in milliseconds, which
+         * epoll_wait's timeout gives, and a precise one costs a timerfd_settime call on
+         * every turn of the loop. Pacing, which needs the precision, is the pool's. */
+        event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
         ln->base = event_base_new_with_config(cfg);
         event_config_free(cfg);
         if (ln->base == NULL || open_pipe(ln->pipe) != 0 ||

@@ -608,8 +608,12 @@ int fetch_run(struct app *a, struct fetch_source *src, struct fetch_sink *sink)
         a->fd_refused = 1;
         return -1;
     }
+    /* Paced starts wake on time: timerfd instead of epoll's milliseconds. Only where a
+     * limit paces them, for a precise timer costs a system call on every turn of the loop,
+     * and with transfer threads the loop turns for every batch they hand back. */
+    int paced = a->o.rate.count > 0 || a->o.host_rate.count > 0 || a->o.queue != NULL;
     struct event_config *cfg = event_config_new();
-    if (cfg != NULL) /* paced starts wake on time (timerfd instead of epoll's milliseconds) */
+    if (cfg != NULL && paced)
         event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
     a->base = cfg != NULL ? event_base_new_with_config(cfg) : NULL;
     if (cfg != NULL)
