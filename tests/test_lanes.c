@@ -207,3 +207,42 @@ TEST_LANES(an_idle_connection_the_server_closes_costs_no_cpu_on_threads, .timeou
 {
     idle_connections_closed(2);
 }
+
+/* Connects given up (a listener that never accepts, a 200 ms limit) between answered
+ * requests: libcurl 7.88 closes a socket that never connected itself, without the close
+ * callback, so the lane must not keep a watch for its descriptor (socks.c). */
+static void connects_given_up(unsigned threads)
+{
+    struct blackhole bh;
+    int fds = test_open_fds();
+
+    cr_assert_eq(blackhole_open(&bh), 0);
+    fds += 3; /* the listener and the two sockets that fill its queue */
+    H.io_threads = threads;
+    cio_pool *p = test_pool(&O, 4);
+    for (int i = 0; i < 240; i++) {
+        if (i % 20 == 0) {
+            cio_http_req r = {.url = bh.url, .timeout_ms = 200};
+            cr_assert_eq(cio_submit_http(p, &r, NULL), CIO_OK);
+        } else {
+            test_get(p, &S, "/ok", 0);
+        }
+    }
+    cr_assert_eq(cio_pool_run(p, CIO_RUN_DEFAULT), CIO_OK);
+    cio_pool_free(p);
+    cr_assert_eq(test_open_fds(), fds, "every socket closed");
+    blackhole_close(&bh);
+    cr_assert_eq(L.timeouts, 12, "%zu timeouts, %zu errors", L.timeouts, L.errors);
+    cr_assert_eq(L.done, 228);
+    cr_assert_eq(ledger_once(&L, 240), 240);
+}
+
+TEST_LANES(connects_given_up_leave_no_watch_inline, .timeout = 60)
+{
+    connects_given_up(0);
+}
+
+TEST_LANES(connects_given_up_leave_no_watch_on_threads, .timeout = 60)
+{
+    connects_given_up(2);
+}

@@ -145,10 +145,8 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *arg, void *soc
     struct event *ev = sockp;
 
     if (what == CURL_POLL_REMOVE) {
-        if (k != NULL) {
-            cio__socks_park(&ln->socks, k);
+        if (k != NULL && cio__socks_park(&ln->socks, k))
             return 0;
-        }
         if (ev != NULL)
             event_free(ev);
         curl_multi_assign(ln->multi, s, NULL);

@@ -50,13 +50,22 @@ int cio__socks_watch(struct cio_sock *k, struct event_base *base, curl_socket_t 
     return event_add(k->ev, NULL);
 }
 
-void cio__socks_park(struct cio_socks *t, struct cio_sock *k)
+int cio__socks_park(struct cio_socks *t, struct cio_sock *k)
 {
-    k->parked = 1;
-    t->parked++;
-    /* Writable is what an idle socket always is: that one would fire for ever. */
-    if (k->ev != NULL && (event_get_events(k->ev) & EV_WRITE))
-        event_del(k->ev);
+    if (k->ev != NULL && event_get_events(k->ev) == (EV_READ | EV_PERSIST)) {
+        k->parked = 1;
+        t->parked++;
+        return 1;
+    }
+    /* Not an idle connection. Watched for writing, it is a socket still connecting,
+     * which libcurl 7.88 may already have closed without our close callback (a happy
+     * eyeballs loser, a connect given up: cf-socket.c closes an inactive socket itself).
+     * Writable is also what an idle socket always is: that watch would fire for ever.
+     * Either way it is forgotten, and watched the plain way if libcurl asks again. */
+    if (k->ev != NULL)
+        event_free(k->ev);
+    memset(k, 0, sizeof *k);
+    return 0;
 }
 
 int cio__socks_fired(struct cio_sock *k)

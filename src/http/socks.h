@@ -36,9 +36,11 @@ struct cio_sock *cio__socks_get(struct cio_socks *t, curl_socket_t s);
  * is already watched for that. 0, or -1 (no memory, or libevent failed). */
 int cio__socks_watch(struct cio_sock *k, struct event_base *base, curl_socket_t s, short kind,
                      event_callback_fn cb, void *arg);
-/* libcurl no longer watches s. A socket watched for reading stays added: while parked,
- * its event firing (the server closed an idle connection) only calls cio__socks_fired. */
-void cio__socks_park(struct cio_socks *t, struct cio_sock *k);
+/* libcurl no longer watches k's socket. 1: it was watched for reading only, an idle
+ * connection: it stays added, and its event firing while parked (the server closed
+ * the connection) only calls cio__socks_fired. 0: anything else, which is forgotten
+ * (its event freed, k no longer ours): the caller treats the socket the plain way. */
+int cio__socks_park(struct cio_socks *t, struct cio_sock *k);
 /* k's event fired. 1: k was parked, and its event is taken out (it is not libcurl's
  * news, and a closed peer would fire it again and again); 0: libcurl's. */
 int cio__socks_fired(struct cio_sock *k);
