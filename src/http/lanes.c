@@ -157,19 +157,10 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *arg, void *soc
     if (k != NULL)
         return cio__socks_watch(k, ln->base, s, kind, ev_socket, ln) == 0 ? 0
                                                                           : cannot_watch(ln, easy);
-    if (ev == NULL) {
-        ev = event_new(ln->base, s, kind, ev_socket, ln);
-        if (ev == NULL)
-            return cannot_watch(ln, easy);
+    int rc = cio__socks_watch_event(&ev, ln->base, s, kind, ev_socket, ln);
+    if (ev != NULL && sockp == NULL)
         curl_multi_assign(ln->multi, s, ev);
-    } else if (event_get_events(ev) == kind) {
-        return 0; /* libcurl repeats itself when a new transfer takes a connection over:
-                     no two system calls for nothing */
-    } else {
-        event_del(ev);
-        event_assign(ev, ln->base, s, kind, ev_socket, ln);
-    }
-    return event_add(ev, NULL) == 0 ? 0 : cannot_watch(ln, easy);
+    return rc == 0 ? 0 : cannot_watch(ln, easy);
 }
 
 /* libcurl closes a connection's socket: its event goes first (socks.h). */

@@ -34,20 +34,35 @@ struct cio_sock *cio__socks_get(struct cio_socks *t, curl_socket_t s)
     return s >= 0 && (size_t)s < t->n && t->v[s].ours ? &t->v[s] : NULL;
 }
 
+int cio__socks_watch_event(struct event **ev, struct event_base *base, curl_socket_t s, short kind,
+                           event_callback_fn cb, void *arg)
+{
+    if (*ev == NULL) {
+        if ((*ev = event_new(base, s, kind, cb, arg)) == NULL)
+            return -1;
+    } else if (event_get_events(*ev) == kind && event_pending(*ev, EV_READ | EV_WRITE, NULL)) {
+        return 0; /* libcurl repeats itself, or a connection's next transfer: no two
+                     system calls for nothing */
+    } else {
+        event_del(*ev);
+        event_assign(*ev, base, s, kind, cb, arg);
+    }
+    return event_add(*ev, NULL);
+}
+
 int cio__socks_watch(struct cio_sock *k, struct event_base *base, curl_socket_t s, short kind,
                      event_callback_fn cb, void *arg)
 {
     k->parked = 0;
-    if (k->ev == NULL) {
-        if ((k->ev = event_new(base, s, kind, cb, arg)) == NULL)
-            return -1;
-    } else if (event_get_events(k->ev) == kind && event_pending(k->ev, EV_READ | EV_WRITE, NULL)) {
-        return 0; /* the connection's next transfer: it never stopped being watched */
-    } else {
-        event_del(k->ev);
-        event_assign(k->ev, base, s, kind, cb, arg);
-    }
-    return event_add(k->ev, NULL);
+    return cio__socks_watch_event(&k->ev, base, s, kind, cb, arg);
+}
+
+/* k's socket is not ours any more: its event goes. */
+static void forget(struct cio_sock *k)
+{
+    if (k->ev != NULL)
+        event_free(k->ev); /* before any close: epoll still knows the descriptor */
+    memset(k, 0, sizeof *k);
 }
 
 int cio__socks_park(struct cio_socks *t, struct cio_sock *k)
@@ -62,9 +77,7 @@ int cio__socks_park(struct cio_socks *t, struct cio_sock *k)
      * eyeballs loser, a connect given up: cf-socket.c closes an inactive socket itself).
      * Writable is also what an idle socket always is: that watch would fire for ever.
      * Either way it is forgotten, and watched the plain way if libcurl asks again. */
-    if (k->ev != NULL)
-        event_free(k->ev);
-    memset(k, 0, sizeof *k);
+    forget(k);
     return 0;
 }
 
@@ -88,11 +101,8 @@ void cio__socks_closed(struct cio_socks *t, curl_socket_t s)
 {
     struct cio_sock *k = cio__socks_get(t, s);
 
-    if (k == NULL)
-        return;
-    if (k->ev != NULL)
-        event_free(k->ev); /* before the close: epoll still knows the descriptor */
-    memset(k, 0, sizeof *k);
+    if (k != NULL)
+        forget(k);
 }
 
 void cio__socks_free(struct cio_socks *t)

@@ -32,8 +32,12 @@ struct cio_socks {
 void cio__socks_opened(struct cio_socks *t, curl_socket_t s);
 /* s, if opened for a connection and not yet closed; else NULL. */
 struct cio_sock *cio__socks_get(struct cio_socks *t, curl_socket_t s);
-/* Watches s for kind (EV_READ, EV_WRITE, EV_PERSIST) with cb: no system call when it
- * is already watched for that. 0, or -1 (no memory, or libevent failed). */
+/* Watches s for kind (EV_READ, EV_WRITE, EV_PERSIST) with cb through *ev (made when
+ * NULL): no system call when it is already watched for that. 0, or -1 (no memory, or
+ * libevent failed). For any socket, ours or not. */
+int cio__socks_watch_event(struct event **ev, struct event_base *base, curl_socket_t s, short kind,
+                           event_callback_fn cb, void *arg);
+/* The same for one of ours, which is no longer parked. */
 int cio__socks_watch(struct cio_sock *k, struct event_base *base, curl_socket_t s, short kind,
                      event_callback_fn cb, void *arg);
 /* libcurl no longer watches k's socket. 1: it was watched for reading only, an idle
