@@ -40,6 +40,8 @@ struct cio_lane {
     struct cio_node inbox; /* under ls->mu, by box */
     int pipe[2];
     struct event *wake;
+    struct event *flush;     /* the lane's thread: rings the loop thread, once a turn */
+    int ring_due;            /* loop thread: its inbox has news, the ring waits (holding) */
     struct cio_node running; /* lane thread only, by run */
     struct cio_node doomed;  /* the lane's thread: transfers to end for want of memory */
     int recover;             /* the lane's thread: libcurl ran out of memory mid-action */
@@ -60,6 +62,7 @@ struct cio_lanes {
     struct event *wake; /* added only while transfers are out: a caller's loop that runs
                            nothing else ends */
     long lent;          /* transfers out, in all lanes */
+    int holding;        /* loop thread: in loop_outbox, the lanes are rung at its end */
 };
 
 /* ---- lists ------------------------------------------------------------------------ */
@@ -84,6 +87,23 @@ static void ring(int fd)
 
     for (int i = 0; i < 1000 && write(fd, &one, 1) < 0 && errno != EAGAIN; i++)
         ;
+}
+
+/* The loop thread hears of what a lane's thread handed back once a turn of the lane's
+ * loop, after every event of that turn: a byte for each ended transfer would cost a
+ * write, a read and a wake-up of the loop thread each. */
+static void tell_loop(struct cio_lane *ln)
+{
+    event_active(ln->flush, EV_TIMEOUT, 1);
+}
+
+static void ev_flush(evutil_socket_t fd, short what, void *arg)
+{
+    struct cio_lane *ln = arg;
+
+    (void)fd;
+    (void)what;
+    ring(ln->ls->pipe[1]);
 }
 
 static void drain_pipe(int fd)
@@ -215,7 +235,7 @@ static int on_prereq(void *arg, char *ip, char *local_ip, int port, int local_po
     }
     pthread_mutex_unlock(&ls->mu);
     if (wake)
-        ring(ls->pipe[1]);
+        tell_loop(ln);
     return CURL_PREREQFUNC_OK;
 }
 
@@ -245,7 +265,7 @@ static void hand_back(struct cio_lane *ln, struct cio_xfer *x, CURLcode rc, int 
     ls->out_woken = 1;
     pthread_mutex_unlock(&ls->mu);
     if (wake)
-        ring(ls->pipe[1]);
+        tell_loop(ln);
 }
 
 static void lane_messages(struct cio_lane *ln)
@@ -416,6 +436,7 @@ static void loop_outbox(evutil_socket_t fd, short what, void *arg)
     (void)what;
     drain_pipe(fd);
     ls->h.enter(ctx);
+    ls->holding = 1;
     while (!ls->h.closing(ctx)) { /* requests that went out, before any end of theirs */
         pthread_mutex_lock(&ls->mu);
         struct cio_node *n = cio_list_pop(&ls->sentbox);
@@ -444,6 +465,13 @@ static void loop_outbox(evutil_socket_t fd, short what, void *arg)
         else
             ls->h.ended(x, x->rc);
     }
+    /* What the ends started goes to the lanes in one wake-up each, not one a start. */
+    ls->holding = 0;
+    for (unsigned i = 0; i < ls->n; i++)
+        if (ls->lane[i].ring_due) {
+            ls->lane[i].ring_due = 0;
+            ring(ls->lane[i].pipe[1]);
+        }
     ls->h.leave(ctx);
 }
 
@@ -481,7 +509,9 @@ int cio__lanes_add(struct cio_lanes *ls, struct cio_xfer *x)
         int wake = !ln->woken;
         ln->woken = 1;
         pthread_mutex_unlock(&ls->mu);
-        if (wake)
+        if (wake && ls->holding)
+            ln->ring_due = 1;
+        else if (wake)
             ring(ln->pipe[1]);
         return CIO_OK;
     }
@@ -570,7 +600,8 @@ static int lane_init(struct cio_lanes *ls, struct cio_lane *ln, long conns)
         if (ln->base == NULL || open_pipe(ln->pipe) != 0 ||
             (ln->wake = event_new(ln->base, ln->pipe[0], EV_READ | EV_PERSIST, lane_inbox, ln)) ==
                 NULL ||
-            event_add(ln->wake, NULL) != 0)
+            event_add(ln->wake, NULL) != 0 ||
+            (ln->flush = event_new(ln->base, -1, 0, ev_flush, ln)) == NULL)
             return CIO_E_NOMEM;
     } else {
         ln->base = ls->base;
@@ -715,6 +746,8 @@ void cio__lanes_free(struct cio_lanes *ls)
             event_free(ln->timer);
         if (ln->wake != NULL)
             event_free(ln->wake);
+        if (ln->flush != NULL)
+            event_free(ln->flush);
         if (ln->base != NULL && ls->threads > 0)
             event_base_free(ln->base);
         for (int k = 0; k < 2; k++)
