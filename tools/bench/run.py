@@ -411,12 +411,12 @@ def s2_study(tmp, base, runs):
 
 
 def rated_study(tmp, base, runs):
-    """Under -r: transfer threads against the main thread alone (the default since a rate
-    of 2,000/s or less starts none), 3.2 s of /tiny at each rate, C=64."""
+    """Under -r: transfer threads against the main thread alone (the default under a rate
+    of 10,000/s or less starts none), 3 s of /tiny at each rate, C=64."""
     url, c = base + "/tiny", 64
     lines = ["### Under -r: --threads 2 against --threads 0 (C=%d, about 3 s at each rate)" % c, "",
              "| -r | client | wall s | CPU s | x --threads 0 CPU | peak RSS MiB |", "|---|---|---|---|---|---|"]
-    for per_sec in (1000, 2000, 5000, 10000):
+    for per_sec in (1000, 2000, 5000, 10000, 20000):
         n = per_sec * 3
         cs = [("--threads 0", ["--threads", "0"]), ("--threads 2", ["--threads", "2"])]
         got = {k: [] for k, _ in cs}

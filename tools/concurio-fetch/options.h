@@ -81,11 +81,13 @@ int fetch_parse_retry_on(const char *s, struct fetch_opts *o);
 
 /* --threads' default from the CPUs this process may run on (its affinity mask) and the
  * threads of others runnable now: one transfer thread per CPU left free, at most 64, and
- * none when fewer than two are free (one transfer thread beside the main one only adds
- * hand-offs; tools/bench/results/threads.md). None either under a rate limit (rate, or
- * NULL) of FETCH_ONE_THREAD_RATE a second or less: the main thread alone keeps that pace,
- * and threads would only add two hand-offs to every request. */
-#define FETCH_ONE_THREAD_RATE 2000u
+ * two when fewer than two are free: a thread that moves the bytes of a whole turn of its
+ * loop at once, beside one that runs the pool, costs less CPU than one thread doing both
+ * by turns, even on one CPU or beside a hog (tools/bench/results/threads.md). None under
+ * a rate limit (rate, or NULL) of FETCH_ONE_THREAD_RATE a second or less: the main thread
+ * keeps that pace, and a request that comes alone crosses threads alone, two wake-ups
+ * each (1.3-1.9 x the CPU from 1,000/s to 10,000/s: tools/bench/results/rated.md). */
+#define FETCH_ONE_THREAD_RATE 10000u
 unsigned fetch_threads_default(unsigned cpus, unsigned others_runnable, const cio_rate *rate);
 
 /* 1 when h is "Name: value": a name of visible characters, no CR or LF. */
