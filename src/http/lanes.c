@@ -41,7 +41,6 @@ struct cio_lane {
     int pipe[2];
     struct event *wake;
     struct event *flush;     /* the lane's thread: rings the loop thread, once a turn */
-    int ring_due;            /* loop thread: its inbox has news, the ring waits (holding) */
     struct cio_node running; /* lane thread only, by run */
     struct cio_node doomed;  /* the lane's thread: transfers to end for want of memory */
     int recover;             /* the lane's thread: libcurl ran out of memory mid-action */
@@ -62,7 +61,6 @@ struct cio_lanes {
     struct event *wake; /* added only while transfers are out: a caller's loop that runs
                            nothing else ends */
     long lent;          /* transfers out, in all lanes */
-    int holding;        /* loop thread: in loop_outbox, the lanes are rung at its end */
 };
 
 /* ---- lists ------------------------------------------------------------------------ */
@@ -436,7 +434,6 @@ static void loop_outbox(evutil_socket_t fd, short what, void *arg)
     (void)what;
     drain_pipe(fd);
     ls->h.enter(ctx);
-    ls->holding = 1;
     while (!ls->h.closing(ctx)) { /* requests that went out, before any end of theirs */
         pthread_mutex_lock(&ls->mu);
         struct cio_node *n = cio_list_pop(&ls->sentbox);
@@ -465,13 +462,6 @@ static void loop_outbox(evutil_socket_t fd, short what, void *arg)
         else
             ls->h.ended(x, x->rc);
     }
-    /* What the ends started goes to the lanes in one wake-up each, not one a start. */
-    ls->holding = 0;
-    for (unsigned i = 0; i < ls->n; i++)
-        if (ls->lane[i].ring_due) {
-            ls->lane[i].ring_due = 0;
-            ring(ls->lane[i].pipe[1]);
-        }
     ls->h.leave(ctx);
 }
 
@@ -509,9 +499,7 @@ int cio__lanes_add(struct cio_lanes *ls, struct cio_xfer *x)
         int wake = !ln->woken;
         ln->woken = 1;
         pthread_mutex_unlock(&ls->mu);
-        if (wake && ls->holding)
-            ln->ring_due = 1;
-        else if (wake)
+        if (wake)
             ring(ln->pipe[1]);
         return CIO_OK;
     }
