@@ -275,12 +275,13 @@ Test(options, an_unknown_long_option_suggests_the_nearest)
                  "a file of headers: main reads it");
 }
 
-Test(options, the_default_threads_are_the_free_cpus_and_at_least_two)
+Test(options, the_default_threads_are_the_cpus_nothing_else_runs_on)
 {
     cr_assert_eq(fetch_threads_default(2, 0, NULL), 2, "an idle 2-CPU machine: two");
-    cr_assert_eq(fetch_threads_default(2, 1, NULL), 2, "one hog on two CPUs: still two");
-    cr_assert_eq(fetch_threads_default(1, 0, NULL), 2, "taskset -c 0: two on the one CPU");
-    cr_assert_eq(fetch_threads_default(2, 5, NULL), 2, "more runnable than CPUs");
+    cr_assert_eq(fetch_threads_default(2, 1, NULL), 0,
+                 "one hog on two CPUs: the main thread alone");
+    cr_assert_eq(fetch_threads_default(1, 0, NULL), 0, "taskset -c 0: the main thread alone");
+    cr_assert_eq(fetch_threads_default(2, 5, NULL), 0, "more runnable than CPUs");
     cr_assert_eq(fetch_threads_default(8, 3, NULL), 5);
     cr_assert_eq(fetch_threads_default(512, 0, NULL), 64, "at most 64");
 }
@@ -301,7 +302,6 @@ Test(options, a_rate_one_thread_keeps_needs_no_transfer_threads)
     cr_assert_eq(fetch_threads_default(8, 0, &r), 8);
     r.count = FETCH_ONE_THREAD_RATE;
     cr_assert_eq(fetch_threads_default(8, 0, &r), 0, "-r 10000/s");
-    cr_assert_eq(fetch_threads_default(1, 0, &r), 0, "one CPU, a rate: the main thread");
     r.count = 1;
     r.period_ms = 4000000000u; /* one in 46 days */
     cr_assert_eq(fetch_threads_default(8, 0, &r), 0);

@@ -95,8 +95,8 @@ const char *const fetch_usage_text[] = {
     "Performance:\n"
     "      --threads N           threads moving bytes, each with its own connections;\n"
     "                            limits stay global (default: one per CPU that nothing\n"
-    "                            else is running on, at least two; none under -r\n"
-    "                            10000/s or less; 0: all on the main thread)\n",
+    "                            else is running on, none if fewer than two or under\n"
+    "                            -r 10000/s or less; 0: all on the main thread)\n",
     "Scaling out (see README, \"Scaling out\"):\n"
     "      --queue redis://[[USER]:PASSWORD@]HOST:PORT/NAME  a job shared by workers\n"
     "                            through Redis (password never printed), with\n"
@@ -1114,7 +1114,7 @@ unsigned fetch_threads_default(unsigned cpus, unsigned others_runnable, const ci
         (uint64_t)rate->count * 1000 <= (uint64_t)FETCH_ONE_THREAD_RATE * period_ms)
         return 0;
     if (free_cpus < 2)
-        return 2;
+        return 0;
     return free_cpus > 64 ? 64 : free_cpus;
 }
 

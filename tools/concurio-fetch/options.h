@@ -81,12 +81,12 @@ int fetch_parse_retry_on(const char *s, struct fetch_opts *o);
 
 /* --threads' default from the CPUs this process may run on (its affinity mask) and the
  * threads of others runnable now: one transfer thread per CPU left free, at most 64, and
- * two when fewer than two are free: a thread that moves the bytes of a whole turn of its
- * loop at once, beside one that runs the pool, costs less CPU than one thread doing both
- * by turns, even on one CPU or beside a hog (tools/bench/results/threads.md). None under
- * a rate limit (rate, or NULL) of FETCH_ONE_THREAD_RATE a second or less: the main thread
- * keeps that pace, and a request that comes alone crosses threads alone, two wake-ups
- * each (1.3-1.9 x the CPU from 1,000/s to 10,000/s: tools/bench/results/rated.md). */
+ * none when fewer than two are free. Beside a hog, two threads gave 1.2-1.4 x the rate
+ * of the main thread alone but 0.94 and 1.16 x its CPU in two runs; the main thread alone
+ * never costs more than itself (tools/bench/results/threads.md). None either under a rate
+ * limit (rate, or NULL) of FETCH_ONE_THREAD_RATE a second or less: the main thread keeps
+ * that pace, and a request that comes alone crosses threads alone, two wake-ups each
+ * (1.3-1.9 x the CPU from 1,000/s to 10,000/s in two runs: tools/bench/results/rated.md). */
 #define FETCH_ONE_THREAD_RATE 10000u
 unsigned fetch_threads_default(unsigned cpus, unsigned others_runnable, const cio_rate *rate);
 
