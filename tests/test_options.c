@@ -280,7 +280,8 @@ Test(options, the_default_threads_are_the_cpus_nothing_else_runs_on)
     cr_assert_eq(fetch_threads_default(2, 0, NULL), 2, "an idle 2-CPU machine: two");
     cr_assert_eq(fetch_threads_default(2, 1, NULL), 0,
                  "one hog on two CPUs: the main thread alone");
-    cr_assert_eq(fetch_threads_default(1, 0, NULL), 0, "taskset -c 0: the main thread alone");
+    cr_assert_eq(fetch_threads_default(1, 0, NULL), 1, "taskset -c 0: one beside the main one");
+    cr_assert_eq(fetch_threads_default(1, 1, NULL), 1, "one CPU, shared with a server: one");
     cr_assert_eq(fetch_threads_default(2, 5, NULL), 0, "more runnable than CPUs");
     cr_assert_eq(fetch_threads_default(8, 3, NULL), 5);
     cr_assert_eq(fetch_threads_default(512, 0, NULL), 64, "at most 64");
@@ -302,6 +303,7 @@ Test(options, a_rate_one_thread_keeps_needs_no_transfer_threads)
     cr_assert_eq(fetch_threads_default(8, 0, &r), 8);
     r.count = FETCH_ONE_THREAD_RATE;
     cr_assert_eq(fetch_threads_default(8, 0, &r), 0, "-r 10000/s");
+    cr_assert_eq(fetch_threads_default(1, 0, &r), 0, "-r 10000/s on one CPU");
     r.count = 1;
     r.period_ms = 4000000000u; /* one in 46 days */
     cr_assert_eq(fetch_threads_default(8, 0, &r), 0);

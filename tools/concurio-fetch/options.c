@@ -95,8 +95,9 @@ const char *const fetch_usage_text[] = {
     "Performance:\n"
     "      --threads N           threads moving bytes, each with its own connections;\n"
     "                            limits stay global (default: one per CPU that nothing\n"
-    "                            else is running on, none if fewer than two or under\n"
-    "                            -r 10000/s or less; 0: all on the main thread)\n",
+    "                            else is running on; none if fewer than two are free,\n"
+    "                            but one on a single CPU (taskset); none under -r\n"
+    "                            10000/s or less; 0: all on the main thread)\n",
     "Scaling out (see README, \"Scaling out\"):\n"
     "      --queue redis://[[USER]:PASSWORD@]HOST:PORT/NAME  a job shared by workers\n"
     "                            through Redis (password never printed), with\n"
@@ -1113,6 +1114,8 @@ unsigned fetch_threads_default(unsigned cpus, unsigned others_runnable, const ci
     if (rate != NULL && rate->count > 0 &&
         (uint64_t)rate->count * 1000 <= (uint64_t)FETCH_ONE_THREAD_RATE * period_ms)
         return 0;
+    if (cpus == 1)
+        return 1;
     if (free_cpus < 2)
         return 0;
     return free_cpus > 64 ? 64 : free_cpus;

@@ -83,7 +83,10 @@ int fetch_parse_retry_on(const char *s, struct fetch_opts *o);
  * threads of others runnable now: one transfer thread per CPU left free, at most 64, and
  * none when fewer than two are free. Beside a hog, two threads gave 1.2-1.4 x the rate
  * of the main thread alone but 0.94 and 1.16 x its CPU in two runs; the main thread alone
- * never costs more than itself (tools/bench/results/threads.md). None either under a rate
+ * never costs more than itself (tools/bench/results/threads.md). A process allowed one
+ * CPU (taskset) gets one transfer thread: one thread moving a whole turn's bytes beside
+ * the main one cost 0.70-0.89 x the CPU of the main thread alone for 1.10-1.38 x its
+ * rate, and tied it with the server on the same CPU. None either under a rate
  * limit (rate, or NULL) of FETCH_ONE_THREAD_RATE a second or less: the main thread keeps
  * that pace, and a request that comes alone crosses threads alone, two wake-ups each
  * (1.3-1.9 x the CPU from 1,000/s to 10,000/s in two runs: tools/bench/results/rated.md). */
