@@ -1,6 +1,8 @@
 #!/bin/sh
 # Instructions per request, concurio-fetch (writing its records) versus the raw libcurl
-# loop, under valgrind --tool=callgrind: counts that do not depend on machine noise.
+# loop, under valgrind --tool=callgrind: counts that do not depend on machine noise. The
+# floor is the raw loop keeping its sockets watched (bench-rawmulti --floor): libcurl's
+# own work and nothing else.
 # Each client runs N1 and N2 requests (default 2000, 6000) at C=64 against nginx on
 # loopback; the difference divided by N2 - N1 leaves out start-up and exit.
 # Usage: tools/bench/callgrind.sh [N1 N2]   (BUILD=DIR for another build directory)
@@ -23,6 +25,8 @@ instructions() { # client n: total instructions of one run
         set -- $build/tools/concurio-fetch -q -c 64 --threads 0 -o "$tmp/out" "$tmp/urls"
     elif [ "$1" = fetch2 ]; then
         set -- $build/tools/concurio-fetch -q -c 64 --threads 2 -o "$tmp/out" "$tmp/urls"
+    elif [ "$1" = floor ]; then
+        set -- $build/tools/bench-rawmulti --floor 64
     elif [ "$1" = rawnew ]; then
         set -- $build/tools/bench-rawmulti --new-handles 64
     else
@@ -32,12 +36,13 @@ instructions() { # client n: total instructions of one run
     callgrind_annotate "$tmp/cg" 2>/dev/null | sed -n 's/^\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | tr -d ,
 }
 printf '%-28s %14s %14s %12s\n' client "I($n1)" "I($n2)" "I/request"
-for client in raw rawnew fetch fetch2; do
+for client in raw floor rawnew fetch fetch2; do
     a=$(instructions $client "$n1")
     b=$(instructions $client "$n2")
     per=$(( (b - a) / (n2 - n1) ))
     case $client in
     raw) raw=$per name="raw multi, handles reused" ;;
+    floor) floor=$per name="floor: raw, sockets kept" ;;
     rawnew) name="raw multi, new handle each" ;;
     fetch) one=$per name="concurio-fetch --threads 0" ;;
     fetch2) two=$per name="concurio-fetch --threads 2" ;;
@@ -45,4 +50,5 @@ for client in raw rawnew fetch fetch2; do
     printf '%-28s %14s %14s %12s\n' "$name" "$a" "$b" "$per"
 done
 echo "concurio-fetch / raw: $(awk "BEGIN { printf \"%.2f\", $one / $raw }") on one thread," \
-    "$(awk "BEGIN { printf \"%.2f\", $two / $raw }") on two (all threads counted)"
+    "$(awk "BEGIN { printf \"%.2f\", $two / $raw }") on two (all threads counted);" \
+    "the floor / raw: $(awk "BEGIN { printf \"%.2f\", $floor / $raw }")"

@@ -5,12 +5,17 @@
  * kept and reused (their options set once, the URL per request), and a socket's event
  * is reassigned, not made anew, when libcurl changes what it waits for. --new-handles
  * makes and frees an easy handle per request instead (the second, weaker reference).
+ * --floor is the least a libcurl 7.88 client can pay: handles reused, and a connection's
+ * socket stays watched between its transfers (libcurl stops watching it at each end and
+ * starts again at the next start: two epoll_ctl per request that the raw loop pays).
  * Reads URLs, one per line, from standard input; prints "done=N failed=N" at the end.
- * Usage: bench-rawmulti [--new-handles] C < urls */
+ * Usage: bench-rawmulti [--new-handles | --floor] C < urls */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <event2/event.h>
@@ -18,6 +23,8 @@
 
 struct sock {
     struct event ev; /* assigned in place (event_assign): no allocation per change */
+    int added;       /* --floor: ev is set up */
+    int parked;      /* --floor: libcurl does not watch it now, ev may still be added */
 };
 
 static struct event_base *base;
@@ -25,7 +32,9 @@ static CURLM *multi;
 static struct event *timer;
 static long running_handles, in_flight, cap, done, failed;
 static char line[65536];
-static int input_end, new_handles;
+static int input_end, new_handles, floor_mode;
+static struct sock *by_fd; /* --floor: a connection's socket by descriptor, open to close */
+static size_t nby_fd;
 static CURL **spare; /* ended handles kept for the next requests */
 static long nspare;
 
@@ -34,6 +43,28 @@ static size_t discard(char *p, size_t s, size_t n, void *u)
     (void)p;
     (void)u;
     return s * n;
+}
+
+/* --floor: the sockets of connections, kept watched while idle. */
+static curl_socket_t open_cb(void *u, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    curl_socket_t s = socket(a->family, a->socktype, a->protocol);
+
+    (void)u;
+    (void)purpose;
+    if (s >= 0 && (size_t)s < nby_fd)
+        memset(&by_fd[s], 0, sizeof by_fd[s]);
+    return s;
+}
+
+static int close_cb(void *u, curl_socket_t s)
+{
+    (void)u;
+    if (s >= 0 && (size_t)s < nby_fd && by_fd[s].added) {
+        event_del(&by_fd[s].ev); /* before the close: epoll still knows the descriptor */
+        memset(&by_fd[s], 0, sizeof by_fd[s]);
+    }
+    return close(s);
 }
 
 static void add_more(void)
@@ -51,6 +82,10 @@ static void add_more(void)
             e = curl_easy_init();
             curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
             curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+            if (floor_mode) {
+                curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_cb);
+                curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_cb);
+            }
         }
         curl_easy_setopt(e, CURLOPT_URL, line);
         curl_multi_add_handle(multi, e);
@@ -81,6 +116,8 @@ static void drain(void)
         in_flight--;
     }
     add_more();
+    if (floor_mode && input_end && in_flight == 0)
+        event_base_loopbreak(base); /* idle connections are still watched */
 }
 
 static void on_event(evutil_socket_t fd, short what, void *arg)
@@ -88,8 +125,12 @@ static void on_event(evutil_socket_t fd, short what, void *arg)
     int action =
         ((what & EV_READ) ? CURL_CSELECT_IN : 0) | ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
     int n;
+    struct sock *k = arg;
 
-    (void)arg;
+    if (k != NULL && k->parked) { /* an idle connection closed or spoke: libcurl sees it */
+        event_del(&k->ev);        /* when it next takes the connection */
+        return;
+    }
     curl_multi_socket_action(multi, fd, action, &n);
     running_handles = n;
     drain();
@@ -107,12 +148,39 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     drain();
 }
 
+static int floor_sock_cb(curl_socket_t s, int what)
+{
+    if ((size_t)s >= nby_fd)
+        return -1;
+    struct sock *k = &by_fd[s];
+    short kind = (short)(((what & CURL_POLL_IN) ? EV_READ : 0) |
+                         ((what & CURL_POLL_OUT) ? EV_WRITE : 0) | EV_PERSIST);
+    if (what == CURL_POLL_REMOVE) { /* an idle connection is watched for reading */
+        if (k->added && event_get_events(&k->ev) == (EV_READ | EV_PERSIST))
+            k->parked = 1;
+        else if (k->added)
+            event_del(&k->ev);
+        return 0;
+    }
+    k->parked = 0;
+    if (k->added && event_get_events(&k->ev) == kind &&
+        event_pending(&k->ev, EV_READ | EV_WRITE, NULL))
+        return 0; /* the next transfer on the same connection: no system call */
+    if (k->added)
+        event_del(&k->ev);
+    event_assign(&k->ev, base, s, kind, on_event, k);
+    k->added = 1;
+    return event_add(&k->ev, NULL);
+}
+
 static int sock_cb(CURL *e, curl_socket_t s, int what, void *u, void *sockp)
 {
     struct sock *k = sockp;
 
     (void)e;
     (void)u;
+    if (floor_mode)
+        return floor_sock_cb(s, what);
     if (what == CURL_POLL_REMOVE) {
         if (k != NULL) {
             event_del(&k->ev);
@@ -150,9 +218,14 @@ static int timer_cb(CURLM *m, long ms, void *u)
 int main(int argc, char **argv)
 {
     new_handles = argc == 3 && strcmp(argv[1], "--new-handles") == 0;
-    if (argc != 2 + new_handles || (cap = strtol(argv[argc - 1], NULL, 10)) <= 0) {
-        fprintf(stderr, "usage: %s [--new-handles] C < urls\n", argv[0]);
+    floor_mode = argc == 3 && strcmp(argv[1], "--floor") == 0;
+    if (argc != 2 + new_handles + floor_mode || (cap = strtol(argv[argc - 1], NULL, 10)) <= 0) {
+        fprintf(stderr, "usage: %s [--new-handles | --floor] C < urls\n", argv[0]);
         return 2;
+    }
+    if (floor_mode) {
+        nby_fd = (size_t)cap * 4 + 1024; /* descriptors stay below this: C connections */
+        by_fd = calloc(nby_fd, sizeof *by_fd);
     }
     spare = calloc((size_t)cap, sizeof *spare);
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -170,6 +243,7 @@ int main(int argc, char **argv)
         curl_easy_cleanup(spare[i]);
     free(spare);
     curl_multi_cleanup(multi);
+    free(by_fd);
     event_base_free(base);
     curl_global_cleanup();
     return failed > 0;

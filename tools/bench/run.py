@@ -190,6 +190,7 @@ def clients(skip=()):
              ("raw multi, handles reused", run_raw, True),
              ("raw multi, new handle each", lambda tmp, url, n, c: run_raw(tmp, url, n, c, ["--new-handles"]),
               True),
+             ("floor: raw, sockets kept", lambda tmp, url, n, c: run_raw(tmp, url, n, c, ["--floor"]), True),
              ("curl --parallel", run_curl, have("curl")), ("hey", run_hey, have("hey")),
              ("aiohttp + Semaphore", run_aiohttp, has_aiohttp()),
              ("xargs -P curl", run_xargs, have("curl"))]
@@ -477,7 +478,7 @@ def main():
                     "as in the tables (\"xargs -P curl\" takes minutes on a loaded machine)")
     ap.add_argument("--out", default="latest.md", help="the results file in tools/bench/results")
     a = ap.parse_args()
-    SKIP.update(x for x in a.skip.split(",") if x)
+    SKIP.update(x for x in re.split(r",(?! )", a.skip) if x)  # "raw multi, new handle each" is one name
     for exe in (FETCH, RAW):
         if not os.access(exe, os.X_OK):
             sys.exit("bench: build first (tools/test.sh): %s is missing" % exe)
